@@ -1,0 +1,3 @@
+"""The Lingtan VPP hub: catalogue, aggregation, ingest, dispatch, markets (Litestar)."""
+
+__all__: list[str] = []

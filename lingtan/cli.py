@@ -1,0 +1,184 @@
+"""The ``vpp`` command line.
+
+Groups: ``protocol`` (generated contract docs), ``broker`` (embedded MQTT broker),
+``demo`` (the whole system on one machine), and ``hub`` / ``agent`` / ``sim``, which each
+package supplies as ``<package>.cli:app``. A group whose extra is not installed says which
+one to install and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+import typer
+from rich.console import Console
+
+from . import __version__
+
+err = Console(stderr=True)
+
+app = typer.Typer(
+    name="vpp",
+    help="Lingtan VPP: edge agents and a hub that turn park resources into virtual power plants.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"vpp (lingtan-vpp) {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Lingtan VPP command line."""
+
+
+# --------------------------------------------------------------------------- protocol
+
+protocol_app = typer.Typer(help="The MQTT contract: generated AsyncAPI and JSON Schema.")
+app.add_typer(protocol_app, name="protocol")
+
+Format = Literal["yaml", "json"]
+
+
+def _dump(document: object, fmt: str, output: Path | None) -> None:
+    if fmt == "json":
+        text = msgspec.json.format(msgspec.json.encode(document), indent=2).decode() + "\n"
+    elif fmt == "yaml":
+        text = msgspec.yaml.encode(document).decode()
+    else:
+        err.print(f"[red]error:[/] --format must be yaml or json, not {fmt!r}")
+        raise typer.Exit(2)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@protocol_app.command("asyncapi")
+def protocol_asyncapi(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="yaml or json")] = "yaml",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+) -> None:
+    """Print the AsyncAPI 3.0 document of the MQTT contract (generated from the Structs)."""
+    from protocol import asyncapi_document
+
+    _dump(asyncapi_document(__version__), fmt, output)
+
+
+@protocol_app.command("schema")
+def protocol_schema(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="json or yaml")] = "json",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+) -> None:
+    """Print the JSON Schema (2020-12) of every wire message."""
+    from protocol import json_schemas
+
+    _dump(json_schemas(), fmt, output)
+
+
+# --------------------------------------------------------------------------- broker
+
+
+@app.command("broker")
+def broker(
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="TCP port; 0 picks a free one.")
+    ] = 1883,
+) -> None:
+    """Run the embedded amqtt broker (zero-setup demo broker; use mosquitto in production)."""
+    from .broker import BrokerError, free_port, run_amqtt
+
+    if port == 0:
+        port = free_port(host)
+
+    async def serve() -> None:
+        async with run_amqtt(host, port) as url:
+            err.print(f"embedded MQTT broker listening on [bold]{url}[/] (Ctrl-C stops it)")
+            await asyncio.Event().wait()
+
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve())
+    except (BrokerError, OSError) as exc:
+        err.print(f"[red]error:[/] cannot start the broker on {host}:{port}: {exc}")
+        raise typer.Exit(1) from exc
+
+
+# --------------------------------------------------------------------------- demo
+
+
+@app.command("demo")
+def demo(
+    speed: Annotated[float, typer.Option(min=0.1, max=10_000, help="Clock speed-up.")] = 60.0,
+    fresh: Annotated[bool, typer.Option(help="Start over with a new database.")] = False,
+    password: Annotated[str | None, typer.Option(help="Demo user's password.")] = None,
+    host: Annotated[str, typer.Option(help="Address for the hub and broker.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Hub HTTP port.")] = 8080,
+    run_for: Annotated[
+        float | None, typer.Option(hidden=True, help="Stop after this many seconds.")
+    ] = None,
+) -> None:
+    """Run the whole system on one machine with embedded defaults and print the URL."""
+    from .demo import DemoOptions, run_demo
+
+    options = DemoOptions(
+        speed=speed, fresh=fresh, password=password, host=host, port=port, run_for=run_for
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        code = asyncio.run(run_demo(options, err))
+    raise typer.Exit(code)
+
+
+# --------------------------------------------------------------------------- sub-apps
+
+_OURS = {"protocol", "edge_agent", "hub", "firmware_sims", "lingtan"}
+
+
+def _mount(module: str, name: str, extra: str, summary: str) -> None:
+    try:
+        sub = importlib.import_module(module).app
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] in _OURS:
+            raise
+        missing = exc.name
+        sub = typer.Typer(help=f"{summary} [needs lingtan-vpp[{extra}]]")
+
+        @sub.callback(invoke_without_command=True)
+        def _unavailable() -> None:
+            err.print(
+                f"[red]error:[/] vpp {name} needs the '{extra}' extra ({missing} is missing): "
+                f'pip install "lingtan-vpp[{extra}]"'
+            )
+            raise typer.Exit(2)
+
+    app.add_typer(sub, name=name, help=summary)
+
+
+_mount("hub.cli", "hub", "hub", "Run and administer the hub (API, ingest, dispatch, users).")
+_mount("edge_agent.cli", "agent", "agent", "Run and inspect the edge agent on a site PC.")
+_mount("firmware_sims.cli", "sim", "sims", "Simulated devices and whole parks on loopback.")
+
+
+def main() -> None:
+    """Entry point of the ``vpp`` script."""
+    app()
+
+
+__all__ = ["app", "main"]
