@@ -10,8 +10,8 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 # it to make a change pass. Target: 90.
 COVERAGE_FLOOR := 85
 
-SYSTEM_TOOLS := mosquitto mosquitto_sub
-APT_PACKAGES := mosquitto mosquitto-clients
+SYSTEM_TOOLS := mosquitto mosquitto_sub mbpoll
+APT_PACKAGES := mosquitto mosquitto-clients mbpoll
 
 PYTEST_ARGS ?=
 
