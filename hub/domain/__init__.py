@@ -1,0 +1,55 @@
+"""Pure domain logic of the hub: Structs in, Structs out, no I/O.
+
+Aggregation (:func:`aggregate`, :func:`member_range`), disaggregation
+(:func:`disaggregate`), conflict detection (:func:`detect_conflicts`), per-edge schedule
+building (:func:`build_intervals`), template parameter validation
+(:func:`resolve_parameters`) and the preset templates (:data:`PRESETS`).
+"""
+
+from ._aggregate import aggregate, member_range
+from ._conflicts import detect_conflicts
+from ._disaggregate import disaggregate
+from ._params import ParameterError, resolve_parameters
+from ._presets import PRESETS, Preset
+from ._schedule import PendingTarget, build_intervals
+from ._types import (
+    AggregatedParams,
+    Allocation,
+    Category,
+    Commitment,
+    Conflict,
+    Disaggregation,
+    InstanceStatus,
+    MarketRequirement,
+    MarketType,
+    MemberState,
+    ParamSpec,
+    ParamValue,
+    PowerRange,
+)
+
+__all__ = [
+    "PRESETS",
+    "AggregatedParams",
+    "Allocation",
+    "Category",
+    "Commitment",
+    "Conflict",
+    "Disaggregation",
+    "InstanceStatus",
+    "MarketRequirement",
+    "MarketType",
+    "MemberState",
+    "ParamSpec",
+    "ParamValue",
+    "ParameterError",
+    "PendingTarget",
+    "PowerRange",
+    "Preset",
+    "aggregate",
+    "build_intervals",
+    "detect_conflicts",
+    "disaggregate",
+    "member_range",
+    "resolve_parameters",
+]
