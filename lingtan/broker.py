@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import logging
 import shutil
 import socket
@@ -87,6 +88,9 @@ class Mosquitto:
         assert self.workdir is not None
         lines = [
             f"listener {self.port} {self.host}",
+            # Started as root, mosquitto drops to user 'mosquitto', which cannot write our
+            # private workdir; stay the user who started it (ignored when not root).
+            f"user {getpass.getuser()}",
             "allow_anonymous true",
             f"persistence {'true' if self.persistence else 'false'}",
             f"persistence_location {self.workdir}/",
@@ -170,7 +174,15 @@ async def run_amqtt(host: str = "127.0.0.1", port: int = 1883) -> AsyncIterator[
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise BrokerError('amqtt is not installed: pip install "lingtan-vpp[broker]"') from exc
     broker = Broker(amqtt_config(host, port))
-    await broker.start()
+    amqtt_log = logging.getLogger("amqtt")
+    level = amqtt_log.level
+    amqtt_log.setLevel(logging.CRITICAL)  # it logs a traceback for a taken port; we explain
+    try:
+        await broker.start()
+    except Exception as exc:  # amqtt raises its own BrokerError, or OSError
+        raise BrokerError(f"amqtt cannot listen on {host}:{port}: {exc}") from exc
+    finally:
+        amqtt_log.setLevel(level)
     try:
         yield f"mqtt://{host}:{port}"
     finally:

@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 import msgspec
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from . import __version__
 
@@ -164,7 +165,7 @@ def _mount(module: str, name: str, extra: str, summary: str) -> None:
         def _unavailable() -> None:
             err.print(
                 f"[red]error:[/] vpp {name} needs the '{extra}' extra ({missing} is missing): "
-                f'pip install "lingtan-vpp[{extra}]"'
+                + escape(f'pip install "lingtan-vpp[{extra}]"')
             )
             raise typer.Exit(2)
 

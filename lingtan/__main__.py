@@ -1,0 +1,5 @@
+"""``python -m lingtan`` is ``vpp``."""
+
+from lingtan.cli import main
+
+main()

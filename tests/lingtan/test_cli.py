@@ -1,0 +1,75 @@
+"""The ``vpp`` command line: version, groups, missing extras, the demo."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from lingtan import __version__
+from lingtan.broker import mosquitto_binary
+from lingtan.cli import _mount, app
+from lingtan.demo import DemoOptions, run_demo
+from tests.support import SAFETY_TIMEOUT, service_missing
+
+runner = CliRunner()
+
+
+def test_version_is_printed() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"vpp (lingtan-vpp) {__version__}"
+
+
+def test_every_command_group_is_listed_in_help() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for group in ("demo", "hub", "agent", "sim", "broker", "protocol"):
+        assert group in result.stdout
+
+
+def test_vpp_script_entry_point_runs() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "lingtan", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=SAFETY_TIMEOUT * 2,
+        check=False,
+    )
+    assert proc.returncode == 0
+    assert __version__ in proc.stdout
+
+
+def test_a_group_whose_extra_is_missing_says_what_to_install() -> None:
+    _mount("tests.lingtan._cli_missing_dependency", "missing", "hub", "Needs the hub.")
+    result = runner.invoke(app, ["missing"])
+    assert result.exit_code == 2
+    assert 'pip install "lingtan-vpp[hub]"' in result.output
+    assert "not_installed_dependency_for_tests" in result.output
+
+
+def test_a_broken_module_of_ours_is_not_mistaken_for_a_missing_extra() -> None:
+    with pytest.raises(ModuleNotFoundError):
+        _mount("lingtan.no_such_module", "broken", "hub", "Broken.")
+
+
+def test_demo_options_are_validated_by_the_cli() -> None:
+    result = runner.invoke(app, ["demo", "--speed", "0"])
+    assert result.exit_code == 2
+    assert "--speed" in result.output
+
+
+async def test_demo_starts_a_broker_and_says_what_is_missing() -> None:
+    if mosquitto_binary() is None:
+        service_missing("mosquitto is not installed")
+    out = io.StringIO()
+    console = Console(file=out, width=200)
+    code = await run_demo(DemoOptions(run_for=0.3), console)
+    text = out.getvalue()
+    assert code == 0
+    assert "MQTT broker running at mqtt://127.0.0.1:" in text
+    assert "not yet available" in text
