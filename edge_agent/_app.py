@@ -1,0 +1,681 @@
+"""The agent: the one place that wires devices, guard, schedule, outbox, MQTT and metrics.
+
+>>> # async with Agent(load_config("agent.toml"), clock=RealClock()) as agent:
+>>> #     await agent.stopped()
+
+Tasks (all owned by one TaskGroup in :meth:`Agent.run`): one runner per device, the hub
+link, the control cycle and the metrics server. On the way out the agent releases control
+of every device it wrote to (the device returns to its own default) and commits the
+outbox, each under a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any, Final, Literal, assert_never
+
+import msgspec
+
+from protocol import (
+    MAX_POINTS_PER_BATCH,
+    Ack,
+    Birth,
+    Command,
+    DispatchSchedule,
+    DispatchState,
+    DispatchStatus,
+    HubState,
+    MetricDef,
+    Point,
+    ProtocolError,
+    Reply,
+    SiteConfig,
+    TelemetryBatch,
+    decode_as,
+    encode,
+    sniff_encoding,
+)
+from protocol.clock import Clock, RealClock
+from protocol.topics import TopicError, TopicKind, parse
+
+from ._config import (
+    AgentConfig,
+    DefaultControlConfig,
+    DeviceConfig,
+    DeviceLimitsConfig,
+    SiteLimitsConfig,
+)
+from ._control import (
+    CONTROLLABLE_KINDS,
+    CycleInput,
+    Decision,
+    ManualOverride,
+    ScheduleBook,
+    Source,
+    decide,
+    status_of,
+)
+from ._device import DeviceRunner, PointBuffer
+from ._errors import AgentError, ConfigError
+from ._http import MetricsServer
+from ._metrics import AgentMetrics
+from ._outbox import Outbox
+from ._safety import Applied, Clamped, Rejected
+from ._sync import HubLink
+from .devices._base import DeviceAdapter, DeviceStatus, Setpoint
+
+_log = logging.getLogger(__name__)
+
+AGENT_VERSION: Final = "0.1.0"
+POINT_BUFFER_MAX: Final = 200_000
+REPLY_CACHE_MAX: Final = 1_024
+BOUNDS_EVERY_S: Final = 60.0
+
+AdapterFactory = Callable[[DeviceConfig], DeviceAdapter]
+
+
+def default_adapter_factory(config: AgentConfig, clock: Clock) -> AdapterFactory:
+    """Adapters for real devices (Modbus TCP or OPC UA), imported only when needed."""
+
+    def create(device: DeviceConfig) -> DeviceAdapter:
+        if device.protocol == "modbus":
+            from .devices.modbus import ModbusAdapter
+
+            custom = config.register_maps.get(device.register_map)
+            modbus: DeviceAdapter = ModbusAdapter(device, custom_map=custom)
+            return modbus
+        from .devices.opcua import OpcUaAdapter
+
+        opcua: DeviceAdapter = OpcUaAdapter(device)
+        return opcua
+
+    return create
+
+
+def merge_site_config(base: AgentConfig, pushed: SiteConfig) -> AgentConfig:
+    """The local config narrowed by a config pushed from the hub (raises ConfigError).
+
+    Site and device limits only narrow the local ones; default control and watchdog are
+    replaced.
+    """
+    known = {d.id for d in base.devices}
+    for index, dl in enumerate(pushed.device_limits):
+        if dl.device not in known:
+            raise ConfigError(
+                f"unknown device {dl.device!r}", field=f"$.device_limits[{index}].device"
+            )
+    ls, ps = base.site.limits, pushed.site_limits
+    ramps = [r for r in (ls.ramp_w_per_s, ps.ramp_w_per_s) if r is not None]
+    soc_min, soc_max = max(ls.soc_min_pct, ps.soc_min_pct), min(ls.soc_max_pct, ps.soc_max_pct)
+    if soc_min > soc_max:
+        raise ConfigError("site SoC window is empty once merged", field="$.site_limits")
+    limits = SiteLimitsConfig(
+        import_max_w=min(ls.import_max_w, ps.import_max_w),
+        export_max_w=min(ls.export_max_w, ps.export_max_w),
+        soc_min_pct=soc_min,
+        soc_max_pct=soc_max,
+        ramp_w_per_s=min(ramps) if ramps else None,
+    )
+    by_dev = {dl.device: dl for dl in pushed.device_limits}
+    devices = []
+    for dev in base.devices:
+        if dev.id not in by_dev:
+            devices.append(dev)
+            continue
+        dl, mine = by_dev[dev.id], dev.limits
+        d_ramps = [r for r in (mine.ramp_w_per_s, dl.ramp_w_per_s) if r is not None]
+        lo, hi = max(mine.soc_min_pct, dl.soc_min_pct), min(mine.soc_max_pct, dl.soc_max_pct)
+        if lo > hi:
+            raise ConfigError(f"SoC window of {dev.id} is empty once merged",
+                              field="$.device_limits")  # fmt: skip
+        t_max = [t for t in (mine.temp_max_c, dl.temp_max_c) if t is not None]
+        t_start = [t for t in (mine.temp_derate_start_c, dl.temp_derate_start_c) if t is not None]
+        try:
+            narrowed = DeviceLimitsConfig(
+                p_max_discharge_w=min(mine.p_max_discharge_w, dl.p_max_discharge_w),
+                p_max_charge_w=min(mine.p_max_charge_w, dl.p_max_charge_w),
+                soc_min_pct=lo,
+                soc_max_pct=hi,
+                ramp_w_per_s=min(d_ramps) if d_ramps else None,
+                temp_derate_start_c=min(t_start) if t_start else None,
+                temp_max_c=min(t_max) if t_max else None,
+                revert_s=mine.revert_s,
+            )
+        except ValueError as exc:
+            raise ConfigError(str(exc), field="$.device_limits") from exc
+        devices.append(msgspec.structs.replace(dev, limits=narrowed))
+    default = DefaultControlConfig(
+        mode=pushed.default_control.mode, peak_limit_w=pushed.default_control.peak_limit_w
+    )
+    site = msgspec.structs.replace(
+        base.site, limits=limits, default_control=default, watchdog_s=pushed.watchdog_s
+    )
+    return msgspec.structs.replace(base, site=site, devices=devices)
+
+
+class Agent:
+    """One edge agent. ``async with Agent(config) as agent`` runs it in the background."""
+
+    def __init__(
+        self,
+        config: AgentConfig,
+        *,
+        clock: Clock | None = None,
+        adapter_factory: AdapterFactory | None = None,
+        metrics: AgentMetrics | None = None,
+        metrics_port: int | None = None,
+    ) -> None:
+        self.base_config = config
+        self.config = config
+        self.config_version = 0
+        self.clock: Clock = clock or RealClock()
+        self.metrics = metrics or AgentMetrics()
+        factory = adapter_factory or default_adapter_factory(config, self.clock)
+        self.buffer = PointBuffer(POINT_BUFFER_MAX, self.metrics)
+        self.runners: dict[str, DeviceRunner] = {
+            dev.id: DeviceRunner(
+                dev, factory(dev), clock=self.clock, metrics=self.metrics, buffer=self.buffer
+            )
+            for dev in config.devices
+        }
+        self.book = ScheduleBook()
+        self.outbox = Outbox(
+            config.outbox.path,
+            quota_bytes=int(config.outbox.quota_mb * 1024 * 1024),
+            ttl_s=config.outbox.ttl_days * 86_400,
+        )
+        self.link: HubLink | None = None
+        self.http = MetricsServer(
+            self.metrics.registry,
+            self.health,
+            host=config.metrics.host,
+            port=config.metrics.port if metrics_port is None else metrics_port,
+        )
+        self._http_enabled = metrics_port is not None or config.metrics.port != 0
+        self.started = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._manual: dict[str, ManualOverride] = {}
+        self._replies: collections.OrderedDict[str, Reply] = collections.OrderedDict()
+        self._last_contact = self.clock.monotonic()
+        self._reported: dict[str, tuple[object, ...]] = {}
+        self._schedule_end_reported: tuple[str, int] | None = None
+        self.source: dict[str, Source] = {}
+        self.cycles = 0
+        self.last_decisions: list[Decision] = []
+        self._pending_birth = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> Agent:
+        self._task = asyncio.create_task(self.run(), name="edge-agent")
+        waiter = asyncio.ensure_future(self.started.wait())
+        done, _ = await asyncio.wait({waiter, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        if self._task in done:
+            waiter.cancel()
+            self._task.result()  # raises the startup error
+            raise AgentError("the agent stopped during startup")
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def run(self) -> None:
+        """Run until cancelled (or until a component fails for good)."""
+        async with self.outbox:
+            self.link = HubLink(
+                self.config,
+                outbox=self.outbox,
+                clock=self.clock,
+                metrics=self.metrics,
+                on_message=self.on_message,
+                births=self.births,
+            )
+            try:
+                if self._http_enabled:
+                    await self.http.start()
+                async with asyncio.TaskGroup() as tg:
+                    for runner in self.runners.values():
+                        tg.create_task(runner.run(), name=f"device-{runner.config.id}")
+                    tg.create_task(self.link.run(), name="hub-link")
+                    tg.create_task(self._control_loop(), name="control")
+                    if self._http_enabled:
+                        tg.create_task(self.http.serve(), name="metrics")
+                    self.started.set()
+            finally:
+                await asyncio.shield(self._shutdown())
+
+    async def _shutdown(self) -> None:
+        try:
+            async with asyncio.timeout(5.0):
+                await asyncio.gather(*(r.release() for r in self.runners.values()))
+        except TimeoutError:
+            _log.warning("devices did not confirm the release of control in time")
+
+    # ------------------------------------------------------------------ control cycle
+
+    async def _control_loop(self) -> None:
+        period = self.config.site.control_period_s
+        next_at = self.clock.monotonic()
+        last_commit = next_at
+        last_bounds = next_at
+        while True:
+            next_at += period
+            delay = next_at - self.clock.monotonic()
+            if delay < 0:
+                self.metrics.cycle_overruns.inc()
+                next_at = self.clock.monotonic()
+            await self.clock.sleep(max(0.0, delay))
+            self.cycle()
+            now = self.clock.monotonic()
+            if now - last_commit >= self.config.outbox.commit_interval_s:
+                last_commit = now
+                await self.commit()
+            if now - last_bounds >= BOUNDS_EVERY_S:
+                last_bounds = now
+                await self.enforce_bounds()
+
+    async def commit(self) -> None:
+        """Commit the outbox and hand what is now durable to the publisher."""
+        committed = await self.outbox.commit()
+        if committed and self.link is not None:
+            self.link.offer_live(committed)
+
+    async def enforce_bounds(self) -> None:
+        thinned = await self.outbox.enforce_bounds(self.clock.now_ms())
+        if thinned:
+            self.metrics.outbox_downsampled.inc(thinned)
+        stats = await self.outbox.stats()
+        self.metrics.outbox_rows.set(stats.rows)
+        self.metrics.outbox_bytes.set(stats.bytes_used)
+        self.metrics.outbox_quota_alarm.set(1 if self.outbox.quota_fraction >= 0.9 else 0)
+
+    def hub_fresh(self) -> bool:
+        return self.clock.monotonic() - self._last_contact <= self.config.site.watchdog_s
+
+    def cycle(self) -> list[Decision]:
+        """One control cycle over a frozen snapshot: decide, guard, hand over, record."""
+        self.cycles += 1
+        now_ms = self.clock.now_ms()
+        views = {dev: runner.view() for dev, runner in self.runners.items()}
+        fresh = self.hub_fresh()
+        decisions = decide(
+            self.config,
+            self.book,
+            CycleInput(
+                now_ms=now_ms,
+                views=views,
+                hub_fresh=fresh,
+                dt_s=self.config.site.control_period_s,
+                manual=self._manual,
+            ),
+        )
+        for decision in decisions:
+            self._apply(decision)
+        self.last_decisions = decisions
+        self._report_schedule_end(now_ms, fresh)
+        for source in ("manual", "schedule", "default", "watchdog"):
+            active = any(d.source == source for d in decisions)
+            self.metrics.control_mode.labels(source).set(1 if active else 0)
+        self._telemetry(now_ms)
+        return decisions
+
+    def _apply(self, decision: Decision) -> None:
+        runner = self.runners[decision.device]
+        self.source[decision.device] = decision.source
+        match decision.result:
+            case Applied(p_w=p):
+                runner.submit(Setpoint(p, runner.config.limits.revert_s))
+            case Clamped(p_w=p, reason=reason):
+                self.metrics.clamps.labels(reason).inc()
+                runner.submit(Setpoint(p, runner.config.limits.revert_s))
+            case Rejected():
+                pass
+            case _ as unreachable:
+                assert_never(unreachable)
+        if decision.source not in {"schedule", "manual"}:
+            self._reported.pop(decision.device, None)
+            return
+        state, text, applied = status_of(decision.result)
+        code: str = ""
+        if isinstance(decision.result, Clamped | Rejected):
+            code = decision.result.reason
+        key = (decision.schedule_id, decision.version, decision.interval_start_ms, state, code)
+        if self._reported.get(decision.device) == key:
+            return
+        self._reported[decision.device] = key
+        view = runner.view()
+        actual = view.reading.p_w if view.reading is not None else None
+        self.report(
+            schedule_id=decision.schedule_id or f"manual:{decision.instruction_id}",
+            version=decision.version,
+            status=state,
+            reason=text,
+            device=decision.device,
+            instruction_id=decision.instruction_id,
+            p_target_w=decision.requested_w,
+            p_applied_w=applied,
+            p_actual_w=actual,
+            deviation_w=(actual - applied) if actual is not None and applied is not None else None,
+        )
+
+    def _report_schedule_end(self, now_ms: int, fresh: bool) -> None:
+        sched = self.book.schedule
+        if sched is None:
+            return
+        state = self.book.finished(now_ms)
+        key = (sched.id, sched.version)
+        if state in {"done", "expired"} and self._schedule_end_reported != key:
+            self._schedule_end_reported = key
+            status: DispatchState = "done" if state == "done" else "expired"
+            reason = "schedule ended" if state == "done" else "schedule expired"
+            self.report(schedule_id=sched.id, version=sched.version, status=status,
+                        reason=f"{reason}: default control in force")  # fmt: skip
+        elif not fresh and state == "running" and self._schedule_end_reported != key:
+            self._schedule_end_reported = key
+            self.report(
+                schedule_id=sched.id,
+                version=sched.version,
+                status="expired",
+                reason=f"hub silent for more than {self.config.site.watchdog_s:g} s: "
+                "default control in force",
+            )
+
+    def report(
+        self,
+        *,
+        schedule_id: str,
+        version: int,
+        status: DispatchState,
+        reason: str = "",
+        device: str | None = None,
+        instruction_id: str = "",
+        p_target_w: float | None = None,
+        p_applied_w: float | None = None,
+        p_actual_w: float | None = None,
+        deviation_w: float | None = None,
+    ) -> None:
+        """Queue a dispatch status through the outbox (shares the sequence with data)."""
+        sid, seq = self.outbox.next_key()
+        message = DispatchStatus(
+            edge=self.config.site.edge,
+            sid=sid,
+            seq=seq,
+            ts_ms=self.clock.now_ms(),
+            schedule_id=schedule_id[:64],
+            version=version,
+            status=status,
+            reason=reason[:1024],
+            device=device,
+            instruction_id=instruction_id[:64],
+            p_target_w=p_target_w,
+            p_applied_w=p_applied_w,
+            p_actual_w=p_actual_w,
+            deviation_w=deviation_w,
+        )
+        self.outbox.append(message)
+
+    def _telemetry(self, now_ms: int) -> None:
+        edge = self.config.site.edge
+        own = [
+            Point(device=edge, name="agent.cycle", value=self.cycles, ts_ms=now_ms),
+            Point(device=edge, name="agent.buffered_points", value=len(self.buffer),
+                  ts_ms=now_ms),
+        ]  # fmt: skip
+        points = self.buffer.drain(MAX_POINTS_PER_BATCH - len(own)) + own
+        sid, seq = self.outbox.next_key()
+        self.outbox.append(TelemetryBatch(edge=edge, sid=sid, seq=seq, ts_ms=now_ms, points=points))
+
+    # ------------------------------------------------------------------ downlink
+
+    def on_message(self, topic: str, payload: bytes, retained: bool = False) -> None:  # noqa: PLR0912
+        """Handle one downlink message; bad input is rejected, counted and reported."""
+        try:
+            parsed = parse(topic)
+        except TopicError:
+            self._reject("unknown", "unknown topic", None)
+            return
+        encoding = sniff_encoding(payload)
+        kind = parsed.kind
+        try:
+            match kind:
+                case TopicKind.HUB_STATE:
+                    hub = decode_as(payload, HubState, encoding)
+                    if not retained:
+                        self._contact()
+                    if self.link is not None:
+                        self.link.set_hub_online(hub.online)
+                case TopicKind.ACK:
+                    ack = decode_as(payload, Ack, encoding)
+                    if ack.edge != self.config.site.edge:
+                        self._reject("ack", f"ack for edge {ack.edge!r}", None)
+                        return
+                    self._contact()
+                    self.outbox.ack(ack.sid, ack.seq)
+                case TopicKind.DISPATCH:
+                    if not retained:
+                        self._contact()
+                    self._on_dispatch(decode_as(payload, DispatchSchedule, encoding))
+                case TopicKind.CONFIG:
+                    if not retained:
+                        self._contact()
+                    self._on_config(decode_as(payload, SiteConfig, encoding))
+                case TopicKind.CMD:
+                    self._contact()
+                    self._on_command(decode_as(payload, Command, encoding), parsed.device)
+                case _:
+                    self._reject(str(kind), "not a downlink topic", None)
+        except ProtocolError as exc:
+            self._reject(str(kind), f"malformed {kind} message: {exc}", kind)
+
+    def _contact(self) -> None:
+        self._last_contact = self.clock.monotonic()
+
+    def _reject(
+        self,
+        topic: str,
+        reason: str,
+        kind: TopicKind | None,
+        *,
+        schedule_id: str = "",
+        version: int = 0,
+    ) -> None:
+        label = _reason_label(reason)
+        self.metrics.rejections.labels(topic, label).inc()
+        _log.warning("rejected %s input: %s", topic, reason)
+        if kind is TopicKind.CMD:
+            self._reply(Reply(cid="invalid", ok=False, code="rejected", message=reason[:1024],
+                              ts_ms=self.clock.now_ms()))  # fmt: skip
+        elif kind in {TopicKind.DISPATCH, TopicKind.CONFIG}:
+            self.report(schedule_id=schedule_id, version=version, status="rejected",
+                        reason=reason)  # fmt: skip
+
+    def _on_dispatch(self, schedule: DispatchSchedule) -> None:
+        controllable = {d.id: d for d in self.config.devices if d.kind in CONTROLLABLE_KINDS}
+        verdict = self.book.check(
+            schedule,
+            edge=self.config.site.edge,
+            controllable=controllable,
+            known=set(self.runners),
+            now_ms=self.clock.now_ms(),
+        )
+        if verdict.duplicate:
+            return
+        if not verdict.accepted:
+            self._reject("dispatch", verdict.reason, TopicKind.DISPATCH,
+                         schedule_id=schedule.id, version=schedule.version)  # fmt: skip
+            return
+        previous = self.book.accept(schedule)
+        self._reported.clear()
+        if previous is not None:
+            self.report(schedule_id=previous.id, version=previous.version, status="superseded",
+                        reason=f"superseded by {schedule.id} v{schedule.version}")  # fmt: skip
+        self.report(schedule_id=schedule.id, version=schedule.version, status="accepted")
+        _log.info("schedule %s v%d accepted", schedule.id, schedule.version)
+
+    def _on_config(self, pushed: SiteConfig) -> None:
+        extra: dict[str, Any] = {"schedule_id": "config", "version": pushed.version}
+        if pushed.edge != self.config.site.edge:
+            self._reject("config", f"config is for edge {pushed.edge!r}", TopicKind.CONFIG,
+                         **extra)  # fmt: skip
+            return
+        if pushed.version == self.config_version:
+            return  # retained redelivery
+        if pushed.version < self.config_version:
+            reason = f"stale config version {pushed.version}: {self.config_version} is in force"
+            self._reject("config", reason, TopicKind.CONFIG, **extra)
+            return
+        try:
+            merged = merge_site_config(self.base_config, pushed)
+        except ConfigError as exc:
+            self._reject("config", f"invalid config: {exc}", TopicKind.CONFIG, **extra)
+            return
+        self.config = merged
+        self.config_version = pushed.version
+        for dev in merged.devices:
+            self.runners[dev.id].config = dev
+        self.report(schedule_id="config", version=pushed.version, status="accepted",
+                    reason="config applied")  # fmt: skip
+        _log.info("config version %d applied", pushed.version)
+
+    def _on_command(self, cmd: Command, topic_device: str | None) -> None:
+        cached = self._replies.get(cmd.cid)
+        if cached is not None:  # idempotent by cid: the same answer, nothing re-executed
+            self._send_reply(cmd.reply_to, cached)
+            return
+        ok, code, message, result = self._execute(cmd, topic_device)
+        rep = Reply(cid=cmd.cid, ok=ok, code=code, message=message, result=result,
+                    ts_ms=self.clock.now_ms())  # fmt: skip
+        self._replies[cmd.cid] = rep
+        while len(self._replies) > REPLY_CACHE_MAX:
+            self._replies.popitem(last=False)
+        if not ok:
+            self.metrics.rejections.labels("cmd", code).inc()
+        self._send_reply(cmd.reply_to, rep)
+
+    def _execute(  # noqa: PLR0911
+        self, cmd: Command, topic_device: str | None
+    ) -> tuple[bool, ReplyCode, str, dict[str, float | int | str | bool]]:
+        now_ms = self.clock.now_ms()
+        if topic_device != cmd.device:
+            return False, "rejected", f"device {cmd.device!r} does not match the topic", {}
+        if cmd.expires_ts_ms <= now_ms:
+            return False, "expired", f"command expired at {cmd.expires_ts_ms} (now {now_ms})", {}
+        runner = self.runners.get(cmd.device)
+        if runner is None:
+            return False, "unknown_device", f"unknown device {cmd.device!r}", {}
+        match cmd.op:
+            case "ping":
+                return True, "ok", "", {"status": runner.status.value}
+            case "read":
+                values = runner.reading.values if runner.reading else {}
+                return (
+                    True,
+                    "ok",
+                    "",
+                    {k: v for k, v in values.items() if isinstance(v, int | float | str)},
+                )
+            case "set_power":
+                raw = cmd.args.get("p_w")
+                if runner.config.kind not in CONTROLLABLE_KINDS:
+                    return False, "unsupported", f"device {cmd.device!r} cannot be controlled", {}
+                if isinstance(raw, bool) or not isinstance(raw, int | float):
+                    return False, "rejected", "args.p_w must be a number (W)", {}
+                self._manual[cmd.device] = ManualOverride(float(raw), cmd.expires_ts_ms, cmd.cid)
+                message = "setpoint in force until expires_ts_ms, within the SafetyGuard"
+                return True, "ok", message, {"p_w": float(raw)}
+            case "release":
+                self._manual.pop(cmd.device, None)
+                return True, "ok", "manual setpoint released", {}
+            case _:
+                return False, "unsupported", f"unknown op {cmd.op!r}", {}
+
+    def _reply(self, rep: Reply) -> None:
+        if self.link is not None:
+            self.link.send_control(self.link.topics.reply, encode(rep))
+
+    def _send_reply(self, reply_to: str, rep: Reply) -> None:
+        if self.link is None:
+            return
+        topic = (
+            reply_to
+            if reply_to.startswith(self.link.topics.base + "/")
+            else (self.link.topics.reply)
+        )
+        self.link.send_control(topic, encode(rep))
+
+    # ------------------------------------------------------------------ introspection
+
+    def births(self) -> list[Birth]:
+        edge, sid, now = self.config.site.edge, self.outbox.sid, self.clock.now_ms()
+        metrics: list[MetricDef] = [
+            MetricDef(name="agent.cycle", dtype="int", description="control cycles run"),
+            MetricDef(name="agent.buffered_points", dtype="int"),
+        ]
+        out = [Birth(edge=edge, sid=sid, ts_ms=now, agent_version=AGENT_VERSION,
+                     metrics=metrics)]  # fmt: skip
+        for dev, runner in self.runners.items():
+            try:
+                catalogue = runner.adapter.metrics()
+            except AgentError:
+                catalogue = []
+            out.append(
+                Birth(edge=edge, device=dev, sid=sid, ts_ms=now, device_kind=runner.config.kind,
+                      protocol=runner.config.protocol, agent_version=AGENT_VERSION,
+                      metrics=catalogue[:2000])
+            )  # fmt: skip
+        return out
+
+    def health(self) -> dict[str, object]:
+        sched = self.book.schedule
+        online = sum(1 for r in self.runners.values() if r.status is DeviceStatus.ONLINE)
+        return {
+            "ok": self.started.is_set(),
+            "edge": self.config.site.edge,
+            "sid": self.outbox.sid,
+            "mqtt_connected": bool(self.link and self.link.connected),
+            "hub_fresh": self.hub_fresh(),
+            "devices": {d: r.status.value for d, r in self.runners.items()},
+            "devices_online": online,
+            "outbox_pending_commit": self.outbox.pending,
+            "outbox_bytes": self.outbox.bytes_used,
+            "last_ack": list(self.outbox.last_ack) if self.outbox.last_ack else None,
+            "schedule": {
+                "id": sched.id,
+                "version": sched.version,
+                "expires_ts_ms": sched.expires_ts_ms,
+            }
+            if sched
+            else None,
+            "config_version": self.config_version,
+            "control": dict(self.source),
+            "cycles": self.cycles,
+            "pid": os.getpid(),
+            "uptime_s": round(time.monotonic() - _STARTED, 1),
+        }
+
+
+_STARTED = time.monotonic()
+
+ReplyCode = Literal["ok", "rejected", "expired", "unknown_device", "unsupported", "error"]
+
+
+def _reason_label(reason: str) -> str:
+    """A low-cardinality metric label for a rejection reason (its first words)."""
+    head = reason.split(":", maxsplit=1)[0]
+    words = [w for w in head.split() if not any(c.isdigit() for c in w) and "'" not in w]
+    return " ".join(words[:4])[:60] or "invalid"
+
+
+__all__ = ["AGENT_VERSION", "AdapterFactory", "Agent", "default_adapter_factory",
+           "merge_site_config"]  # fmt: skip

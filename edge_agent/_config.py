@@ -1,0 +1,347 @@
+"""The agent's configuration: one TOML file decoded into msgspec Structs.
+
+Unknown fields are rejected everywhere (a typo must fail at startup, not be ignored), and
+every error is a :class:`~edge_agent.ConfigError` naming the field and, where it can be
+found, the line. Example (``vpp agent init`` writes a complete one)::
+
+    [site]
+    tenant = "acme"
+    edge = "park-a"
+    control_period_s = 1.0
+    watchdog_s = 300.0
+
+    [site.limits]
+    import_max_w = 400000.0
+    export_max_w = 100000.0
+
+    [site.default_control]
+    mode = "self_consumption"
+
+    [hub]
+    url = "mqtt://127.0.0.1:1883"
+
+    [outbox]
+    path = "var/agent/outbox.db"
+
+    [metrics]
+    port = 9108
+
+    [[devices]]
+    id = "bess-1"
+    kind = "battery"
+    protocol = "modbus"
+    host = "127.0.0.1"
+    port = 15020
+    unit_id = 1
+    register_map = "sunspec"
+
+    [devices.limits]
+    p_max_discharge_w = 250000.0
+    p_max_charge_w = 250000.0
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+import msgspec
+from msgspec import Meta, Struct
+
+from protocol import ControlMode
+from protocol.topics import TopicError, validate_device_id, validate_id
+
+from ._errors import ConfigError
+
+DeviceKind = Literal["battery", "pv", "meter", "ev_charger", "hvac"]
+DeviceProtocol = Literal["modbus", "opcua"]
+PosSeconds = Annotated[float, Meta(gt=0, le=86_400)]
+Watts = Annotated[float, Meta(ge=0, le=1e9)]
+Pct = Annotated[float, Meta(ge=0, le=100)]
+
+
+class _Cfg(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of every config table: frozen, keyword-only, unknown fields rejected."""
+
+
+class DeviceLimitsConfig(_Cfg, frozen=True, kw_only=True):
+    """Rated limits of one device (generator convention: discharge > 0, charge < 0)."""
+
+    p_max_discharge_w: Watts = 0.0
+    p_max_charge_w: Watts = 0.0
+    soc_min_pct: Pct = 0.0
+    soc_max_pct: Pct = 100.0
+    ramp_w_per_s: Annotated[float, Meta(gt=0, le=1e9)] | None = None
+    temp_derate_start_c: Annotated[float, Meta(ge=-50, le=150)] | None = None
+    temp_max_c: Annotated[float, Meta(ge=-50, le=150)] | None = None
+    revert_s: Annotated[float, Meta(ge=2, le=3600)] = 10.0
+    """Device-side fail-safe period (SunSpec ``*_RvrtTms``); refreshed every half of it."""
+
+    def __post_init__(self) -> None:
+        if self.soc_min_pct > self.soc_max_pct:
+            raise ValueError("soc_min_pct must be <= soc_max_pct")
+        if (
+            self.temp_derate_start_c is not None
+            and self.temp_max_c is not None
+            and self.temp_derate_start_c >= self.temp_max_c
+        ):
+            raise ValueError("temp_derate_start_c must be below temp_max_c")
+
+
+RegType = Literal["int16", "uint16", "int32", "uint32", "float32"]
+
+
+class RegisterPoint(_Cfg, frozen=True, kw_only=True):
+    """One point of a custom register map (holding registers)."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=64)]
+    address: Annotated[int, Meta(ge=0, le=65535)]
+    type: RegType = "int16"
+    scale: float = 1.0
+    unit: Annotated[str, Meta(max_length=16)] = ""
+    poll: Literal["fast", "slow"] = "fast"
+    role: Literal["", "p_w", "soc_pct", "temp_c", "setpoint_w"] = ""
+    """What the control loop reads from (or writes to) this point."""
+
+
+class RegisterMap(_Cfg, frozen=True, kw_only=True):
+    """A named custom register map for devices without SunSpec."""
+
+    points: Annotated[list[RegisterPoint], Meta(min_length=1, max_length=500)]
+
+
+class DeviceConfig(_Cfg, frozen=True, kw_only=True):
+    """One device connection."""
+
+    id: Annotated[str, Meta(min_length=1, max_length=64)]
+    kind: DeviceKind
+    protocol: DeviceProtocol = "modbus"
+    host: str = "127.0.0.1"
+    port: Annotated[int, Meta(ge=1, le=65535)]
+    unit_id: Annotated[int, Meta(ge=0, le=255)] = 1
+    endpoint: str = ""
+    """OPC UA endpoint URL (``opc.tcp://host:port/path``); ``host``/``port`` otherwise."""
+    poll_interval_s: PosSeconds = 1.0
+    slow_every: Annotated[int, Meta(ge=1, le=3600)] = 10
+    """Slow points (energy, SoC, nameplate) are read every ``slow_every`` polls."""
+    register_map: str = "sunspec"
+    """``"sunspec"`` (discovery from 40000) or the name of a ``[register_maps.NAME]``."""
+    sunspec_base: Annotated[int, Meta(ge=0, le=65535)] = 40000
+    min_request_gap_s: Annotated[float, Meta(ge=0, le=10)] = 0.0
+    timeout_s: Annotated[float, Meta(gt=0, le=60)] = 2.0
+    backoff_max_s: Annotated[float, Meta(gt=0, le=3600)] = 30.0
+    limits: DeviceLimitsConfig = DeviceLimitsConfig()
+
+
+class HubConfig(_Cfg, frozen=True, kw_only=True):
+    """How to reach the hub's MQTT broker."""
+
+    url: str = "mqtt://127.0.0.1:1883"
+    username: str | None = None
+    password: str | None = None
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    keepalive_s: Annotated[int, Meta(ge=5, le=3600)] = 30
+    client_id: str | None = None
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        parts = urlsplit(self.url)
+        return parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+
+    @property
+    def tls(self) -> bool:
+        return urlsplit(self.url).scheme == "mqtts" or self.ca_file is not None
+
+
+class OutboxConfig(_Cfg, frozen=True, kw_only=True):
+    """The store-and-forward outbox (SQLite, WAL)."""
+
+    path: str = "var/agent/outbox.db"
+    quota_mb: Annotated[float, Meta(gt=0, le=1_000_000)] = 512.0
+    ttl_days: Annotated[float, Meta(gt=0, le=3650)] = 30.0
+    commit_interval_s: Annotated[float, Meta(ge=0, le=60)] = 1.0
+    flush_rate_per_s: Annotated[float, Meta(gt=0, le=1e6)] = 500.0
+    """Backlog messages replayed per second, interleaved with live data."""
+    resend_after_s: Annotated[float, Meta(gt=0, le=86_400)] = 60.0
+    """A published message not acked for this long is replayed again."""
+
+
+class MetricsConfig(_Cfg, frozen=True, kw_only=True):
+    """``/metrics`` and ``/healthz`` on a local port (0 disables the server)."""
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Meta(ge=0, le=65535)] = 9108
+
+
+class SiteLimitsConfig(_Cfg, frozen=True, kw_only=True):
+    """Limits at the point of connection (POC) and the site's SoC window and ramp."""
+
+    import_max_w: Watts
+    export_max_w: Watts
+    soc_min_pct: Pct = 5.0
+    soc_max_pct: Pct = 95.0
+    ramp_w_per_s: Annotated[float, Meta(gt=0, le=1e9)] | None = None
+
+    def __post_init__(self) -> None:
+        if self.soc_min_pct > self.soc_max_pct:
+            raise ValueError("soc_min_pct must be <= soc_max_pct")
+
+
+class DefaultControlConfig(_Cfg, frozen=True, kw_only=True):
+    """What the site does when no valid schedule is in force."""
+
+    mode: ControlMode = "self_consumption"
+    peak_limit_w: Watts | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode == "peak_shaving" and self.peak_limit_w is None:
+            raise ValueError("peak_shaving needs peak_limit_w")
+
+
+class SiteSection(_Cfg, frozen=True, kw_only=True):
+    """Who the site is and what it may do at its point of connection."""
+
+    tenant: str
+    edge: str
+    limits: SiteLimitsConfig
+    default_control: DefaultControlConfig = DefaultControlConfig()
+    watchdog_s: PosSeconds = 300.0
+    control_period_s: Annotated[float, Meta(ge=0.05, le=60)] = 1.0
+    meter: str | None = None
+    """Device id of the point-of-connection meter (the only meter if unset)."""
+
+
+class AgentConfig(_Cfg, frozen=True, kw_only=True):
+    """The whole agent configuration (one TOML file)."""
+
+    site: SiteSection
+    hub: HubConfig = HubConfig()
+    outbox: OutboxConfig = OutboxConfig()
+    metrics: MetricsConfig = MetricsConfig()
+    devices: Annotated[list[DeviceConfig], Meta(max_length=1000)] = []
+    register_maps: dict[str, RegisterMap] = {}
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    def device(self, device_id: str) -> DeviceConfig:
+        for dev in self.devices:
+            if dev.id == device_id:
+                return dev
+        raise KeyError(device_id)
+
+    @property
+    def meter_id(self) -> str | None:
+        if self.site.meter is not None:
+            return self.site.meter
+        meters = [d.id for d in self.devices if d.kind == "meter"]
+        return meters[0] if meters else None
+
+
+_PATH = re.compile(r" - at `(?P<path>\$[^`]*)`$")
+_UNKNOWN = re.compile(r"unknown field `(?P<name>[^`]+)`")
+
+
+def _line_of(text: str, path: str, message: str) -> int | None:
+    """Best-effort line of the offending key (the last name in ``path`` or an unknown one)."""
+    unknown = _UNKNOWN.search(message)
+    names = re.findall(r"\.([A-Za-z_][A-Za-z0-9_]*)", path)
+    key = unknown.group("name") if unknown else (names[-1] if names else None)
+    if key is None:
+        return None
+    pattern = re.compile(rf"^\s*(\[+\s*)?[\"']?{re.escape(key)}[\"']?\s*(=|\]|\.)", re.M)
+    found = list(pattern.finditer(text))
+    if not found:
+        return None
+    return text.count("\n", 0, found[-1].start() if unknown else found[0].start()) + 1
+
+
+def _semantic_checks(config: AgentConfig) -> None:
+    try:
+        validate_id(config.site.tenant, "tenant id")
+        validate_id(config.site.edge, "edge id")
+    except TopicError as exc:
+        raise ConfigError(str(exc), field="$.site") from exc
+    seen: set[str] = set()
+    for index, dev in enumerate(config.devices):
+        where = f"$.devices[{index}]"
+        try:
+            validate_device_id(dev.id)
+        except TopicError as exc:
+            raise ConfigError(str(exc), field=f"{where}.id") from exc
+        if dev.id in seen:
+            raise ConfigError(f"duplicate device id {dev.id!r}", field=f"{where}.id")
+        seen.add(dev.id)
+        if dev.register_map != "sunspec" and dev.register_map not in config.register_maps:
+            raise ConfigError(
+                f"unknown register_map {dev.register_map!r}: use 'sunspec' or define "
+                f"[register_maps.{dev.register_map}]",
+                field=f"{where}.register_map",
+            )
+        if dev.protocol == "opcua" and not dev.endpoint.startswith("opc.tcp://"):
+            raise ConfigError(
+                "an opcua device needs endpoint = 'opc.tcp://host:port/...'",
+                field=f"{where}.endpoint",
+            )
+    meter = config.site.meter
+    if meter is not None and meter not in seen:
+        raise ConfigError(f"site.meter {meter!r} is not a configured device", field="$.site.meter")
+    if urlsplit(config.hub.url).scheme not in {"mqtt", "mqtts"}:
+        raise ConfigError("hub.url must start with mqtt:// or mqtts://", field="$.hub.url")
+
+
+def parse_config(text: str | bytes) -> AgentConfig:
+    """Decode and check a TOML config; raise :class:`ConfigError` naming the field."""
+    raw = text.encode() if isinstance(text, str) else text
+    source = raw.decode("utf-8", errors="replace")
+    try:
+        config = msgspec.toml.decode(raw, type=AgentConfig)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        match = _PATH.search(message)
+        path = match.group("path") if match else "$"
+        unknown = _UNKNOWN.search(message)
+        if unknown:
+            path = f"{path}.{unknown.group('name')}"
+        raise ConfigError(
+            f"invalid config field {path}: {message}",
+            field=path,
+            line=_line_of(source, path, message),
+        ) from exc
+    except msgspec.DecodeError as exc:
+        raise ConfigError(f"malformed TOML: {exc}", field="$") from exc
+    _semantic_checks(config)
+    return config
+
+
+def load_config(path: str | Path) -> AgentConfig:
+    """Read and check the config file at ``path``."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}", field="$") from exc
+    return parse_config(raw)
+
+
+__all__ = [
+    "AgentConfig",
+    "DefaultControlConfig",
+    "DeviceConfig",
+    "DeviceKind",
+    "DeviceLimitsConfig",
+    "HubConfig",
+    "MetricsConfig",
+    "OutboxConfig",
+    "RegisterMap",
+    "RegisterPoint",
+    "SiteLimitsConfig",
+    "SiteSection",
+    "load_config",
+    "parse_config",
+]

@@ -1,0 +1,359 @@
+"""Schedule book, default controls and the per-cycle decision (pure parts of the control loop).
+
+Nothing here does I/O: the agent feeds a frozen snapshot in and gets setpoints and status
+reports out, so every decision in a cycle sees the same values and tests need no devices.
+
+Which source is in force, per cycle:
+
+1. a manual command (``cmd`` ``set_power``) until its ``expires_ts_ms``;
+2. the accepted dispatch schedule, while an interval covers *now*, *now* is before the
+   schedule's expiry, and the hub was heard from within the watchdog;
+3. otherwise the site's default control (self-consumption, zero export, peak shaving, idle).
+
+Every value from every source then passes :func:`edge_agent.guard` before it is written.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, assert_never
+
+from protocol import DispatchSchedule, DispatchState
+
+from ._config import AgentConfig, DefaultControlConfig, DeviceConfig
+from ._device import DeviceView
+from ._safety import (
+    Applied,
+    Clamped,
+    GuardContext,
+    GuardResult,
+    Limits,
+    Rejected,
+    SetpointRequest,
+    allowed_range,
+    guard,
+    split_target,
+)
+from .devices._base import DeviceStatus
+
+Source = Literal["manual", "schedule", "default", "watchdog"]
+CONTROLLABLE_KINDS = frozenset({"battery", "pv", "ev_charger", "hvac"})
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether a schedule was accepted, and why not."""
+
+    accepted: bool
+    reason: str = ""
+    duplicate: bool = False
+
+
+class ScheduleBook:
+    """Holds the latest accepted dispatch schedule and answers what is in force when."""
+
+    def __init__(self) -> None:
+        self.schedule: DispatchSchedule | None = None
+        self._starts: list[int] = []
+
+    def check(  # noqa: PLR0911
+        self,
+        schedule: DispatchSchedule,
+        *,
+        edge: str,
+        controllable: Mapping[str, DeviceConfig],
+        known: set[str],
+        now_ms: int,
+    ) -> Verdict:
+        """Decide whether ``schedule`` may replace the one in force (no side effects)."""
+        current = self.schedule
+        if schedule.edge != edge:
+            return Verdict(False, f"schedule is for edge {schedule.edge!r}, this is {edge!r}")
+        if current is not None and (schedule.id, schedule.version) == (
+            current.id,
+            current.version,
+        ):
+            return Verdict(False, "duplicate", duplicate=True)
+        if current is not None and schedule.version <= current.version:
+            return Verdict(
+                False,
+                f"stale schedule version {schedule.version}: version {current.version} is in force",
+            )
+        if schedule.expires_ts_ms <= now_ms:
+            return Verdict(False, f"schedule expired at {schedule.expires_ts_ms} (now {now_ms})")
+        for interval in schedule.intervals:
+            for target in interval.targets:
+                if target.device not in known:
+                    return Verdict(False, f"unknown device {target.device!r}")
+                if target.device not in controllable:
+                    return Verdict(False, f"device {target.device!r} cannot be controlled")
+        return Verdict(True)
+
+    def accept(self, schedule: DispatchSchedule) -> DispatchSchedule | None:
+        """Put ``schedule`` in force; returns the one it supersedes."""
+        previous, self.schedule = self.schedule, schedule
+        self._starts = [i.start_ts_ms for i in schedule.intervals]
+        return previous
+
+    def clear(self) -> None:
+        self.schedule, self._starts = None, []
+
+    def targets_at(self, now_ms: int) -> tuple[int, dict[str, tuple[float, str]]] | None:
+        """``(interval start, {device: (target W, instruction id)})`` in force, or None."""
+        sched = self.schedule
+        if sched is None or now_ms >= sched.expires_ts_ms:
+            return None
+        index = bisect.bisect_right(self._starts, now_ms) - 1
+        if index < 0:
+            return None
+        interval = sched.intervals[index]
+        if not interval.start_ts_ms <= now_ms < interval.end_ts_ms:
+            return None
+        return interval.start_ts_ms, {
+            t.device: (t.p_target_w, t.instruction_id) for t in interval.targets
+        }
+
+    def finished(self, now_ms: int) -> Literal["running", "done", "expired", "none"]:
+        sched = self.schedule
+        if sched is None:
+            return "none"
+        if now_ms >= sched.expires_ts_ms:
+            return "expired"
+        if not sched.intervals or now_ms >= sched.intervals[-1].end_ts_ms:
+            return "done"
+        return "running"
+
+
+def limits_for(config: AgentConfig, device: DeviceConfig) -> Limits:
+    """Device limits merged with the site's (each layer only narrows)."""
+    dl, sl = device.limits, config.site.limits
+    ramps = [r for r in (dl.ramp_w_per_s, sl.ramp_w_per_s) if r is not None]
+    storage = device.kind == "battery"
+    return Limits(
+        p_max_discharge_w=dl.p_max_discharge_w,
+        p_max_charge_w=0.0 if device.kind == "pv" else dl.p_max_charge_w,
+        soc_min_pct=max(dl.soc_min_pct, sl.soc_min_pct) if storage else 0.0,
+        soc_max_pct=min(dl.soc_max_pct, sl.soc_max_pct) if storage else 100.0,
+        ramp_w_per_s=min(ramps) if ramps else None,
+        temp_derate_start_c=dl.temp_derate_start_c,
+        temp_max_c=dl.temp_max_c,
+        import_max_w=sl.import_max_w,
+        export_max_w=sl.export_max_w,
+        needs_soc=storage,
+    )
+
+
+def _p(view: DeviceView | None) -> float:
+    if view is None or view.reading is None or view.reading.p_w is None:
+        return 0.0
+    return view.reading.p_w if math.isfinite(view.reading.p_w) else 0.0
+
+
+def default_targets(
+    control: DefaultControlConfig,
+    *,
+    batteries: Mapping[str, tuple[float, float]],
+    pv: Mapping[str, float],
+    views: Mapping[str, DeviceView],
+    poc_import_w: float | None,
+) -> dict[str, float]:
+    """Setpoints of the default control for the given batteries (ranges) and PV (ratings).
+
+    * ``self_consumption``: batteries follow the meter to keep import near zero.
+    * ``zero_export``: batteries only charge to absorb export; PV is curtailed if that is
+      not enough.
+    * ``peak_shaving``: batteries hold import at ``peak_limit_w`` (discharging above it,
+      recharging below it).
+    * ``idle``: batteries at 0 W.
+
+    PV is left uncurtailed (its rating) except by ``zero_export``. Without a meter reading
+    every battery goes to 0 W (never a stale setpoint).
+    """
+    out: dict[str, float] = dict.fromkeys(batteries, 0.0)
+    out.update(pv)
+    if control.mode == "idle" or poc_import_w is None or (not batteries and not pv):
+        return out
+    batt_now = sum(_p(views.get(d)) for d in batteries)
+    match control.mode:
+        case "self_consumption":
+            total = batt_now + poc_import_w
+        case "zero_export":
+            total = min(batt_now + poc_import_w, 0.0)
+        case "peak_shaving":
+            limit = control.peak_limit_w or 0.0
+            total = batt_now + poc_import_w - limit
+        case _ as unreachable:
+            assert_never(unreachable)
+    split = split_target(total, batteries)
+    out.update(split)
+    if control.mode == "zero_export" and pv:
+        placed = sum(split.values())
+        poc_after = poc_import_w - (placed - batt_now)
+        if poc_after < 0:
+            pv_now = sum(_p(views.get(d)) for d in pv)
+            cap_total = max(0.0, pv_now + poc_after)
+            rated = sum(pv.values())
+            for dev, rating in pv.items():
+                out[dev] = cap_total * (rating / rated) if rated > 0 else 0.0
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One device's setpoint in one cycle, with where it came from."""
+
+    device: str
+    source: Source
+    requested_w: float
+    result: GuardResult
+    schedule_id: str = ""
+    version: int = 0
+    instruction_id: str = ""
+    interval_start_ms: int | None = None
+
+
+@dataclass(slots=True)
+class ManualOverride:
+    p_w: float
+    expires_ms: int
+    cid: str
+
+
+@dataclass
+class CycleInput:
+    """The frozen inputs of one control cycle."""
+
+    now_ms: int
+    views: Mapping[str, DeviceView]
+    hub_fresh: bool
+    dt_s: float
+    manual: Mapping[str, ManualOverride] = field(default_factory=dict)
+
+
+def decide(config: AgentConfig, book: ScheduleBook, inp: CycleInput) -> list[Decision]:  # noqa: PLR0912
+    """Every setpoint of one cycle, after the SafetyGuard (pure)."""
+    meter = config.meter_id
+    meter_view = inp.views.get(meter) if meter else None
+    poc: float | None = None
+    if (
+        meter_view is not None
+        and meter_view.status is DeviceStatus.ONLINE
+        and meter_view.reading is not None
+        and meter_view.reading.p_w is not None
+    ):
+        poc = meter_view.reading.p_w
+    controllable = [
+        d
+        for d in config.devices
+        if d.kind in CONTROLLABLE_KINDS
+        and (view := inp.views.get(d.id)) is not None
+        and view.status is DeviceStatus.ONLINE
+        and view.reading is not None
+    ]
+    in_force = book.targets_at(inp.now_ms) if inp.hub_fresh else None
+    sched = book.schedule
+    requests: dict[str, tuple[float, Source, str, int | None]] = {}
+    for dev in controllable:
+        manual = inp.manual.get(dev.id)
+        if manual is not None and manual.expires_ms > inp.now_ms:
+            requests[dev.id] = (manual.p_w, "manual", manual.cid, None)
+        elif in_force is not None and dev.id in in_force[1]:
+            target, instruction = in_force[1][dev.id]
+            requests[dev.id] = (target, "schedule", instruction, in_force[0])
+    fallback: Source = "default" if inp.hub_fresh else "watchdog"
+    rest = [d for d in controllable if d.id not in requests]
+    batteries: dict[str, tuple[float, float]] = {}
+    pv: dict[str, float] = {}
+    for dev in rest:
+        if dev.kind == "battery":
+            _, final = allowed_range(limits_for(config, dev), _context(dev, inp, poc))
+            batteries[dev.id] = (final.lo, final.hi)
+        elif dev.kind == "pv":
+            pv[dev.id] = dev.limits.p_max_discharge_w
+    if rest:
+        defaults = default_targets(
+            config.site.default_control,
+            batteries=batteries,
+            pv=pv,
+            views=inp.views,
+            poc_import_w=poc,
+        )
+        for dev in rest:
+            requests[dev.id] = (defaults.get(dev.id, 0.0), fallback, "", None)
+
+    decisions: list[Decision] = []
+    poc_est = poc
+    for dev in controllable:
+        if dev.id not in requests:
+            continue
+        target, source, instruction, start = requests[dev.id]
+        ctx = _context(dev, inp, poc_est)
+        result = guard(SetpointRequest(dev.id, target, source), limits_for(config, dev), ctx)
+        match result:
+            case Applied(p_w=p) | Clamped(p_w=p):
+                if poc_est is not None:
+                    poc_est -= p - ctx.device_p_w
+            case Rejected():
+                pass
+            case _ as unreachable:
+                assert_never(unreachable)
+        decisions.append(
+            Decision(
+                device=dev.id,
+                source=source,
+                requested_w=target,
+                result=result,
+                schedule_id=sched.id if source == "schedule" and sched else "",
+                version=sched.version if source == "schedule" and sched else 0,
+                instruction_id=instruction,
+                interval_start_ms=start,
+            )
+        )
+    return decisions
+
+
+def _context(dev: DeviceConfig, inp: CycleInput, poc: float | None) -> GuardContext:
+    view = inp.views[dev.id]
+    reading = view.reading
+    previous = view.applied.p_w if view.applied is not None else None
+    return GuardContext(
+        soc_pct=reading.soc_pct if reading else None,
+        temp_c=reading.temp_c if reading else None,
+        bms_max_charge_w=reading.bms_max_charge_w if reading else None,
+        bms_max_discharge_w=reading.bms_max_discharge_w if reading else None,
+        previous_w=previous,
+        dt_s=inp.dt_s,
+        poc_import_w=poc,
+        device_p_w=_p(view),
+    )
+
+
+def status_of(result: GuardResult) -> tuple[DispatchState, str, float | None]:
+    """The ``dispatch/status`` state, reason and applied power of a guard result."""
+    match result:
+        case Applied(p_w=p):
+            return "executing", "", p
+        case Clamped(p_w=p, requested_w=req, reason=reason):
+            return "clamped", f"{reason}: requested {req:.1f} W, applied {p:.1f} W", p
+        case Rejected(reason=reason):
+            return "rejected", reason, None
+        case _ as unreachable:
+            assert_never(unreachable)
+
+
+__all__ = [
+    "CONTROLLABLE_KINDS",
+    "CycleInput",
+    "Decision",
+    "ManualOverride",
+    "ScheduleBook",
+    "Source",
+    "Verdict",
+    "decide",
+    "default_targets",
+    "limits_for",
+    "status_of",
+]

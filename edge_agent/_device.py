@@ -1,0 +1,256 @@
+"""One runner per device connection: polls on its own cycle, writes the pending setpoint.
+
+A failing device backs off with a growing, capped, jittered pause (tenacity, sleeping on
+the agent's clock) inside its own task, so it never delays the healthy ones. Status changes
+(ONLINE / OFFLINE / ERROR) are logged once per change.
+
+Setpoints: one pending per device, latest wins. The runner writes a new value at once and
+re-writes an unchanged one when half the device's fail-safe period has passed, so the
+device's revert timer never lapses while the agent is alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
+
+from protocol import Point
+from protocol.clock import Clock
+
+from ._config import DeviceConfig
+from ._errors import DeviceError, DeviceTimeout
+from ._metrics import AgentMetrics
+from .devices._base import DeviceAdapter, DeviceStatus, Reading, Setpoint, WriteResult
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceView:
+    """What the control loop sees of one device (part of a frozen snapshot)."""
+
+    device: str
+    status: DeviceStatus
+    reading: Reading | None
+    reading_ts: float | None
+    applied: WriteResult | None
+
+
+class PointBuffer:
+    """Bounded buffer of points between the pollers and the outbox; drops the oldest."""
+
+    def __init__(self, maxlen: int, metrics: AgentMetrics) -> None:
+        self._points: collections.deque[Point] = collections.deque(maxlen=maxlen)
+        self._metrics = metrics
+
+    def extend(self, points: list[Point]) -> None:
+        overflow = len(self._points) + len(points) - (self._points.maxlen or 0)
+        if overflow > 0:
+            self._metrics.telemetry_dropped.inc(overflow)
+        self._points.extend(points)
+
+    def drain(self, limit: int) -> list[Point]:
+        out: list[Point] = []
+        while self._points and len(out) < limit:
+            out.append(self._points.popleft())
+        return out
+
+    def __len__(self) -> int:
+        return len(self._points)
+
+
+class DeviceRunner:
+    """Owns one adapter: connects, polls, writes, reconnects."""
+
+    def __init__(
+        self,
+        config: DeviceConfig,
+        adapter: DeviceAdapter,
+        *,
+        clock: Clock,
+        metrics: AgentMetrics,
+        buffer: PointBuffer,
+    ) -> None:
+        self.config = config
+        self.adapter = adapter
+        self._clock = clock
+        self._metrics = metrics
+        self._buffer = buffer
+        self.status = DeviceStatus.OFFLINE
+        self.reading: Reading | None = None
+        self.reading_ts: float | None = None
+        self.applied: WriteResult | None = None
+        self._last_write_at: float | None = None
+        self._pending: Setpoint | None = None
+        self._wake = asyncio.Event()
+        self.polls = 0
+        self.poll_times: list[float] = []
+        """Clock-monotonic times of the last successful polls (bounded, for fairness)."""
+        self.last_error: str = ""
+        metrics.device_status.labels(config.id).set(0)
+
+    # ------------------------------------------------------------------ control side
+
+    def view(self) -> DeviceView:
+        return DeviceView(self.config.id, self.status, self.reading, self.reading_ts, self.applied)
+
+    def submit(self, setpoint: Setpoint) -> None:
+        """Hand over the setpoint to write (replaces a pending one: latest wins)."""
+        self._pending = setpoint
+        self._wake.set()
+
+    # ------------------------------------------------------------------ task
+
+    def _set_status(self, status: DeviceStatus, detail: str = "") -> None:
+        if status is self.status:
+            return
+        previous, self.status = self.status, status
+        self._metrics.device_status.labels(self.config.id).set(
+            1 if status is DeviceStatus.ONLINE else 0
+        )
+        if status is DeviceStatus.ONLINE and previous is DeviceStatus.ERROR:
+            _log.info("device %s recovered", self.config.id)
+        elif status is DeviceStatus.ONLINE:
+            _log.info("device %s online", self.config.id)
+        else:
+            _log.warning("device %s %s: %s", self.config.id, status.value, detail)
+
+    def _failed(self, exc: DeviceError) -> None:
+        self.last_error = str(exc)
+        self._metrics.poll_failures.labels(self.config.id, exc.kind).inc()
+        self._set_status(DeviceStatus.ERROR, str(exc))
+
+    async def run(self) -> None:
+        """Run until cancelled; never raises a DeviceError."""
+        try:
+            while True:
+                await self._connect_with_backoff()
+                try:
+                    await self._poll_loop()
+                except DeviceError as exc:
+                    self._failed(exc)
+                await self.adapter.close()
+        finally:
+            await self.adapter.close()
+            self._set_status(DeviceStatus.OFFLINE, "agent stopping")
+
+    async def _connect_with_backoff(self) -> None:
+        cfg = self.config
+        retrying = AsyncRetrying(
+            sleep=self._clock.sleep,
+            wait=wait_exponential_jitter(
+                initial=cfg.poll_interval_s, max=cfg.backoff_max_s, jitter=cfg.poll_interval_s
+            ),
+            retry=retry_if_exception_type(DeviceError),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                try:
+                    async with asyncio.timeout(cfg.timeout_s * 3):
+                        await self.adapter.connect()
+                    await self._poll_once(slow=True)
+                except TimeoutError as exc:
+                    await self.adapter.close()
+                    error = DeviceTimeout(f"{cfg.id}: connect timed out")
+                    self._failed(error)
+                    raise error from exc
+                except DeviceError as exc:
+                    await self.adapter.close()
+                    self._failed(exc)
+                    raise
+
+    async def _poll_once(self, *, slow: bool) -> None:
+        started = time.perf_counter()
+        reading = await self.adapter.read(slow=slow)
+        self._metrics.poll_latency.labels(self.config.id).observe(time.perf_counter() - started)
+        self._metrics.polls.labels(self.config.id).inc()
+        now = self._clock.now()
+        self.reading, self.reading_ts = reading, now
+        self.polls += 1
+        self.poll_times.append(self._clock.monotonic())
+        if len(self.poll_times) > 256:
+            del self.poll_times[:128]
+        self._set_status(DeviceStatus.ONLINE)
+        ts_ms = int(now * 1000)
+        dev = self.config.id
+        self._buffer.extend(
+            [
+                Point(device=dev, name=name, value=value, unit=reading.units.get(name, ""),
+                      ts_ms=ts_ms)
+                for name, value in reading.values.items()
+                if not (isinstance(value, float) and not math.isfinite(value))
+            ]
+        )  # fmt: skip
+
+    async def _write_pending(self) -> None:
+        setpoint, self._pending = self._pending, None
+        self._wake.clear()
+        if setpoint is None:
+            return
+        now = self._clock.monotonic()
+        if (
+            self.applied is not None
+            and self._last_write_at is not None
+            and self.applied.p_w == setpoint.p_w
+            and now - self._last_write_at < setpoint.revert_s / 2
+        ):
+            return  # unchanged and the device's fail-safe is still fresh
+        try:
+            self.applied = await self.adapter.write(setpoint)
+        except DeviceError as exc:
+            self._metrics.write_failures.labels(self.config.id, exc.kind).inc()
+            raise
+        self._last_write_at = now
+        self._metrics.writes.labels(self.config.id).inc()
+
+    async def _poll_loop(self) -> None:
+        cfg = self.config
+        interval = cfg.poll_interval_s
+        next_tick = self._clock.monotonic() + interval
+        count = 0
+        while True:
+            delay = next_tick - self._clock.monotonic()
+            if delay > 0 and self._pending is None:
+                sleeper = asyncio.ensure_future(self._clock.sleep(delay))
+                waker = asyncio.ensure_future(self._wake.wait())
+                try:
+                    await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    sleeper.cancel()
+                    waker.cancel()
+            if self._pending is not None:
+                async with asyncio.timeout(cfg.timeout_s * 2):
+                    await self._write_pending()
+            if self._clock.monotonic() + 1e-9 < next_tick:
+                continue
+            count += 1
+            try:
+                async with asyncio.timeout(cfg.timeout_s * 2):
+                    await self._poll_once(slow=count % cfg.slow_every == 0)
+            except TimeoutError as exc:
+                raise DeviceTimeout(f"{cfg.id}: poll timed out") from exc
+            next_tick += interval
+            now = self._clock.monotonic()
+            if next_tick <= now:  # ran late: skip the missed ticks, never burst
+                skipped = math.floor((now - next_tick) / interval) + 1
+                self._metrics.poll_overruns.labels(cfg.id).inc(skipped)
+                next_tick += skipped * interval
+
+    async def release(self) -> None:
+        """Give control back to the device (shutdown); errors are logged, not raised."""
+        if self.status is not DeviceStatus.ONLINE or self.applied is None:
+            return
+        try:
+            await self.adapter.release()
+        except DeviceError as exc:
+            _log.warning("device %s: could not release control: %s", self.config.id, exc)
+
+
+__all__ = ["DeviceRunner", "DeviceView", "PointBuffer"]
