@@ -1,0 +1,162 @@
+"""One Modbus TCP server per simulated device (pymodbus ``SimDevice`` datastore).
+
+The datastore is pymodbus' current ``SimDevice``/``SimData`` API: the register block is
+declared once (read-only registers flagged, so writes to them get *illegal data address*;
+addresses outside the map get the same), and an ``action`` hook renders live values from
+the device model on every read and validates every write (*illegal data value* when the
+model refuses). Faults are applied in the same hook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from ._faults import FaultKind, FaultSet
+from ._registers import RegisterDevice
+from ._sunspec import SUNS_BASE
+
+if TYPE_CHECKING:
+    from pymodbus.server import ModbusTcpServer
+
+
+class ModbusDeviceServer:
+    """A running Modbus TCP server for one device; ``port`` is the bound port."""
+
+    def __init__(
+        self, device: RegisterDevice, faults: FaultSet, unit_id: int, seed: int = 0
+    ) -> None:
+        self.device = device
+        self.faults = faults
+        self.unit_id = unit_id
+        self.host = ""
+        self.port = 0
+        self.requests = 0
+        self._server: ModbusTcpServer | None = None
+        self._garbage = random.Random(seed)  # noqa: S311 - simulation, not crypto
+
+    def _simdevice(self) -> Any:
+        from pymodbus.simulator import DataType, SimData, SimDevice
+
+        dev = self.device
+        blocks: list[SimData] = []
+        start = 0
+        size = len(dev.image)
+        while start < size:
+            ro = (dev.base + start) not in dev.writable
+            end = start
+            while end < size and ((dev.base + end) not in dev.writable) == ro:
+                end += 1
+            blocks.append(
+                SimData(
+                    address=dev.base + start,
+                    count=1,
+                    values=[v & 0xFFFF for v in dev.image[start:end]],
+                    datatype=DataType.REGISTERS,
+                    readonly=ro,
+                )
+            )
+            start = end
+        action: Any = self._action
+        return SimDevice(id=self.unit_id, simdata=blocks, action=action)
+
+    def drop_connections(self) -> None:
+        """Close every open client connection (the ``drop`` fault)."""
+        if self._server is None:
+            return
+        for conn in list(self._server.active_connections.values()):
+            conn.close()
+
+    async def _action(
+        self,
+        function_code: int,
+        start_address: int,
+        address: int,
+        count: int,
+        registers: list[int],
+        set_values: list[int] | list[bool] | None,
+    ) -> object:
+        from pymodbus.constants import ExcCodes
+
+        self.requests += 1
+        faults = self.faults
+        if faults.active:
+            if FaultKind.DROP in faults:
+                self.drop_connections()
+                return ExcCodes.DEVICE_FAILURE
+            if (slow := faults.get(FaultKind.SLOW)) is not None:
+                await asyncio.sleep(slow.params["delay_s"])
+            if (exc := faults.get(FaultKind.EXCEPTION)) is not None:
+                return ExcCodes(int(exc.params["code"]))
+            if set_values is not None and (refuse := faults.get(FaultKind.REFUSE_WRITES)):
+                return ExcCodes(int(refuse.params["code"]))
+        dev = self.device
+        if set_values is not None:
+            code = dev.write(address, [int(v) for v in set_values])
+            return None if code is None else ExcCodes(int(code))
+        offset = address - start_address
+        if FaultKind.GARBAGE in faults:
+            rnd = self._garbage
+            for i in range(offset, offset + count):
+                registers[i] = rnd.getrandbits(16)
+            if dev.base == SUNS_BASE:  # keep the chain scannable: marker and headers
+                registers[offset : offset + count] = self._keep_headers(
+                    address, registers[offset : offset + count]
+                )
+            return None
+        if FaultKind.FROZEN not in faults:
+            dev.refresh()
+        src = address - dev.base
+        registers[offset : offset + count] = dev.image[src : src + count]
+        return None
+
+    def _keep_headers(self, address: int, values: list[int]) -> list[int]:
+        smap = getattr(self.device, "smap", None)
+        if smap is None:  # pragma: no cover - only SunSpec devices live at 40000
+            return values
+        keep = {SUNS_BASE, SUNS_BASE + 1, smap.end, smap.end + 1}
+        for layout in smap.models.values():
+            keep.update({layout.address, layout.address + 1})
+        image = self.device.image
+        return [
+            image[a - SUNS_BASE] if a in keep else v
+            for a, v in zip(range(address, address + len(values)), values, strict=True)
+        ]
+
+    @contextlib.asynccontextmanager
+    async def serve(self, host: str, port: int) -> AsyncIterator[ModbusDeviceServer]:
+        """Listen on ``host:port`` (0 = a free port) until the block exits."""
+        from pymodbus.server import ModbusTcpServer
+
+        server = ModbusTcpServer(self._simdevice(), address=(host, port))
+        if not await server.listen():
+            raise OSError(f"cannot listen on {host}:{port}")
+        self._server = server
+        sockets = server.transport.sockets  # type: ignore[attr-defined]
+        self.host, self.port = sockets[0].getsockname()[:2]
+        try:
+            yield self
+        finally:
+            self._server = None
+            await server.shutdown()  # type: ignore[no-untyped-call]
+
+
+@contextlib.asynccontextmanager
+async def run_modbus_device(
+    device: RegisterDevice,
+    *,
+    unit_id: int = 1,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    faults: FaultSet | None = None,
+) -> AsyncIterator[ModbusDeviceServer]:
+    """Serve one device's register map on Modbus TCP until the block exits.
+
+    >>> # async with run_modbus_device(BatteryRegisters(Battery(...), {...})) as srv: srv.port
+    """
+    server = ModbusDeviceServer(device, faults or FaultSet(), unit_id)
+    async with server.serve(host, port):
+        yield server
