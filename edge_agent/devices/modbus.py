@@ -1,0 +1,501 @@
+"""Modbus TCP adapter (pymodbus): SunSpec discovery or a custom register map.
+
+The only module of the agent that imports pymodbus. Library errors are translated in
+:func:`map_modbus_exceptions`; the client is created inside the running loop, with
+pymodbus' own reconnection and retries switched off (the device runner owns reconnection).
+
+SunSpec: the model chain is walked from ``sunspec_base`` (40000) on connect. Points are
+split into *fast* (read every poll: power, BMS limits, setpoint read-back) and *slow*
+(energy, SoC, nameplate, scale factors: one group per slow poll, round robin); each class
+is grouped into as few requests as the map allows (:func:`group_spans`).
+
+Control (SunSpec 704): a battery gets ``WSetEna=1, WSetMod=1, WSet`` in one request and
+``WSetRvrtTms`` on the first write; a PV inverter gets ``WMaxLimPctEna=1, WMaxLimPct``
+and ``WMaxLimPctRvrtTms``. Every write re-arms the device's revert timer, so the device
+falls back to its own default by itself if the agent stops writing.
+
+Fault detection beyond errors on the wire: an alarm (model 701 ``Alrm``, 713 ``Sta``=2 or
+802 ``State``=99), implausible values (garbage), and a BMS heartbeat (802 ``Hb``) that
+stops moving (frozen readings) all raise :class:`DeviceProtocolError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import struct
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Final
+
+from pymodbus.client import AsyncModbusTcpClient
+from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
+
+from protocol import MetricDef, PointValue
+
+from edge_agent._config import DeviceConfig, RegisterMap, RegisterPoint
+from edge_agent._errors import DeviceProtocolError, DeviceTimeout
+from ._base import Reading, Setpoint, WriteResult
+from ._sunspec import (
+    END_ID,
+    SUNS_MARKER,
+    PointSpec,
+    Span,
+    decode,
+    decode_string,
+    encode,
+    group_spans,
+    model_points,
+)
+
+MAX_MODELS: Final = 64
+FROZEN_AFTER_POLLS: Final = 10
+
+# (model, point, name in telemetry, unit, role in Reading)
+Wanted = tuple[int, str, str, str, str]
+FAST: Final[dict[str, list[Wanted]]] = {
+    "battery": [
+        (701, "W", "p_w", "W", "p_w"),
+        (701, "TmpCab", "temp_c", "C", "temp_c"),
+        (701, "Alrm", "alarm", "", ""),
+        (702, "WChaRteMax", "bms_max_charge_w", "W", "bms_max_charge_w"),
+        (702, "WDisChaRteMax", "bms_max_discharge_w", "W", "bms_max_discharge_w"),
+        (704, "WSetEna", "setpoint_enabled", "", ""),
+        (704, "WSet", "setpoint_w", "W", "setpoint_w"),
+        (704, "WSetRvrtRem", "revert_remaining_s", "s", ""),
+        (802, "Hb", "heartbeat", "", ""),
+        (802, "State", "bms_state", "", ""),
+    ],
+    "pv": [
+        (701, "W", "p_w", "W", "p_w"),
+        (701, "Alrm", "alarm", "", ""),
+        (704, "WMaxLimPctEna", "limit_enabled", "", ""),
+        (704, "WMaxLimPct", "limit_pct", "%", ""),
+    ],
+    "meter": [(203, "W", "p_w", "W", "p_w"), (203, "Evt", "events", "", "")],
+}
+SLOW: Final[dict[str, list[Wanted]]] = {
+    "battery": [
+        (713, "SoC", "soc_pct", "%", "soc_pct"),
+        (713, "WHAvail", "wh_available", "Wh", ""),
+        (713, "Sta", "storage_state", "", ""),
+        (701, "TotWhInj", "e_out_wh", "Wh", ""),
+        (701, "TotWhAbs", "e_in_wh", "Wh", ""),
+        (702, "WMaxRtg", "rated_w", "W", "rated_w"),
+    ],
+    "pv": [
+        (701, "TotWhInj", "e_out_wh", "Wh", ""),
+        (702, "WMaxRtg", "rated_w", "W", "rated_w"),
+    ],
+    "meter": [
+        (203, "TotWhImp", "e_import_wh", "Wh", ""),
+        (203, "TotWhExp", "e_export_wh", "Wh", ""),
+        (203, "Hz", "hz", "Hz", ""),
+    ],
+}
+
+
+@contextlib.contextmanager
+def map_modbus_exceptions(device: str) -> Iterator[None]:
+    """Translate pymodbus and socket errors into :class:`DeviceError` subclasses."""
+    try:
+        yield
+    except (ConnectionException, ModbusIOException) as exc:
+        raise DeviceTimeout(f"{device}: {exc}") from exc
+    except ModbusException as exc:
+        raise DeviceProtocolError(f"{device}: {exc}") from exc
+    except (TimeoutError, OSError) as exc:
+        raise DeviceTimeout(f"{device}: {exc or type(exc).__name__}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _Located:
+    spec: PointSpec
+    address: int
+    name: str
+    unit: str
+    role: str
+
+
+class ModbusAdapter:
+    """A :class:`~edge_agent.devices.DeviceAdapter` for one Modbus TCP device."""
+
+    def __init__(self, config: DeviceConfig, *, custom_map: RegisterMap | None = None) -> None:
+        self._cfg = config
+        self._custom = custom_map
+        self._client: AsyncModbusTcpClient | None = None
+        self._lock = asyncio.Lock()
+        self._last_request = 0.0
+        self._models: dict[int, int] = {}
+        self._regs: dict[int, int] = {}
+        self._fast: list[Span] = []
+        self._slow: list[Span] = []
+        self._slow_next = 0
+        self._points: list[_Located] = []
+        self._custom_points: list[RegisterPoint] = []
+        self._hb: tuple[int | None, int] = (None, 0)
+        self._armed_revert: float | None = None
+        self.requests = 0
+
+    @property
+    def device(self) -> str:
+        return self._cfg.id
+
+    @property
+    def controllable(self) -> bool:
+        if self._custom is not None:
+            return any(p.role == "setpoint_w" for p in self._custom.points)
+        return 704 in self._models and self._cfg.kind in {"battery", "pv"}
+
+    # ------------------------------------------------------------------ requests
+
+    async def _gap(self) -> None:
+        gap = self._cfg.min_request_gap_s
+        if gap > 0:
+            wait = self._last_request + gap - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        self._last_request = time.monotonic()
+
+    async def _read(self, address: int, count: int) -> list[int]:
+        client = self._client
+        if client is None:
+            raise DeviceTimeout(f"{self.device}: not connected")
+        await self._gap()
+        self.requests += 1
+        with map_modbus_exceptions(self.device):
+            async with asyncio.timeout(self._cfg.timeout_s):
+                result = await client.read_holding_registers(
+                    address, count=count, device_id=self._cfg.unit_id
+                )
+        if result.isError():
+            code = getattr(result, "exception_code", 0)
+            raise DeviceProtocolError(f"{self.device}: exception code {code} reading {address}")
+        regs = list(result.registers)
+        if len(regs) < count:
+            raise DeviceProtocolError(f"{self.device}: short read at {address}")
+        return regs
+
+    async def _write(self, address: int, values: list[int]) -> None:
+        client = self._client
+        if client is None:
+            raise DeviceTimeout(f"{self.device}: not connected")
+        await self._gap()
+        self.requests += 1
+        with map_modbus_exceptions(self.device):
+            async with asyncio.timeout(self._cfg.timeout_s):
+                result = await client.write_registers(address, values, device_id=self._cfg.unit_id)
+        if result.isError():
+            code = getattr(result, "exception_code", 0)
+            raise DeviceProtocolError(f"{self.device}: write refused at {address} (code {code})")
+
+    # ------------------------------------------------------------------ connection
+
+    async def connect(self) -> None:
+        await self.close()
+        client = AsyncModbusTcpClient(
+            self._cfg.host,
+            port=self._cfg.port,
+            timeout=self._cfg.timeout_s,
+            retries=0,
+            reconnect_delay=0,
+            name=self.device,
+        )
+        self._client = client
+        with map_modbus_exceptions(self.device):
+            async with asyncio.timeout(self._cfg.timeout_s):
+                ok = await client.connect()
+        if not ok:
+            await self.close()
+            raise DeviceTimeout(
+                f"{self.device}: cannot connect to {self._cfg.host}:{self._cfg.port}"
+            )
+        async with self._lock:
+            if self._custom is not None:
+                self._plan_custom(self._custom)
+            else:
+                await self._discover()
+            for span in self._fast + self._slow:
+                await self._read_span(span)
+        self._hb = (None, 0)
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    async def _read_span(self, span: Span) -> None:
+        regs = await self._read(span.address, span.count)
+        for k, value in enumerate(regs):
+            self._regs[span.address + k] = value
+
+    async def _discover(self) -> None:
+        base = self._cfg.sunspec_base
+        marker = await self._read(base, 2)
+        if tuple(marker) != SUNS_MARKER:
+            raise DeviceProtocolError(f"{self.device}: no SunSpec marker at {base}")
+        address = base + 2
+        models: dict[int, int] = {}
+        for _ in range(MAX_MODELS):
+            model_id, length = await self._read(address, 2)
+            if model_id == END_ID:
+                break
+            models[model_id] = address
+            address += 2 + length
+        else:
+            raise DeviceProtocolError(f"{self.device}: SunSpec chain longer than {MAX_MODELS}")
+        self._models = models
+        kind = self._cfg.kind if self._cfg.kind in FAST else self._guess_kind(models)
+        located: list[_Located] = []
+        fast_ranges: list[tuple[int, int]] = []
+        slow_ranges: list[tuple[int, int]] = []
+        for wanted, ranges in (
+            (FAST.get(kind, []), fast_ranges),
+            (SLOW.get(kind, []), slow_ranges),
+        ):
+            for model, point, name, unit, role in wanted:
+                spec = model_points(model).get(point) if model in models else None
+                if spec is None:
+                    continue
+                addr = models[model] + spec.offset
+                located.append(_Located(spec, addr, name, unit, role))
+                ranges.append((addr, spec.size))
+                sf = self._sf_spec(spec)
+                if sf is not None:
+                    slow_ranges.append((models[model] + sf.offset, 1))
+        if not located:
+            raise DeviceProtocolError(f"{self.device}: none of the expected SunSpec models found")
+        self._points = located
+        self._fast = group_spans(fast_ranges)
+        self._slow = group_spans(slow_ranges)
+
+    @staticmethod
+    def _guess_kind(models: dict[int, int]) -> str:
+        if any(m in models for m in (201, 202, 203, 204)):
+            return "meter"
+        if 713 in models or 802 in models:
+            return "battery"
+        return "pv"
+
+    @staticmethod
+    def _sf_spec(spec: PointSpec) -> PointSpec | None:
+        if isinstance(spec.sf, str):
+            return model_points(spec.model).get(spec.sf)
+        return None
+
+    def _plan_custom(self, custom: RegisterMap) -> None:
+        size = {"int16": 1, "uint16": 1, "int32": 2, "uint32": 2, "float32": 2}
+        self._custom_points = list(custom.points)
+        self._fast = group_spans((p.address, size[p.type]) for p in custom.points
+                                 if p.poll == "fast")  # fmt: skip
+        self._slow = group_spans((p.address, size[p.type]) for p in custom.points
+                                 if p.poll == "slow")  # fmt: skip
+
+    # ------------------------------------------------------------------ reading
+
+    async def read(self, *, slow: bool = False) -> Reading:
+        async with self._lock:
+            for span in self._fast:
+                await self._read_span(span)
+            if slow and self._slow:
+                await self._read_span(self._slow[self._slow_next % len(self._slow)])
+                self._slow_next += 1
+        if self._custom is not None:
+            return self._custom_reading()
+        return self._sunspec_reading()
+
+    def _value(self, loc: _Located) -> float | int | str | None:
+        regs = [self._regs.get(loc.address + k, 0) for k in range(loc.spec.size)]
+        if loc.spec.type == "string":
+            return decode_string(regs)
+        raw = decode(regs, loc.spec)
+        if raw is None:
+            return None
+        sf_spec = self._sf_spec(loc.spec)
+        exponent = 0
+        if isinstance(loc.spec.sf, int):
+            exponent = loc.spec.sf
+        elif sf_spec is not None:
+            sf_raw = decode([self._regs.get(self._models[loc.spec.model] + sf_spec.offset, 0)],
+                            sf_spec)  # fmt: skip
+            if sf_raw is None:
+                return None
+            if not -10 <= sf_raw <= 10:
+                raise DeviceProtocolError(f"{self.device}: implausible scale factor {sf_raw}")
+            exponent = sf_raw
+        if exponent == 0:
+            return raw
+        return raw * 10.0**exponent
+
+    def _sunspec_reading(self) -> Reading:
+        values: dict[str, PointValue] = {}
+        units: dict[str, str] = {}
+        roles: dict[str, float] = {}
+        for loc in self._points:
+            value = self._value(loc)
+            values[loc.name] = value
+            if loc.unit:
+                units[loc.name] = loc.unit
+            if loc.role and isinstance(value, int | float):
+                roles[loc.role] = float(value)
+        self._check_plausible(values, roles)
+        return Reading(
+            values=values,
+            units=units,
+            p_w=roles.get("p_w"),
+            soc_pct=roles.get("soc_pct"),
+            temp_c=roles.get("temp_c"),
+            bms_max_charge_w=roles.get("bms_max_charge_w"),
+            bms_max_discharge_w=roles.get("bms_max_discharge_w"),
+            rated_w=roles.get("rated_w"),
+            setpoint_w=roles.get("setpoint_w"),
+        )
+
+    def _check_plausible(self, values: dict[str, PointValue], roles: dict[str, float]) -> None:
+        dev = self.device
+        alarm = values.get("alarm")
+        if isinstance(alarm, int) and alarm & (1 << 16):
+            raise DeviceProtocolError(f"{dev}: device alarm (Alrm={alarm:#x})")
+        if values.get("bms_state") == 99 or values.get("storage_state") == 2:
+            raise DeviceProtocolError(f"{dev}: battery alarm")
+        soc = roles.get("soc_pct")
+        if soc is not None and not 0 <= soc <= 100:
+            raise DeviceProtocolError(f"{dev}: implausible SoC {soc:g} %")
+        rated = roles.get("rated_w") or self._cfg.limits.p_max_discharge_w
+        p = roles.get("p_w")
+        if p is not None and rated > 0 and self._cfg.kind != "meter" and abs(p) > 2 * rated:
+            raise DeviceProtocolError(f"{dev}: implausible power {p:g} W (rated {rated:g} W)")
+        for key in ("bms_max_charge_w", "bms_max_discharge_w"):
+            v = roles.get(key)
+            if v is not None and rated > 0 and not 0 <= v <= 2 * rated:
+                raise DeviceProtocolError(f"{dev}: implausible {key} {v:g} W")
+        hb = values.get("heartbeat")
+        if isinstance(hb, int):
+            last, same = self._hb
+            same = same + 1 if hb == last else 0
+            self._hb = (hb, same)
+            if same >= FROZEN_AFTER_POLLS:
+                raise DeviceProtocolError(f"{dev}: readings frozen (BMS heartbeat stuck at {hb})")
+
+    def _custom_reading(self) -> Reading:
+        values: dict[str, PointValue] = {}
+        units: dict[str, str] = {}
+        roles: dict[str, float] = {}
+        for p in self._custom_points:
+            size = 2 if p.type in {"int32", "uint32", "float32"} else 1
+            regs = [self._regs.get(p.address + k, 0) for k in range(size)]
+            raw = 0
+            for r in regs:
+                raw = (raw << 16) | r
+            if p.type == "float32":
+                number: float = struct.unpack(">f", raw.to_bytes(4, "big"))[0]
+            else:
+                if p.type.startswith("int") and raw >= 1 << (16 * size - 1):
+                    raw -= 1 << (16 * size)
+                number = raw
+            value = number * p.scale
+            values[p.name] = value
+            if p.unit:
+                units[p.name] = p.unit
+            if p.role:
+                roles[p.role] = float(value)
+        return Reading(values=values, units=units, p_w=roles.get("p_w"),
+                       soc_pct=roles.get("soc_pct"), temp_c=roles.get("temp_c"),
+                       setpoint_w=roles.get("setpoint_w"))  # fmt: skip
+
+    # ------------------------------------------------------------------ writing
+
+    def _addr(self, model: int, point: str) -> tuple[int, PointSpec]:
+        spec = model_points(model).get(point)
+        if model not in self._models or spec is None:
+            raise DeviceProtocolError(f"{self.device}: no SunSpec point {model}.{point}")
+        return self._models[model] + spec.offset, spec
+
+    def _scale_of(self, model: int, spec: PointSpec) -> int:
+        sf = self._sf_spec(spec)
+        if sf is None:
+            return spec.sf if isinstance(spec.sf, int) else 0
+        raw = decode([self._regs.get(self._models[model] + sf.offset, 0)], sf)
+        return raw or 0
+
+    async def write(self, setpoint: Setpoint) -> WriteResult:
+        if self._custom is not None:
+            return await self._write_custom(setpoint)
+        tms = max(1, round(setpoint.revert_s))
+        async with self._lock:
+            if self._cfg.kind == "battery":
+                ena_addr, _ = self._addr(704, "WSetEna")
+                wset_addr, wset = self._addr(704, "WSet")
+                if self._armed_revert != tms:
+                    tms_addr, tms_spec = self._addr(704, "WSetRvrtTms")
+                    await self._write(tms_addr, encode(tms, tms_spec.size))
+                exp = self._scale_of(704, wset)
+                raw = round(setpoint.p_w / 10.0**exp)
+                if wset_addr == ena_addr + 2:  # WSetEna, WSetMod, WSet: one request
+                    await self._write(ena_addr, [1, 1, *encode(raw, wset.size)])
+                else:  # pragma: no cover - every SunSpec 704 has them adjacent
+                    await self._write(wset_addr, encode(raw, wset.size))
+                    await self._write(ena_addr, [1])
+                written = raw * 10.0**exp
+            elif self._cfg.kind == "pv":
+                ena_addr, _ = self._addr(704, "WMaxLimPctEna")
+                pct_addr, pct = self._addr(704, "WMaxLimPct")
+                if self._armed_revert != tms:
+                    tms_addr, tms_spec = self._addr(704, "WMaxLimPctRvrtTms")
+                    await self._write(tms_addr, encode(tms, tms_spec.size))
+                rated = self._cfg.limits.p_max_discharge_w
+                share = 100.0 if rated <= 0 else min(100.0, max(0.0, setpoint.p_w / rated * 100))
+                exp = self._scale_of(704, pct)
+                raw = round(share / 10.0**exp)
+                if pct_addr == ena_addr + 1:
+                    await self._write(ena_addr, [1, *encode(raw, pct.size)])
+                else:  # pragma: no cover
+                    await self._write(pct_addr, encode(raw, pct.size))
+                    await self._write(ena_addr, [1])
+                written = raw * 10.0**exp / 100.0 * rated
+            else:
+                raise DeviceProtocolError(f"{self.device}: a {self._cfg.kind} is not controllable")
+        self._armed_revert = tms
+        return WriteResult(written, float(tms))
+
+    async def _write_custom(self, setpoint: Setpoint) -> WriteResult:
+        target = next((p for p in self._custom_points if p.role == "setpoint_w"), None)
+        if target is None:
+            raise DeviceProtocolError(f"{self.device}: its register map has no setpoint_w point")
+        raw = round(setpoint.p_w / target.scale)
+        size = 2 if target.type in {"int32", "uint32"} else 1
+        async with self._lock:
+            await self._write(target.address, encode(raw, size))
+        return WriteResult(raw * target.scale, None)
+
+    async def release(self) -> None:
+        if self._custom is not None or self._client is None:
+            return
+        async with self._lock:
+            if self._cfg.kind == "battery" and 704 in self._models:
+                addr, _ = self._addr(704, "WSetEna")
+                await self._write(addr, [0])
+            elif self._cfg.kind == "pv" and 704 in self._models:
+                addr, _ = self._addr(704, "WMaxLimPctEna")
+                await self._write(addr, [0])
+        self._armed_revert = None
+
+    def metrics(self) -> list[MetricDef]:
+        if self._custom is not None:
+            return [MetricDef(name=p.name, unit=p.unit, writable=p.role == "setpoint_w")
+                    for p in self._custom_points]  # fmt: skip
+        return [
+            MetricDef(
+                name=loc.name,
+                unit=loc.unit,
+                dtype="int" if loc.spec.type.startswith(("enum", "bitfield", "uint16")) and
+                not loc.unit else "float",
+                sunspec_point=f"{loc.spec.model}.{loc.spec.name}",
+                writable=loc.name == "setpoint_w",
+            )
+            for loc in self._points
+        ]  # fmt: skip
+
+
+__all__ = ["ModbusAdapter", "map_modbus_exceptions"]
