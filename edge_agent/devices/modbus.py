@@ -32,10 +32,10 @@ from typing import Final
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 
-from protocol import MetricDef, PointValue
-
 from edge_agent._config import DeviceConfig, RegisterMap, RegisterPoint
 from edge_agent._errors import DeviceProtocolError, DeviceTimeout
+from protocol import MetricDef, PointValue
+
 from ._base import Reading, Setpoint, WriteResult
 from ._sunspec import (
     END_ID,
