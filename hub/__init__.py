@@ -1,3 +1,8 @@
-"""The Lingtan VPP hub: catalogue, aggregation, ingest, dispatch, markets (Litestar)."""
+"""The Lingtan VPP hub: catalogue, aggregation, ingest, dispatch (Litestar).
 
-__all__: list[str] = []
+Public: :class:`Settings`, :func:`create_app`.
+"""
+
+from ._settings import Settings
+
+__all__ = ["Settings"]

@@ -90,7 +90,7 @@ def _money(precision: int = 18, scale: int = 2) -> Numeric[float]:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON}
+    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON}  # noqa: RUF012
 
 
 # --------------------------------------------------------------------------- seed tables
@@ -187,9 +187,7 @@ class ResourceMapping(Base):
     resource_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("vpp_resource_instances.id", ondelete="CASCADE"), index=True
     )
-    allocation_ratio: Mapped[float] = mapped_column(
-        _money(5, 4), default=1.0, server_default="1.0"
-    )
+    allocation_ratio: Mapped[float] = mapped_column(_money(5, 4), default=1.0, server_default="1.0")
     priority: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
 

@@ -1,0 +1,299 @@
+"""Dispatch: VPP targets -> member instructions -> per-edge retained schedules, and the
+execution status read back from ``dispatch/status`` and telemetry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from protocol import DispatchSchedule
+
+from ._security import Principal
+from ._service import audit, get_vpp, member_state, new_id, vpp_members
+from .api._schemas import (
+    DispatchAccepted,
+    ExecuteDispatch,
+    ExecutionStatus,
+    InstructionOut,
+    MemberInstruction,
+)
+from .domain import PendingTarget, PowerRange, build_intervals, disaggregate, member_range
+from .errors import ConflictError, InvalidInputError, NotFoundError
+from .store import DispatchExecution, DispatchInstruction, Edge
+
+if TYPE_CHECKING:
+    from hub._context import HubContext
+
+
+def _ms(value: dt.datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+async def ensure_edge(session: AsyncSession, edge_id: str, tenant: str) -> Edge:
+    """The edge row, created on first sight for edges never registered with ``edge add``."""
+    edge = await session.get(Edge, edge_id)
+    if edge is None:
+        edge = Edge(
+            id=edge_id,
+            tenant=tenant,
+            name="",
+            mqtt_username=f"edge-{edge_id}",
+            mqtt_password_hash="",
+            online=False,
+            schedule_version=0,
+        )
+        session.add(edge)
+        await session.flush()
+    return edge
+
+
+async def execute_dispatch(
+    session: AsyncSession, ctx: HubContext, principal: Principal, data: ExecuteDispatch
+) -> tuple[DispatchAccepted, set[str]]:
+    """Store the instructions and return the edges whose schedule changed."""
+    vpp = await get_vpp(session, data.vpp_id)
+    if vpp.status != "ACTIVE":
+        raise ConflictError(f"VPP {vpp.id} is {vpp.status}")
+    fresh = ctx.clock.now_ms() - int(ctx.settings.stale_after_s * 1000)
+    rows = await vpp_members(session, vpp.id)
+    states = {i.id: member_state(i, t, m, ctx.cache, fresh) for m, i, t in rows}
+    instances = {i.id: i for _, i, _ in rows}
+    ranges: dict[str, PowerRange] = {}
+    for rid, state in states.items():
+        rng = member_range(state)
+        inst = instances[rid]
+        if rng is not None and inst.edge_id is not None and inst.device_id is not None:
+            ranges[rid] = rng
+    out: list[InstructionOut] = []
+    edges: set[str] = set()
+    for index, item in enumerate(data.dispatch_instructions):
+        field = f"dispatch_instructions[{index}]"
+        start = (
+            item.start_time if item.start_time.tzinfo else item.start_time.replace(tzinfo=dt.UTC)
+        )
+        end = start + dt.timedelta(seconds=item.duration)
+        if _ms(end) <= ctx.clock.now_ms():
+            raise InvalidInputError("the instruction ends in the past", field=f"{field}.start_time")
+        parent_id = new_id()
+        vpp_level = item.resource_id is None or item.resource_id == vpp.id
+        if vpp_level:
+            result = disaggregate(item.target_power, list(ranges.values()))
+            shares = {a.resource_id: a.target_kw for a in result.allocations}
+            infeasible = result.infeasible_kw
+        else:
+            member_id = item.resource_id or ""
+            if member_id not in states:
+                raise InvalidInputError(
+                    f"resource {member_id} is not a member of VPP {vpp.id}",
+                    field=f"{field}.resource_id",
+                )
+            rng = ranges.get(member_id)
+            if rng is None:
+                raise ConflictError(
+                    f"resource {member_id} is not available for dispatch (status, binding)"
+                )
+            clamped = min(max(item.target_power, rng.lo_kw), rng.hi_kw)
+            shares = {member_id: clamped}
+            infeasible = item.target_power - clamped
+        session.add(
+            DispatchInstruction(
+                id=parent_id,
+                parent_id=None,
+                vpp_id=vpp.id,
+                resource_id=None if vpp_level else item.resource_id,
+                target_power=item.target_power - infeasible,
+                requested_power=item.target_power,
+                start_time=start,
+                end_time=end,
+                created_by=principal.username,
+            )
+        )
+        members: list[MemberInstruction] = []
+        for rid, kw in shares.items():
+            inst = instances[rid]
+            child = new_id()
+            session.add(
+                DispatchInstruction(
+                    id=child,
+                    parent_id=parent_id,
+                    vpp_id=vpp.id,
+                    resource_id=rid,
+                    edge_id=inst.edge_id,
+                    device_id=inst.device_id,
+                    target_power=kw,
+                    requested_power=kw,
+                    start_time=start,
+                    end_time=end,
+                    created_by=principal.username,
+                )
+            )
+            session.add(DispatchExecution(instruction_id=child, status="pending"))
+            assert inst.edge_id is not None
+            edges.add(inst.edge_id)
+            members.append(
+                MemberInstruction(
+                    instruction_id=child,
+                    resource_id=rid,
+                    target_power=round(kw, 3),
+                    edge_id=inst.edge_id,
+                    device_id=inst.device_id,
+                )
+            )
+        out.append(
+            InstructionOut(
+                instruction_id=parent_id,
+                resource_id=None if vpp_level else item.resource_id,
+                target_power=item.target_power,
+                feasible_power=round(item.target_power - infeasible, 3),
+                infeasible_power=round(infeasible, 3),
+                start_time=start,
+                end_time=end,
+                members=members,
+            )
+        )
+    for edge_id in edges:
+        await ensure_edge(session, edge_id, ctx.settings.tenant)
+    await session.flush()
+    audit(
+        session,
+        principal,
+        "execute_dispatch",
+        "vpp",
+        vpp.id,
+        None,
+        {"instructions": [i.instruction_id for i in out]},
+    )
+    return DispatchAccepted(vpp_id=vpp.id, instructions=out, published_edges=sorted(edges)), edges
+
+
+async def build_schedule(
+    session: AsyncSession, edge_id: str, now_ms: int, expiry_s: float
+) -> tuple[DispatchSchedule, str] | None:
+    """Bump the edge's schedule version and build its schedule from every member
+    instruction that has not ended. Returns the schedule and the edge's tenant."""
+    edge = await session.get(Edge, edge_id)
+    if edge is None:
+        return None
+    now = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)
+    rows = await session.scalars(
+        select(DispatchInstruction)
+        .where(
+            DispatchInstruction.edge_id == edge_id,
+            DispatchInstruction.end_time > now,
+            DispatchInstruction.parent_id.is_not(None),
+        )
+        .order_by(DispatchInstruction.created_at, DispatchInstruction.id)
+    )
+    pending = [
+        PendingTarget(
+            instruction_id=r.id,
+            device=r.device_id or "",
+            p_target_w=r.target_power * 1000.0,
+            start_ts_ms=_ms(r.start_time),
+            end_ts_ms=_ms(r.end_time),
+            created_order=order,
+        )
+        for order, r in enumerate(rows)
+        if r.device_id
+    ]
+    intervals = build_intervals(pending, now_ms)
+    version = await session.scalar(
+        update(Edge)
+        .where(Edge.id == edge_id)
+        .values(schedule_version=Edge.schedule_version + 1)
+        .returning(Edge.schedule_version)
+    )
+    last_end = max((i.end_ts_ms for i in intervals), default=now_ms)
+    schedule = DispatchSchedule(
+        id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"lingtan:{edge_id}")),
+        version=int(version or 1),
+        edge=edge_id,
+        issued_ts_ms=now_ms,
+        expires_ts_ms=max(last_end, now_ms + int(expiry_s * 1000)),
+        intervals=intervals,
+    )
+    return schedule, edge.tenant
+
+
+async def execution_status(
+    session: AsyncSession, ctx: HubContext, instruction_id: str
+) -> ExecutionStatus:
+    """A member instruction's latest report; a VPP-level one sums its members."""
+    row = await session.get(DispatchInstruction, instruction_id)
+    if row is None:
+        raise NotFoundError(f"dispatch instruction {instruction_id} not found")
+    children = (
+        [row]
+        if row.parent_id is not None
+        else list(
+            await session.scalars(
+                select(DispatchInstruction).where(DispatchInstruction.parent_id == row.id)
+            )
+        )
+    )
+    now_ms = ctx.clock.now_ms()
+    fresh = now_ms - int(ctx.settings.stale_after_s * 1000)
+    statuses: list[str] = []
+    actual_total = 0.0
+    known = False
+    latest = row.created_at
+    reasons: list[str] = []
+    for child in children:
+        execution = await session.get(DispatchExecution, child.id)
+        status = execution.status if execution is not None else "pending"
+        if execution is not None:
+            latest = max(latest, execution.updated_at)
+            if execution.reason:
+                reasons.append(execution.reason)
+        live = ctx.cache.value(child.edge_id, child.device_id, "p_w", newer_than_ms=fresh)
+        if live is not None:
+            actual_total += live / 1000.0
+            known = True
+        elif execution is not None and execution.p_actual_w is not None:
+            actual_total += execution.p_actual_w / 1000.0
+            known = True
+        if _ms(child.end_time) <= now_ms and status in {
+            "pending",
+            "accepted",
+            "executing",
+            "clamped",
+        }:
+            status = "done" if status != "pending" else "expired"
+        statuses.append(status)
+    overall = _overall(statuses)
+    actual = round(actual_total, 3) if known else None
+    return ExecutionStatus(
+        instruction_id=row.id,
+        status=overall,
+        actual_power=actual,
+        deviation=None if actual is None else round(actual - row.target_power, 3),
+        timestamp=max(latest, dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)),
+        target_power=row.target_power,
+        reason="; ".join(sorted(set(reasons))),
+    )
+
+
+_ORDER = (
+    "rejected",
+    "clamped",
+    "pending",
+    "accepted",
+    "executing",
+    "superseded",
+    "expired",
+    "done",
+)
+
+
+def _overall(statuses: list[str]) -> str:
+    """The least advanced member status speaks for the whole (rejected first)."""
+    if not statuses:
+        return "done"
+    for status in _ORDER:
+        if status in statuses:
+            return status
+    return statuses[0]

@@ -1,0 +1,70 @@
+"""Hub settings: one typed Struct, loaded once (TOML, environment or code)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from .domain import MarketRequirement
+
+DEFAULT_DB = "sqlite+aiosqlite:///var/hub.db"
+DEFAULT_MQTT = "mqtt://127.0.0.1:1883"
+
+DEFAULT_REQUIREMENTS: tuple[MarketRequirement, ...] = (
+    MarketRequirement(market_type="SPOT", min_capacity_kw=0.0),
+    MarketRequirement(market_type="ANCILLARY", min_capacity_kw=10_000.0, max_response_time_s=60.0),
+    MarketRequirement(market_type="CAPACITY", min_capacity_kw=10_000.0, min_duration_h=1.0),
+)
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Everything the hub is configured with.
+
+    ``mqtt_url`` None runs the API without ingest or dispatch publishing (tests of the
+    REST side). ``jwt_secret`` empty makes one per process (tokens die with the process;
+    set it for replicas).
+    """
+
+    db_url: str = DEFAULT_DB
+    mqtt_url: str | None = DEFAULT_MQTT
+    mqtt_group: str = "hub"
+    mqtt_client_id: str = ""
+    """Empty: ``hub-<random>``. Set it to keep the persistent session across restarts."""
+    mqtt_username: str | None = None
+    mqtt_password: str | None = None
+    tenant: str = "default"
+    jwt_secret: str = ""
+    jwt_ttl_s: Annotated[int, Meta(gt=0)] = 8 * 3600
+    rate_limit_per_minute: Annotated[int, Meta(ge=0)] = 600
+    """Requests per minute per client address; 0 disables rate limiting."""
+    load_presets: bool = True
+    migrate_on_start: bool = True
+    ingest_queue: Annotated[int, Meta(gt=0)] = 1000
+    ingest_batch: Annotated[int, Meta(gt=0)] = 200
+    heartbeat_write_s: Annotated[float, Meta(ge=0)] = 5.0
+    """Shortest interval between two heartbeat writes of one instance."""
+    stale_after_s: Annotated[float, Meta(gt=0)] = 120.0
+    """Live values older than this do not count for aggregation."""
+    schedule_expiry_s: Annotated[float, Meta(gt=0)] = 3600.0
+    market_requirements: tuple[MarketRequirement, ...] = DEFAULT_REQUIREMENTS
+    page_size_max: Annotated[int, Meta(gt=0)] = 500
+    debug: bool = False
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Defaults, then ``VPP_HUB_DB`` / ``VPP_HUB_MQTT`` / ``VPP_HUB_JWT_SECRET``,
+        then ``overrides`` (None values are ignored)."""
+        values: dict[str, object] = {}
+        for key, env in (
+            ("db_url", "VPP_HUB_DB"),
+            ("mqtt_url", "VPP_HUB_MQTT"),
+            ("jwt_secret", "VPP_HUB_JWT_SECRET"),
+            ("tenant", "VPP_HUB_TENANT"),
+        ):
+            if os.environ.get(env):
+                values[key] = os.environ[env]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return msgspec.convert(values, cls)

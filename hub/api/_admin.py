@@ -1,0 +1,143 @@
+"""Admin resources: ``/api/v1/users``, ``/api/v1/audit-log``, ``/api/v1/edges``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub._context import HubContext
+from hub._security import ADMINS, WRITERS, Principal, requires
+from hub._service import acl_lines, agent_config_toml, audit, create_edge, create_user, row_dict
+from hub.store import AuditEntry, Edge, User
+
+from ._deps import Page, Size
+from ._schemas import (
+    AuditOut,
+    AuditPage,
+    EdgeCreate,
+    EdgeCredentials,
+    EdgeOut,
+    UserCreate,
+    UserOut,
+)
+
+
+def _user_out(u: User) -> UserOut:
+    return UserOut(
+        id=u.id, username=u.username, role=u.role, disabled=u.disabled, created_at=u.created_at
+    )
+
+
+def edge_out(e: Edge) -> EdgeOut:
+    return EdgeOut(
+        id=e.id,
+        tenant=e.tenant,
+        name=e.name,
+        mqtt_username=e.mqtt_username,
+        online=e.online,
+        last_seen=e.last_seen,
+    )
+
+
+class UserController(Controller):
+    path = "/api/v1/users"
+    tags = ("admin",)
+    guards = (requires(*ADMINS),)
+
+    @get("/")
+    async def list_users(self, session: AsyncSession) -> list[UserOut]:
+        return [_user_out(u) for u in await session.scalars(select(User).order_by(User.username))]
+
+    @post("/")
+    async def add_user(
+        self, session: AsyncSession, principal: Principal, data: UserCreate
+    ) -> UserOut:
+        user = await create_user(session, data.username, data.password, data.role)
+        await session.flush()
+        after = row_dict(user)
+        after.pop("password_hash", None)
+        audit(session, principal, "create", "user", user.id, None, after)
+        await session.commit()
+        return _user_out(user)
+
+
+class AuditController(Controller):
+    path = "/api/v1/audit-log"
+    tags = ("admin",)
+    guards = (requires(*ADMINS),)
+
+    @get("/")
+    async def list_audit(
+        self,
+        session: AsyncSession,
+        entity: Annotated[str | None, Parameter(max_length=50)] = None,
+        entity_id: Annotated[str | None, Parameter(max_length=64)] = None,
+        actor: Annotated[str | None, Parameter(max_length=100)] = None,
+        page: Page = 1,
+        size: Size = 50,
+    ) -> AuditPage:
+        """Every write, newest first: who, what, when, before and after."""
+        query = select(AuditEntry)
+        if entity is not None:
+            query = query.where(AuditEntry.entity == entity)
+        if entity_id is not None:
+            query = query.where(AuditEntry.entity_id == entity_id)
+        if actor is not None:
+            query = query.where(AuditEntry.actor == actor)
+        total = await session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = await session.scalars(
+            query.order_by(AuditEntry.id.desc()).limit(size).offset((page - 1) * size)
+        )
+        items = [
+            AuditOut(
+                id=r.id,
+                ts=r.ts,
+                actor=r.actor,
+                role=r.role,
+                action=r.action,
+                entity=r.entity,
+                entity_id=r.entity_id,
+                before=r.before,
+                after=r.after,
+            )
+            for r in rows
+        ]
+        return AuditPage(items=items, total=total or 0, page=page, size=size)
+
+
+class EdgeController(Controller):
+    path = "/api/v1/edges"
+    tags = ("edges",)
+
+    @get("/")
+    async def list_edges(self, session: AsyncSession) -> list[EdgeOut]:
+        return [edge_out(e) for e in await session.scalars(select(Edge).order_by(Edge.id))]
+
+    @post("/", guards=[requires(*WRITERS)])
+    async def add_edge(
+        self, session: AsyncSession, ctx: HubContext, principal: Principal, data: EdgeCreate
+    ) -> EdgeCredentials:
+        """Register an edge: its MQTT password (shown once), agent config and ACL lines."""
+        edge, password = await create_edge(session, ctx.settings.tenant, data.id, data.name)
+        await session.flush()
+        audit(
+            session,
+            principal,
+            "create",
+            "edge",
+            edge.id,
+            None,
+            {"id": edge.id, "tenant": edge.tenant, "mqtt_username": edge.mqtt_username},
+        )
+        await session.commit()
+        url = ctx.settings.mqtt_url or "mqtt://127.0.0.1:1883"
+        return EdgeCredentials(
+            edge=edge_out(edge),
+            mqtt_password=password,
+            agent_config_toml=agent_config_toml(edge, password, url),
+            acl=acl_lines(edge),
+        )

@@ -1,0 +1,67 @@
+"""``/api/v1/auth``: console login (JWT), the caller, API keys."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub._context import HubContext
+from hub._security import Principal, new_api_key, verify_password
+from hub._service import audit, new_id
+from hub.errors import UnauthorizedError
+from hub.store import ApiKey, User
+
+from ._schemas import ApiKeyCreate, ApiKeyOut, LoginIn, Me, TokenOut
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ("auth",)
+
+    @post("/login", exclude_from_auth=True, status_code=200)
+    async def login(self, session: AsyncSession, ctx: HubContext, data: LoginIn) -> TokenOut:
+        """Exchange a username and password for a bearer token."""
+        user = (
+            await session.execute(select(User).where(User.username == data.username))
+        ).scalar_one_or_none()
+        ok = verify_password(user.password_hash if user else None, data.password)
+        if user is None or not ok or user.disabled:
+            raise UnauthorizedError("wrong username or password")
+        principal = Principal(user_id=user.id, username=user.username, role=user.role)  # type: ignore[arg-type]
+        return TokenOut(
+            access_token=ctx.tokens.issue(principal),
+            expires_in=ctx.tokens.ttl_s,
+            role=user.role,
+        )
+
+    @get("/me")
+    async def me(self, principal: Principal) -> Me:
+        return Me(
+            user_id=principal.user_id,
+            username=principal.username,
+            role=principal.role,
+            via=principal.via,
+        )
+
+    @post("/api-keys")
+    async def create_api_key(
+        self, session: AsyncSession, principal: Principal, data: ApiKeyCreate
+    ) -> ApiKeyOut:
+        """A key for a machine acting as the caller (same role). Shown once."""
+        key, digest = new_api_key()
+        row = ApiKey(
+            id=new_id(), user_id=principal.user_id, name=data.name, key_hash=digest, prefix=key[:10]
+        )
+        session.add(row)
+        audit(
+            session,
+            principal,
+            "create",
+            "api_key",
+            row.id,
+            None,
+            {"name": data.name, "prefix": row.prefix},
+        )
+        await session.commit()
+        return ApiKeyOut(id=row.id, name=row.name, key=key, prefix=row.prefix)

@@ -1,0 +1,263 @@
+"""``/api/v1/vpp/resource-instances`` (seed 4.1.2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from litestar import Controller, get, post, put
+from litestar.params import Parameter
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub._context import HubContext
+from hub._security import WRITERS, Principal, requires
+from hub._service import audit, new_id, row_dict, template_schema
+from hub.domain import InstanceStatus, ParameterError, resolve_parameters
+from hub.errors import ConflictError, InvalidInputError, NotFoundError
+from hub.store import ResourceInstance, ResourceTemplate, Telemetry
+
+from ._deps import Page, Size
+from ._schemas import (
+    History,
+    HistoryPoint,
+    Instance,
+    InstanceCreate,
+    InstancePage,
+    RealtimeData,
+    StatusChange,
+)
+
+ENERGY_NAMES = ("e_wh", "energy_wh", "e_total_wh", "e_import_wh", "e_discharged_wh")
+
+
+def instance_out(row: ResourceInstance) -> Instance:
+    return Instance(
+        id=row.id,
+        template_id=row.template_id,
+        name=row.name,
+        device_ip=row.device_ip,
+        device_port=row.device_port,
+        location_info=dict(row.location_info or {}),
+        capacity=row.capacity,
+        efficiency=row.efficiency,
+        status=row.status,
+        last_heartbeat=row.last_heartbeat,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        parameters=dict(row.parameters or {}),
+        edge_id=row.edge_id,
+        device_id=row.device_id,
+        status_reason=row.status_reason,
+    )
+
+
+async def get_instance(session: AsyncSession, instance_id: str) -> ResourceInstance:
+    row = await session.get(ResourceInstance, instance_id)
+    if row is None:
+        raise NotFoundError(f"resource instance {instance_id} not found")
+    return row
+
+
+def _ts(ms: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+
+
+class ResourceInstanceController(Controller):
+    path = "/api/v1/vpp/resource-instances"
+    tags = ("resource-instances",)
+
+    @get("/")
+    async def list_instances(
+        self,
+        session: AsyncSession,
+        template_id: Annotated[str | None, Parameter(max_length=36)] = None,
+        status: InstanceStatus | None = None,
+        edge_id: Annotated[str | None, Parameter(max_length=64)] = None,
+        page: Page = 1,
+        size: Size = 20,
+    ) -> InstancePage:
+        """Instances filtered by ``template_id``, ``status`` and ``edge_id``."""
+        conditions = []
+        if template_id is not None:
+            conditions.append(ResourceInstance.template_id == template_id)
+        if status is not None:
+            conditions.append(ResourceInstance.status == status)
+        if edge_id is not None:
+            conditions.append(ResourceInstance.edge_id == edge_id)
+        where = and_(True, *conditions)
+        total = await session.scalar(select(func.count(ResourceInstance.id)).where(where))
+        rows = await session.scalars(
+            select(ResourceInstance)
+            .where(where)
+            .order_by(ResourceInstance.created_at.desc(), ResourceInstance.id)
+            .limit(size)
+            .offset((page - 1) * size)
+        )
+        return InstancePage(
+            items=[instance_out(r) for r in rows], total=total or 0, page=page, size=size
+        )
+
+    @get("/{instance_id:str}")
+    async def get_instance(self, session: AsyncSession, instance_id: str) -> Instance:
+        return instance_out(await get_instance(session, instance_id))
+
+    @post("/", guards=[requires(*WRITERS)])
+    async def create_instance(
+        self, session: AsyncSession, principal: Principal, data: InstanceCreate
+    ) -> Instance:
+        """Create an instance of an ACTIVE template; ``parameters`` are checked against
+        the template's schema (defaults filled in)."""
+        template = await session.get(ResourceTemplate, data.template_id)
+        if template is None:
+            raise InvalidInputError(
+                f"template {data.template_id} does not exist", field="template_id"
+            )
+        if template.status != "ACTIVE":
+            raise ConflictError(
+                f"template {template.id} is {template.status}: use its newest version"
+            )
+        if (data.edge_id is None) != (data.device_id is None):
+            raise InvalidInputError("edge_id and device_id go together", field="device_id")
+        try:
+            params = resolve_parameters(template_schema(template), data.parameters)
+        except ParameterError as exc:
+            raise InvalidInputError(str(exc), field=exc.field) from exc
+        row = ResourceInstance(
+            id=new_id(),
+            template_id=template.id,
+            name=data.name,
+            device_ip=data.device_ip,
+            device_port=data.device_port,
+            location_info=data.location_info,
+            capacity=data.capacity,
+            efficiency=data.efficiency,
+            status="OFFLINE",
+            parameters=params,
+            edge_id=data.edge_id,
+            device_id=data.device_id,
+        )
+        session.add(row)
+        try:
+            await session.flush()
+        except IntegrityError as exc:
+            await session.rollback()
+            raise ConflictError(
+                f"device {data.device_id} of edge {data.edge_id} is already bound to an instance"
+            ) from exc
+        audit(session, principal, "create", "resource_instance", row.id, None, row_dict(row))
+        await session.commit()
+        return instance_out(row)
+
+    @put("/{instance_id:str}/status", guards=[requires(*WRITERS)])
+    async def change_status(
+        self, session: AsyncSession, principal: Principal, instance_id: str, data: StatusChange
+    ) -> Instance:
+        """Set the status with a reason. MAINTENANCE sticks until changed here; the other
+        statuses are also moved by the edge's telemetry and liveness."""
+        row = await get_instance(session, instance_id)
+        before = row_dict(row)
+        row.status = data.status
+        row.status_reason = data.reason
+        await session.flush()
+        audit(session, principal, "status", "resource_instance", row.id, before, row_dict(row))
+        await session.commit()
+        return instance_out(row)
+
+    @get("/{instance_id:str}/realtime-data")
+    async def realtime_data(
+        self, session: AsyncSession, ctx: HubContext, instance_id: str
+    ) -> RealtimeData:
+        """Latest values from the live cache (falling back to stored telemetry)."""
+        row = await get_instance(session, instance_id)
+        values: dict[str, tuple[float, int]] = {}
+        live = ctx.cache.device(row.edge_id, row.device_id)
+        if live is not None:
+            values = dict(live.values)
+        elif row.edge_id is not None and row.device_id is not None:
+            latest = (
+                select(Telemetry.name, func.max(Telemetry.ts_ms).label("ts"))
+                .where(Telemetry.edge_id == row.edge_id, Telemetry.device_id == row.device_id)
+                .group_by(Telemetry.name)
+                .subquery()
+            )
+            result = await session.execute(
+                select(Telemetry.name, Telemetry.value, Telemetry.ts_ms).join(
+                    latest,
+                    and_(
+                        Telemetry.name == latest.c.name,
+                        Telemetry.ts_ms == latest.c.ts,
+                        Telemetry.edge_id == row.edge_id,
+                        Telemetry.device_id == row.device_id,
+                    ),
+                )
+            )
+            values = {n: (v, ts) for n, v, ts in result.tuples() if v is not None}
+        if not values:
+            raise NotFoundError(f"no realtime data for resource instance {instance_id} yet")
+        energy = next((values[n][0] for n in ENERGY_NAMES if n in values), 0.0)
+        return RealtimeData(
+            power=values["p_w"][0] / 1000.0 if "p_w" in values else 0.0,
+            energy=energy / 1000.0,
+            soc=values["soc_pct"][0] if "soc_pct" in values else None,
+            temperature=values["temp_c"][0] if "temp_c" in values else None,
+            timestamp=_ts(max(ts for _, ts in values.values())),
+        )
+
+    @get("/{instance_id:str}/history")
+    async def history(
+        self,
+        session: AsyncSession,
+        instance_id: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        name: Annotated[str, Parameter(min_length=1, max_length=128)] = "p_w",
+        step: Annotated[int, Parameter(ge=1, le=86_400 * 31, description="bucket, s")] = 60,
+    ) -> History:
+        """Stored telemetry of one point over ``[start, end)``, averaged per ``step``
+        seconds (with min, max and count per bucket)."""
+        row = await get_instance(session, instance_id)
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=dt.UTC)
+        if end.tzinfo is None:
+            end = end.replace(tzinfo=dt.UTC)
+        if end <= start:
+            raise InvalidInputError("end must be after start", field="end")
+        step_ms = step * 1000
+        start_ms, end_ms = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+        if (end_ms - start_ms) // step_ms > 10_000:
+            raise InvalidInputError(
+                "too many buckets: raise step or shorten the range", field="step"
+            )
+        bucket = (Telemetry.ts_ms // step_ms).label("bucket")
+        result = await session.execute(
+            select(
+                bucket,
+                func.avg(Telemetry.value),
+                func.min(Telemetry.value),
+                func.max(Telemetry.value),
+                func.count(Telemetry.value),
+            )
+            .where(
+                Telemetry.edge_id == (row.edge_id or ""),
+                Telemetry.device_id == (row.device_id or ""),
+                Telemetry.name == name,
+                Telemetry.ts_ms >= start_ms,
+                Telemetry.ts_ms < end_ms,
+                Telemetry.value.is_not(None),
+            )
+            .group_by(bucket)
+            .order_by(bucket)
+        )
+        points = [
+            HistoryPoint(
+                timestamp=_ts(int(b) * step_ms),
+                value=float(avg),
+                min=float(lo),
+                max=float(hi),
+                count=int(n),
+            )
+            for b, avg, lo, hi, n in result.tuples()
+        ]
+        return History(resource_id=row.id, name=name, step=step, points=points)

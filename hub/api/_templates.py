@@ -1,0 +1,169 @@
+"""``/api/v1/vpp/resource-templates`` (seed 4.1.1)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, delete, get, post, put
+from litestar.params import Parameter
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub._security import WRITERS, Principal, requires
+from hub._service import audit, new_id, next_version, row_dict, template_schema
+from hub.domain import Category
+from hub.errors import ConflictError, NotFoundError
+from hub.store import ResourceInstance, ResourceTemplate
+
+from ._deps import Page, Size
+from ._schemas import Template, TemplateCreate, TemplatePage, TemplateUpdate
+
+
+def template_out(row: ResourceTemplate) -> Template:
+    return Template(
+        id=row.id,
+        name=row.name,
+        type=row.type,
+        category=row.category,  # type: ignore[arg-type]
+        parameters=template_schema(row),
+        control_interface=dict(row.control_interface or {}),
+        version=row.version,
+        status=row.status,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        created_by=row.created_by,
+        lineage_id=row.lineage_id,
+    )
+
+
+async def _get(session: AsyncSession, template_id: str) -> ResourceTemplate:
+    row = await session.get(ResourceTemplate, template_id)
+    if row is None:
+        raise NotFoundError(f"resource template {template_id} not found")
+    return row
+
+
+class ResourceTemplateController(Controller):
+    path = "/api/v1/vpp/resource-templates"
+    tags = ("resource-templates",)
+
+    @get("/")
+    async def list_templates(
+        self,
+        session: AsyncSession,
+        type_: Annotated[str | None, Parameter(query="type", max_length=50)] = None,
+        category: Category | None = None,
+        status: Annotated[str | None, Parameter(max_length=16)] = None,
+        page: Page = 1,
+        size: Size = 20,
+    ) -> TemplatePage:
+        """Templates, newest first, filtered by ``type``, ``category`` and ``status``."""
+        query = select(ResourceTemplate)
+        if type_ is not None:
+            query = query.where(ResourceTemplate.type == type_)
+        if category is not None:
+            query = query.where(ResourceTemplate.category == category)
+        if status is not None:
+            query = query.where(ResourceTemplate.status == status)
+        total = await session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = await session.scalars(
+            query.order_by(ResourceTemplate.created_at.desc(), ResourceTemplate.id)
+            .limit(size)
+            .offset((page - 1) * size)
+        )
+        return TemplatePage(
+            items=[template_out(r) for r in rows], total=total or 0, page=page, size=size
+        )
+
+    @get("/{template_id:str}")
+    async def get_template(self, session: AsyncSession, template_id: str) -> Template:
+        return template_out(await _get(session, template_id))
+
+    @post("/", guards=[requires(*WRITERS)])
+    async def create_template(
+        self, session: AsyncSession, principal: Principal, data: TemplateCreate
+    ) -> Template:
+        tid = new_id()
+        row = ResourceTemplate(
+            id=tid,
+            lineage_id=tid,
+            name=data.name,
+            type=data.type,
+            category=data.category,
+            parameters=msgspec.to_builtins(data.parameters),
+            control_interface=data.control_interface,
+            version="1.0",
+            status="ACTIVE",
+            created_by=principal.user_id,
+        )
+        session.add(row)
+        await session.flush()
+        audit(session, principal, "create", "resource_template", tid, None, row_dict(row))
+        await session.commit()
+        return template_out(row)
+
+    @put("/{template_id:str}", guards=[requires(*WRITERS)])
+    async def update_template(
+        self, session: AsyncSession, principal: Principal, template_id: str, data: TemplateUpdate
+    ) -> Template:
+        """Name and status change in place. New ``parameters`` or ``control_interface``
+        create a new version (a new id in the same lineage); instances keep the version
+        they were created with, and the old version turns INACTIVE."""
+        row = await _get(session, template_id)
+        before = row_dict(row)
+        new_params = msgspec.to_builtins(data.parameters) if data.parameters is not None else None
+        changes_spec = (new_params is not None and new_params != (row.parameters or {})) or (
+            data.control_interface is not None
+            and data.control_interface != (row.control_interface or {})
+        )
+        if changes_spec:
+            nid = new_id()
+            newer = ResourceTemplate(
+                id=nid,
+                lineage_id=row.lineage_id or row.id,
+                name=data.name if data.name is not None else row.name,
+                type=row.type,
+                category=row.category,
+                parameters=new_params if new_params is not None else row.parameters,
+                control_interface=(
+                    data.control_interface
+                    if data.control_interface is not None
+                    else row.control_interface
+                ),
+                version=next_version(row.version),
+                status=data.status or "ACTIVE",
+                created_by=principal.user_id,
+            )
+            row.status = "INACTIVE"
+            session.add(newer)
+            await session.flush()
+            audit(
+                session, principal, "new_version", "resource_template", nid, before, row_dict(newer)
+            )
+            await session.commit()
+            return template_out(newer)
+        if data.name is not None:
+            row.name = data.name
+        if data.status is not None:
+            row.status = data.status
+        await session.flush()
+        audit(session, principal, "update", "resource_template", row.id, before, row_dict(row))
+        await session.commit()
+        return template_out(row)
+
+    @delete("/{template_id:str}", guards=[requires(*WRITERS)])
+    async def delete_template(
+        self, session: AsyncSession, principal: Principal, template_id: str
+    ) -> None:
+        """Refused with 409 while instances use this template."""
+        row = await _get(session, template_id)
+        used = await session.scalar(
+            select(func.count()).where(ResourceInstance.template_id == template_id)
+        )
+        if used:
+            raise ConflictError(f"resource template {template_id} is used by {used} instance(s)")
+        before = row_dict(row)
+        await session.delete(row)
+        audit(session, principal, "delete", "resource_template", template_id, before, None)
+        await session.commit()

@@ -1,0 +1,541 @@
+"""The hub's MQTT side: one supervised connection that ingests uplinks, acknowledges
+them, keeps the live cache, and publishes retained schedules and the hub's state.
+
+Tasks (owned by one TaskGroup per connection, under the supervisor task owned by
+:class:`MqttBus`):
+
+* ``_ingest``: reads messages in batches of up to ``ingest_batch``, stores them in one
+  transaction, then updates the cache and publishes ``ack`` per ``(edge, sid)``.
+* ``_publish_schedules``: rebuilds and publishes the schedule of every edge marked by
+  :meth:`MqttBus.schedule_changed` (latest wins per edge; kept across reconnects).
+
+Queues: the only one is aiomqtt's incoming queue, bounded by ``ingest_queue``. When it is
+full aiomqtt drops the newest message; nothing dropped is acknowledged, so the edge keeps
+it in its outbox and sends it again (at-least-once, stored exactly once by key).
+
+Malformed payloads (bad topic, undecodable, wrong kind for the topic, edge mismatch) are
+counted in ``hub_ingest_malformed_total{reason}`` and dropped before any write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import random
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import aiomqtt
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub._dispatch import build_schedule
+from hub.store import (
+    Device,
+    DispatchExecution,
+    DispatchInstruction,
+    DispatchStatusEvent,
+    Edge,
+    IngestCursor,
+    ResourceInstance,
+    Telemetry,
+)
+from protocol import (
+    Ack,
+    Birth,
+    DispatchStatus,
+    HubState,
+    ProtocolError,
+    State,
+    TelemetryBatch,
+    decode_as,
+    encode,
+    sniff_encoding,
+)
+from protocol.topics import HUB_STATE, EdgeTopics, TopicError, TopicKind, hub_uplink_filters, parse
+
+from ._tracker import AckTracker
+
+if TYPE_CHECKING:
+    from hub._context import HubContext
+
+_log = logging.getLogger(__name__)
+
+_KIND_TYPES: dict[TopicKind, type[Any]] = {
+    TopicKind.STATE: State,
+    TopicKind.BIRTH: Birth,
+    TopicKind.DEVICE_BIRTH: Birth,
+    TopicKind.DATA: TelemetryBatch,
+    TopicKind.DISPATCH_STATUS: DispatchStatus,
+}
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Decoded messages of one ingest round."""
+
+    telemetry: list[tuple[str, TelemetryBatch]] = field(default_factory=list)
+    statuses: list[tuple[str, DispatchStatus]] = field(default_factory=list)
+    states: list[tuple[str, str, State]] = field(default_factory=list)
+    births: list[tuple[str, Birth]] = field(default_factory=list)
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table)
+
+
+def _as_float(value: object) -> float | None:
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, int | float):
+        return float(value)
+    return None
+
+
+def _utc(ms: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+
+
+class MqttBus:
+    """Async context manager owning the hub's MQTT connection and its tasks."""
+
+    def __init__(self, ctx: HubContext) -> None:
+        self._ctx = ctx
+        settings = ctx.settings
+        url = urlsplit(settings.mqtt_url or "mqtt://127.0.0.1:1883")
+        self._host = url.hostname or "127.0.0.1"
+        self._port = url.port or 1883
+        self._identifier = settings.mqtt_client_id or f"hub-{uuid.uuid4().hex[:12]}"
+        self._tracker = AckTracker()
+        self._dirty_edges: set[str] = set()
+        self._dirty = asyncio.Event()
+        self._connected = False
+        self._stopping = False
+        self._client: aiomqtt.Client | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._group: asyncio.TaskGroup | None = None
+        self._heartbeats: dict[tuple[str, str], float] = {}
+        self.connected_event = asyncio.Event()
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def schedule_changed(self, edge: str) -> None:
+        """Mark ``edge``'s schedule for republishing (latest wins; survives reconnects)."""
+        self._dirty_edges.add(edge)
+        self._dirty.set()
+
+    async def __aenter__(self) -> MqttBus:
+        self._group = asyncio.TaskGroup()
+        await self._group.__aenter__()
+        self._task = self._group.create_task(self._supervise(), name="hub-mqtt")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stopping = True
+        client = self._client
+        if client is not None and self._connected:
+            with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+                async with asyncio.timeout(2):
+                    await client.publish(
+                        HUB_STATE, self._hub_state(online=False), qos=1, retain=True
+                    )
+        if self._task is not None:
+            self._task.cancel()
+        assert self._group is not None
+        await self._group.__aexit__(None, None, None)
+
+    # ------------------------------------------------------------------ connection
+
+    def _stop_requested(self) -> bool:
+        return self._stopping
+
+    def _hub_state(self, *, online: bool) -> bytes:
+        return encode(HubState(online=online, ts_ms=self._ctx.clock.now_ms()))
+
+    async def _supervise(self) -> None:
+        delay = 0.5
+        failed = False
+        settings = self._ctx.settings
+        while not self._stop_requested():
+            try:
+                async with aiomqtt.Client(
+                    self._host,
+                    self._port,
+                    username=settings.mqtt_username,
+                    password=settings.mqtt_password,
+                    identifier=self._identifier,
+                    clean_session=not settings.mqtt_client_id,
+                    keepalive=30,
+                    timeout=10,
+                    will=aiomqtt.Will(HUB_STATE, self._hub_state(online=False), qos=1, retain=True),
+                    max_queued_incoming_messages=settings.ingest_queue,
+                    max_queued_outgoing_messages=settings.ingest_queue,
+                ) as client:
+                    self._client = client
+                    for topic_filter in hub_uplink_filters(group=settings.mqtt_group):
+                        await client.subscribe(topic_filter, qos=1)
+                    await client.publish(
+                        HUB_STATE, self._hub_state(online=True), qos=1, retain=True
+                    )
+                    self._connected = True
+                    self._ctx.metrics.mqtt_connected.set(1)
+                    self.connected_event.set()
+                    if failed:
+                        _log.info("MQTT broker %s:%s reachable again", self._host, self._port)
+                    else:
+                        _log.info("connected to MQTT broker %s:%s", self._host, self._port)
+                    failed = False
+                    delay = 0.5
+                    if self._dirty_edges:
+                        self._dirty.set()
+                    async with asyncio.TaskGroup() as group:
+                        group.create_task(self._ingest(client))
+                        group.create_task(self._publish_schedules(client))
+            except* aiomqtt.MqttError as errors:
+                if not failed:
+                    _log.warning(
+                        "MQTT broker %s:%s unreachable (%s); retrying in the background",
+                        self._host,
+                        self._port,
+                        errors.exceptions[0],
+                    )
+                failed = True
+            finally:
+                self._client = None
+                self._connected = False
+                self.connected_event.clear()
+                self._ctx.metrics.mqtt_connected.set(0)
+            if self._stop_requested():
+                return
+            await asyncio.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter
+            delay = min(delay * 2, 15.0)
+
+    # ------------------------------------------------------------------ schedules
+
+    async def _publish_schedules(self, client: aiomqtt.Client) -> None:
+        ctx = self._ctx
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            edges, self._dirty_edges = self._dirty_edges, set()
+            for edge in sorted(edges):
+                try:
+                    async with ctx.sessions() as session:
+                        built = await build_schedule(
+                            session, edge, ctx.clock.now_ms(), ctx.settings.schedule_expiry_s
+                        )
+                        await session.commit()
+                    if built is None:
+                        continue
+                    schedule, tenant = built
+                    await client.publish(
+                        EdgeTopics(tenant, edge).dispatch, encode(schedule), qos=1, retain=True
+                    )
+                    ctx.metrics.schedules_published.inc()
+                except BaseException:
+                    self._dirty_edges.add(edge)  # try again after a reconnect
+                    raise
+
+    # ------------------------------------------------------------------ ingest
+
+    async def _ingest(self, client: aiomqtt.Client) -> None:
+        settings = self._ctx.settings
+        messages = client.messages
+        async for first in messages:
+            batch = [first]
+            while len(messages) > 0 and len(batch) < settings.ingest_batch:
+                batch.append(await anext(messages))
+            self._ctx.metrics.ingest_queue.set(len(messages))
+            await self.handle(client, batch)
+
+    def _decode(self, message: aiomqtt.Message, out: _Batch) -> None:
+        metrics = self._ctx.metrics
+        try:
+            topic = parse(message.topic.value)
+        except TopicError:
+            metrics.ingest_malformed.labels("topic").inc()
+            return
+        cls = _KIND_TYPES.get(topic.kind)
+        payload = message.payload
+        if cls is None or not isinstance(payload, bytes | bytearray) or topic.edge is None:
+            metrics.ingest_malformed.labels("kind").inc()
+            return
+        if not payload:
+            return  # a cleared retained message
+        try:
+            decoded = decode_as(payload, cls, sniff_encoding(payload))
+        except ProtocolError:
+            metrics.ingest_malformed.labels("payload").inc()
+            return
+        edge = topic.edge
+        if isinstance(decoded, TelemetryBatch | DispatchStatus | Birth) and decoded.edge != edge:
+            metrics.ingest_malformed.labels("edge_mismatch").inc()
+            return
+        metrics.ingest_messages.labels(topic.kind.value).inc()
+        tenant = topic.tenant or self._ctx.settings.tenant
+        match decoded:
+            case TelemetryBatch():
+                out.telemetry.append((tenant, decoded))
+            case DispatchStatus():
+                out.statuses.append((tenant, decoded))
+            case State():
+                out.states.append((tenant, edge, decoded))
+            case Birth():
+                out.births.append((tenant, decoded))
+
+    async def handle(self, client: aiomqtt.Client | None, messages: list[aiomqtt.Message]) -> None:
+        """Decode, store, cache and acknowledge one batch of messages."""
+        batch = _Batch()
+        for message in messages:
+            self._decode(message, batch)
+        if not (batch.telemetry or batch.statuses or batch.states or batch.births):
+            return
+        acks = await self.store(batch)
+        if client is None:
+            return
+        now_ms = self._ctx.clock.now_ms()
+        for (tenant, edge, sid), (seq, ts_ms) in acks.items():
+            ack = Ack(edge=edge, sid=sid, seq=seq, ts_ms=now_ms)
+            await client.publish(EdgeTopics(tenant, edge).ack, encode(ack), qos=1)
+            self._ctx.metrics.ack_lag_seconds.observe(max(0.0, (now_ms - ts_ms) / 1000))
+
+    async def store(self, batch: _Batch) -> dict[tuple[str, str, int], tuple[int, int]]:
+        """One transaction for the whole batch; returns the acks to publish."""
+        ctx = self._ctx
+        seqs: dict[tuple[str, str, int], list[int]] = defaultdict(list)
+        newest_ts: dict[tuple[str, str, int], int] = {}
+        rows: list[dict[str, Any]] = []
+        for tenant, tb in batch.telemetry:
+            key = (tenant, tb.edge, tb.sid)
+            seqs[key].append(tb.seq)
+            newest_ts[key] = max(newest_ts.get(key, 0), tb.ts_ms)
+            for idx, p in enumerate(tb.points):
+                rows.append(
+                    {
+                        "edge_id": tb.edge,
+                        "sid": tb.sid,
+                        "seq": tb.seq,
+                        "idx": idx,
+                        "device_id": p.device,
+                        "name": p.name,
+                        "ts_ms": p.ts_ms,
+                        "value": _as_float(p.value),
+                        "quality": p.quality,
+                    }
+                )
+        for tenant, st in batch.statuses:
+            key = (tenant, st.edge, st.sid)
+            seqs[key].append(st.seq)
+            newest_ts[key] = max(newest_ts.get(key, 0), st.ts_ms)
+        async with ctx.sessions() as session:
+            if rows:
+                await session.execute(_insert(session, Telemetry).on_conflict_do_nothing(), rows)
+            for _, st in batch.statuses:
+                await self._store_status(session, st)
+            for tenant, edge, state in batch.states:
+                await self._store_state(session, tenant, edge, state)
+            for tenant, birth in batch.births:
+                await self._store_birth(session, tenant, birth)
+            await self._heartbeats_and_status(session, batch)
+            acks = await self._advance_cursors(session, seqs, newest_ts)
+            await session.commit()
+        ctx.metrics.ingest_points.inc(len(rows))
+        self._update_cache(batch)
+        return acks
+
+    async def _advance_cursors(
+        self,
+        session: AsyncSession,
+        seqs: dict[tuple[str, str, int], list[int]],
+        newest_ts: dict[tuple[str, str, int], int],
+    ) -> dict[tuple[str, str, int], tuple[int, int]]:
+        acks: dict[tuple[str, str, int], tuple[int, int]] = {}
+        for (tenant, edge, sid), stored in seqs.items():
+            if not self._tracker.known(edge, sid):
+                cursor = await session.get(IngestCursor, (edge, sid))
+                if cursor is not None:
+                    self._tracker.restore(edge, sid, cursor.acked_seq)
+            before = self._tracker.acked(edge, sid)
+            acked = self._tracker.stored(edge, sid, stored)
+            if acked >= 0 and acked != before:
+                await session.execute(
+                    _insert(session, IngestCursor)
+                    .values(edge_id=edge, sid=sid, acked_seq=acked)
+                    .on_conflict_do_update(
+                        index_elements=["edge_id", "sid"], set_={"acked_seq": acked}
+                    )
+                )
+            if acked >= 0:
+                acks[(tenant, edge, sid)] = (acked, newest_ts[(tenant, edge, sid)])
+        return acks
+
+    def _update_cache(self, batch: _Batch) -> None:
+        ctx = self._ctx
+        for _, tb in batch.telemetry:
+            bad: dict[str, bool] = {}
+            for p in tb.points:
+                ctx.cache.put(tb.edge, p.device, p.name, p.value, p.ts_ms)
+                bad[p.device] = bad.get(p.device, True) and p.quality == "bad"
+            for device, all_bad in bad.items():
+                ctx.cache.mark_quality(tb.edge, device, all_bad)
+        for _, edge, state in batch.states:
+            ctx.cache.set_edge(edge, online=state.online, sid=state.sid, ts_ms=state.ts_ms)
+        for _, st in batch.statuses:
+            if st.device is not None and st.deviation_w is not None:
+                ctx.metrics.dispatch_deviation_w.labels(st.edge, st.device).set(st.deviation_w)
+            if st.device is not None and st.p_actual_w is not None:
+                ctx.cache.put(st.edge, st.device, "p_w", st.p_actual_w, st.ts_ms)
+
+    async def _store_status(self, session: AsyncSession, st: DispatchStatus) -> None:
+        result = await session.execute(
+            _insert(session, DispatchStatusEvent)
+            .values(
+                edge_id=st.edge,
+                sid=st.sid,
+                seq=st.seq,
+                ts_ms=st.ts_ms,
+                schedule_id=st.schedule_id,
+                version=st.version,
+                status=st.status,
+                reason=st.reason,
+                device_id=st.device,
+                instruction_id=st.instruction_id,
+                p_actual_w=st.p_actual_w,
+                deviation_w=st.deviation_w,
+            )
+            .on_conflict_do_nothing()
+        )
+        if not getattr(result, "rowcount", 1):
+            self._ctx.metrics.ingest_duplicates.inc()
+            return
+        if not st.instruction_id:
+            return
+        instruction = await session.get(DispatchInstruction, st.instruction_id)
+        if instruction is None or instruction.edge_id != st.edge:
+            return
+        execution = await session.get(DispatchExecution, st.instruction_id)
+        if execution is None:
+            execution = DispatchExecution(instruction_id=st.instruction_id)
+            session.add(execution)
+        execution.status = st.status
+        execution.reason = st.reason
+        execution.schedule_id = st.schedule_id
+        execution.schedule_version = st.version
+        if st.p_applied_w is not None:
+            execution.p_applied_w = st.p_applied_w
+        if st.p_actual_w is not None:
+            execution.p_actual_w = st.p_actual_w
+        if st.deviation_w is not None:
+            execution.deviation_w = st.deviation_w
+        execution.updated_at = _utc(st.ts_ms)
+
+    async def _edge(self, session: AsyncSession, tenant: str, edge_id: str) -> Edge:
+        edge = await session.get(Edge, edge_id)
+        if edge is None:
+            edge = Edge(
+                id=edge_id,
+                tenant=tenant,
+                name="",
+                mqtt_username=f"edge-{edge_id}",
+                mqtt_password_hash="",
+                online=False,
+                schedule_version=0,
+            )
+            session.add(edge)
+        return edge
+
+    async def _store_state(
+        self, session: AsyncSession, tenant: str, edge_id: str, st: State
+    ) -> None:
+        edge = await self._edge(session, tenant, edge_id)
+        edge.online = st.online
+        edge.sid = st.sid
+        edge.last_seen = _utc(st.ts_ms)
+        if not st.online:
+            await session.execute(
+                update(ResourceInstance)
+                .where(
+                    ResourceInstance.edge_id == edge_id,
+                    ResourceInstance.status.in_(["ONLINE", "ERROR"]),
+                )
+                .values(status="OFFLINE", status_reason="edge offline")
+            )
+
+    async def _store_birth(self, session: AsyncSession, tenant: str, birth: Birth) -> None:
+        edge = await self._edge(session, tenant, birth.edge)
+        edge.online = True
+        edge.last_seen = _utc(birth.ts_ms)
+        if birth.device is None:
+            return
+        device = await session.get(Device, (birth.edge, birth.device))
+        if device is None:
+            device = Device(edge_id=birth.edge, device_id=birth.device)
+            session.add(device)
+        device.kind = birth.device_kind
+        device.protocol = birth.protocol
+        device.metrics = [
+            {"name": m.name, "unit": m.unit, "writable": m.writable} for m in birth.metrics
+        ]
+        device.last_seen = _utc(birth.ts_ms)
+
+    async def _heartbeats_and_status(self, session: AsyncSession, batch: _Batch) -> None:
+        """Throttled heartbeats; status ONLINE on good data, ERROR on all-bad data.
+        MAINTENANCE is never changed here."""
+        now = self._ctx.clock.monotonic()
+        spacing = self._ctx.settings.heartbeat_write_s
+        seen: dict[tuple[str, str], tuple[int, bool]] = {}
+        for _, tb in batch.telemetry:
+            if tb.hist:
+                continue
+            for p in tb.points:
+                key = (tb.edge, p.device)
+                ts, bad = seen.get(key, (0, True))
+                seen[key] = (max(ts, p.ts_ms), bad and p.quality == "bad")
+        for (edge, device), (ts_ms, bad) in seen.items():
+            previous_bad = self._ctx.cache.device(edge, device)
+            changed = previous_bad is None or previous_bad.bad != bad
+            last = self._heartbeats.get((edge, device))
+            if not changed and last is not None and now - last < spacing:
+                continue
+            self._heartbeats[(edge, device)] = now
+            match_row = (ResourceInstance.edge_id == edge, ResourceInstance.device_id == device)
+            await session.execute(
+                update(ResourceInstance).where(*match_row).values(last_heartbeat=_utc(ts_ms))
+            )
+            if bad:
+                await session.execute(
+                    update(ResourceInstance)
+                    .where(*match_row, ResourceInstance.status == "ONLINE")
+                    .values(status="ERROR", status_reason="device reports bad quality")
+                )
+            else:
+                await session.execute(
+                    update(ResourceInstance)
+                    .where(*match_row, ResourceInstance.status.in_(["OFFLINE", "ERROR"]))
+                    .values(status="ONLINE", status_reason=None)
+                )
+
+
+async def known_instances(session: AsyncSession, edge: str) -> list[str]:
+    """Ids of the instances bound to ``edge`` (used by tests and tools)."""
+    return list(
+        await session.scalars(select(ResourceInstance.id).where(ResourceInstance.edge_id == edge))
+    )
