@@ -20,7 +20,15 @@ from ._faults import ActiveFault, FaultKind, FaultSet, fault_params, parse_kind
 from ._modbus import ModbusDeviceServer
 from ._opcua import OpcUaDeviceServer, endpoint_url
 from ._physics import Battery, Chiller, EVCharger, Meter, PVInverter, Weather
-from ._registers import BatteryRegisters, EVRegisters, MeterRegisters, PVRegisters, RegisterDevice
+from ._registers import (
+    BatteryRegisters,
+    EVRegisters,
+    MeterRegisters,
+    PVRegisters,
+    RegisterDevice,
+    SunSpecDevice,
+)
+from ._sunspec import SunSpecMap
 
 DEFAULT_PORT_BASE: Final = 15020
 """First port of ``vpp sim site`` (devices take consecutive ports in config order, the
@@ -314,6 +322,13 @@ class SimSite:
     def device(self, name: str) -> Model:
         """The physics model of device ``name`` (Battery, PVInverter, Meter, EVCharger, Chiller)."""
         return self._get(name).model
+
+    def sunspec_map(self, name: str) -> SunSpecMap:
+        """The SunSpec register map of a SunSpec device (addresses and scale factors)."""
+        regs = self._get(name).registers
+        if not isinstance(regs, SunSpecDevice):
+            raise SimControlError(f"device: {name!r} is not a SunSpec device")
+        return regs.smap
 
     def endpoint(self, name: str) -> DeviceEndpoint:
         for ep in self.endpoints:

@@ -1,0 +1,116 @@
+"""SunSpec devices over Modbus TCP with pymodbus' client: layout, live values, bad writes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pymodbus.pdu import ExceptionResponse
+
+from firmware_sims import SUNS_BASE, Battery, SimSite
+from tests.firmware_sims.helpers import encode, modbus, read_point
+from tests.support import SAFETY_TIMEOUT
+
+ILLEGAL_ADDRESS = 2
+ILLEGAL_VALUE = 3
+
+
+async def test_every_sunspec_device_starts_with_the_marker_and_ends_the_chain(
+    site: SimSite,
+) -> None:
+    for name, models in {
+        "bess-1": [1, 701, 702, 704, 713, 802],
+        "pv-1": [1, 701, 702, 704],
+        "meter-1": [1, 203],
+    }.items():
+        smap = site.sunspec_map(name)
+        async with modbus(site.endpoint(name)) as client:
+            rr = await client.read_holding_registers(SUNS_BASE, count=2, device_id=1)
+            assert rr.registers == [0x5375, 0x6E53]
+            address, seen = SUNS_BASE + 2, []
+            for _ in range(10):
+                head = await client.read_holding_registers(address, count=2, device_id=1)
+                if head.registers[0] == 0xFFFF:
+                    break
+                seen.append(head.registers[0])
+                address += 2 + head.registers[1]
+            assert seen == models
+            assert address == smap.end
+
+
+async def test_battery_registers_follow_the_physics(site: SimSite) -> None:
+    bess = site.device("bess-1")
+    assert isinstance(bess, Battery)
+    smap = site.sunspec_map("bess-1")
+    async with modbus(site.endpoint("bess-1")) as client:
+        assert await read_point(client, smap, 713, "SoC") == 50.0
+        address, regs = encode(smap, 704, "WSet", -200_000)
+        assert not (await client.write_registers(address, regs, device_id=1)).isError()
+        address, regs = encode(smap, 704, "WSetEna", 1)
+        assert not (await client.write_registers(address, regs, device_id=1)).isError()
+        for _ in range(20):
+            site.step(1.0)
+        assert bess.p_w == -200_000
+        assert await read_point(client, smap, 701, "W") == -200_000
+        assert await read_point(client, smap, 802, "ChaSt") == 4  # CHARGING
+        soc = await read_point(client, smap, 713, "SoC")
+        assert soc is not None
+        assert soc > 50.0
+
+
+async def test_writes_beyond_allowed_power_get_illegal_data_value(site: SimSite) -> None:
+    bess = site.device("bess-1")
+    assert isinstance(bess, Battery)
+    smap = site.sunspec_map("bess-1")
+    async with modbus(site.endpoint("bess-1")) as client:
+        address, regs = encode(smap, 704, "WSet", 600_000)
+        rr = await client.write_registers(address, regs, device_id=1)
+        assert isinstance(rr, ExceptionResponse)
+        assert rr.exception_code == ILLEGAL_VALUE
+        assert bess.wset_w == 0
+        for name, bad in [("WMaxLimPct", 150.0), ("WSetEna", 2), ("WSetRvrtTms", 100_000)]:
+            address, regs = encode(smap, 704, name, bad)
+            rr = await client.write_registers(address, regs, device_id=1)
+            assert isinstance(rr, ExceptionResponse), name
+            assert rr.exception_code == ILLEGAL_VALUE
+        # read-only point and registers outside the map: illegal data address
+        rr = await client.write_register(smap.point(713, "SoC").address, 10, device_id=1)
+        assert isinstance(rr, ExceptionResponse)
+        assert rr.exception_code == ILLEGAL_ADDRESS
+        rr = await client.read_holding_registers(30_000, count=2, device_id=1)
+        assert isinstance(rr, ExceptionResponse)
+        assert rr.exception_code == ILLEGAL_ADDRESS
+        rr = await client.read_holding_registers(smap.end, count=4, device_id=1)
+        assert isinstance(rr, ExceptionResponse)
+        # the server is still alive and serving
+        assert await read_point(client, smap, 713, "SoC") == 50.0
+
+
+async def test_pv_curtailment_through_wmaxlimpct(site: SimSite) -> None:
+    pv = site.device("pv-1")
+    site.step(4 * 3600.0)  # 04:00 UTC is solar noon at 121.5° E
+    assert pv.p_w > 50_000
+    smap = site.sunspec_map("pv-1")
+    async with modbus(site.endpoint("pv-1")) as client:
+        for name, value in [("WMaxLimPct", 10.0), ("WMaxLimPctEna", 1)]:
+            address, regs = encode(smap, 704, name, value)
+            assert not (await client.write_registers(address, regs, device_id=1)).isError()
+        site.step(1.0)
+        assert pv.p_w <= 30_000 + 1e-6
+        assert await read_point(client, smap, 701, "W") == round(pv.p_w, -1)
+        # PV has no WSet: the register is read-only here
+        address, regs = encode(smap, 704, "WSet", 1000)
+        rr = await client.write_registers(address, regs, device_id=1)
+        assert isinstance(rr, ExceptionResponse)
+        assert rr.exception_code == ILLEGAL_ADDRESS
+
+
+async def test_meter_reads_net_import_of_the_site(site: SimSite) -> None:
+    smap = site.sunspec_map("meter-1")
+    site.step(1.0)
+    async with modbus(site.endpoint("meter-1")) as client:
+        w = await read_point(client, smap, 203, "W")
+        assert w is not None
+        assert abs(w - site.meter_import_w) <= 10 ** smap.scale(smap.point(203, "W"))
+        async with asyncio.timeout(SAFETY_TIMEOUT):
+            rr = await client.read_holding_registers(smap.point(1, "Mn").address, count=4, device_id=1)
+        assert bytes(b for r in rr.registers for b in r.to_bytes(2, "big")).rstrip(b"\0") == b"Lingtan"
