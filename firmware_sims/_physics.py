@@ -279,6 +279,12 @@ class Battery:
         # never leave the limits, whatever the ramp says
         self.p_w = _clamp(self.p_w, -self.allowed_charge_w, self.allowed_discharge_w)
         hours = dt / 3600.0
+        if hours > 0:  # never integrate past the SoC window within one step
+            headroom_wh = self.capacity_wh * (self.soc_max_pct - self.soc_pct) / 100.0
+            reserve_wh = self.capacity_wh * (self.soc_pct - self.soc_min_pct) / 100.0
+            max_charge = max(0.0, headroom_wh) / (self.eta_charge * hours)
+            max_discharge = max(0.0, reserve_wh) * self.eta_discharge / hours
+            self.p_w = _clamp(self.p_w, -max_charge, max_discharge)
         if self.p_w >= 0:
             dc_wh = self.p_w * hours / self.eta_discharge
             self.wh_injected += self.p_w * hours
@@ -503,10 +509,12 @@ class EVCharger:
         if self._session is None or self.alarm or self.limit_a < self.min_a:
             self.p_w = 0.0
             return
+        charge_dt = min(dt, self.t - self._session.arrival)
         p = min(self.limit_a * PHASE_V * PHASES, self._session.max_w)
-        p = min(p, self.need_wh * 3600.0 / dt)
+        if charge_dt > 0:
+            p = min(p, self.need_wh * 3600.0 / charge_dt)
         self.p_w = max(0.0, p)
-        wh = self.p_w * dt / 3600.0
+        wh = self.p_w * max(0.0, charge_dt) / 3600.0
         self.session_wh += wh
         self.total_wh += wh
 

@@ -159,10 +159,13 @@ def test_battery_never_leaves_its_limits(soc: float, setpoint: float, steps: lis
     bess = Battery(rated_w=100_000, capacity_wh=200_000, soc_pct=soc)
     bess.wset_w, bess.wset_ena = setpoint * 100_000, 1  # even a setpoint set behind its back
     for dt in steps:
+        allowed = (-bess.allowed_charge_w - 1e-6, bess.allowed_discharge_w + 1e-6)
+        before = bess.soc_pct
         bess.step(dt)
-        assert 0.0 <= bess.soc_pct <= 100.0
-        assert -bess.allowed_charge_w - 1e-6 <= bess.p_w <= bess.allowed_discharge_w + 1e-6
+        assert allowed[0] <= bess.p_w <= allowed[1]
         assert abs(bess.p_w) <= bess.rated_w
+        assert bess.soc_pct <= max(before, bess.soc_max_pct) + 1e-9
+        assert bess.soc_pct >= min(before, bess.soc_min_pct) - 0.01  # only self-discharge
 
 
 def test_same_seed_same_day_other_seed_other_clouds() -> None:
