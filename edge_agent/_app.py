@@ -52,13 +52,13 @@ from ._config import (
     SiteLimitsConfig,
 )
 from ._control import (
-    CONTROLLABLE_KINDS,
     CycleInput,
     Decision,
     ManualOverride,
     ScheduleBook,
     Source,
     decide,
+    is_controllable,
     status_of,
 )
 from ._device import DeviceRunner, PointBuffer
@@ -501,7 +501,7 @@ class Agent:
                         reason=reason)  # fmt: skip
 
     def _on_dispatch(self, schedule: DispatchSchedule) -> None:
-        controllable = {d.id: d for d in self.config.devices if d.kind in CONTROLLABLE_KINDS}
+        controllable = {d.id: d for d in self.config.devices if is_controllable(d)}
         verdict = self.book.check(
             schedule,
             edge=self.config.site.edge,
@@ -587,7 +587,7 @@ class Agent:
                 )
             case "set_power":
                 raw = cmd.args.get("p_w")
-                if runner.config.kind not in CONTROLLABLE_KINDS:
+                if not is_controllable(runner.config):
                     return False, "unsupported", f"device {cmd.device!r} cannot be controlled", {}
                 if isinstance(raw, bool) or not isinstance(raw, int | float):
                     return False, "rejected", "args.p_w must be a number (W)", {}

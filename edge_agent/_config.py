@@ -123,6 +123,9 @@ class DeviceConfig(_Cfg, frozen=True, kw_only=True):
     unit_id: Annotated[int, Meta(ge=0, le=255)] = 1
     endpoint: str = ""
     """OPC UA endpoint URL (``opc.tcp://host:port/path``); ``host``/``port`` otherwise."""
+    opcua_namespace: str = "urn:lingtan:sims"
+    opcua_object: str = ""
+    """OPC UA object holding the device's variables (default: the device id)."""
     poll_interval_s: PosSeconds = 1.0
     slow_every: Annotated[int, Meta(ge=1, le=3600)] = 10
     """Slow points (energy, SoC, nameplate) are read every ``slow_every`` polls."""

@@ -127,6 +127,14 @@ class ScheduleBook:
         return "running"
 
 
+def is_controllable(device: DeviceConfig) -> bool:
+    """Whether the config lets the agent write setpoints to ``device`` at all."""
+    limits = device.limits
+    return device.kind in CONTROLLABLE_KINDS and (
+        limits.p_max_discharge_w > 0 or limits.p_max_charge_w > 0
+    )
+
+
 def limits_for(config: AgentConfig, device: DeviceConfig) -> Limits:
     """Device limits merged with the site's (each layer only narrows)."""
     dl, sl = device.limits, config.site.limits
@@ -248,9 +256,10 @@ def decide(config: AgentConfig, book: ScheduleBook, inp: CycleInput) -> list[Dec
     controllable = [
         d
         for d in config.devices
-        if d.kind in CONTROLLABLE_KINDS
+        if is_controllable(d)
         and (view := inp.views.get(d.id)) is not None
-        and view.status is DeviceStatus.ONLINE
+        and view.controllable
+        and (view.status is DeviceStatus.ONLINE or view.write_failed)
         and view.reading is not None
     ]
     in_force = book.targets_at(inp.now_ms) if inp.hub_fresh else None
@@ -264,7 +273,8 @@ def decide(config: AgentConfig, book: ScheduleBook, inp: CycleInput) -> list[Dec
             target, instruction = in_force[1][dev.id]
             requests[dev.id] = (target, "schedule", instruction, in_force[0])
     fallback: Source = "default" if inp.hub_fresh else "watchdog"
-    rest = [d for d in controllable if d.id not in requests]
+    # Default control drives batteries and PV only; other devices are left to themselves.
+    rest = [d for d in controllable if d.id not in requests and d.kind in {"battery", "pv"}]
     batteries: dict[str, tuple[float, float]] = {}
     pv: dict[str, float] = {}
     for dev in rest:
@@ -354,6 +364,7 @@ __all__ = [
     "Verdict",
     "decide",
     "default_targets",
+    "is_controllable",
     "limits_for",
     "status_of",
 ]

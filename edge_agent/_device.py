@@ -24,7 +24,7 @@ from protocol import Point
 from protocol.clock import Clock
 
 from ._config import DeviceConfig
-from ._errors import DeviceError, DeviceTimeout
+from ._errors import DeviceError, DeviceProtocolError, DeviceTimeout
 from ._metrics import AgentMetrics
 from .devices._base import DeviceAdapter, DeviceStatus, Reading, Setpoint, WriteResult
 
@@ -40,6 +40,8 @@ class DeviceView:
     reading: Reading | None
     reading_ts: float | None
     applied: WriteResult | None
+    controllable: bool = True
+    write_failed: bool = False
 
 
 class PointBuffer:
@@ -93,6 +95,7 @@ class DeviceRunner:
         self.poll_times: list[float] = []
         """Clock-monotonic times of the last successful polls (bounded, for fairness)."""
         self.last_error: str = ""
+        self.write_failed = False
         metrics.device_status.labels(config.id).set(0)
 
     # ------------------------------------------------------------------ control side
@@ -130,6 +133,7 @@ class DeviceRunner:
         """Run until cancelled; never raises a DeviceError."""
         try:
             while True:
+                self.write_failed = False
                 await self._connect_with_backoff()
                 try:
                     await self._poll_loop()
@@ -177,7 +181,8 @@ class DeviceRunner:
         self.poll_times.append(self._clock.monotonic())
         if len(self.poll_times) > 256:
             del self.poll_times[:128]
-        self._set_status(DeviceStatus.ONLINE)
+        if not self.write_failed:
+            self._set_status(DeviceStatus.ONLINE)
         ts_ms = int(now * 1000)
         dev = self.config.id
         self._buffer.extend(
@@ -204,11 +209,22 @@ class DeviceRunner:
             return  # unchanged and the device's fail-safe is still fresh
         try:
             self.applied = await self.adapter.write(setpoint)
+        except DeviceProtocolError as exc:
+            # The device refused the write but still answers: ERROR, keep polling, retry
+            # with the next setpoint (never reconnect over a refusal).
+            self._metrics.write_failures.labels(self.config.id, exc.kind).inc()
+            self.last_error = str(exc)
+            self.write_failed = True
+            self._set_status(DeviceStatus.ERROR, f"write refused: {exc}")
+            return
         except DeviceError as exc:
             self._metrics.write_failures.labels(self.config.id, exc.kind).inc()
             raise
         self._last_write_at = now
         self._metrics.writes.labels(self.config.id).inc()
+        if self.write_failed:
+            self.write_failed = False
+            self._set_status(DeviceStatus.ONLINE)
 
     async def _poll_loop(self) -> None:
         cfg = self.config

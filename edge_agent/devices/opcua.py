@@ -1,0 +1,196 @@
+"""OPC UA adapter (asyncua): subscription where the server supports it, reads otherwise.
+
+The only module of the agent that imports asyncua. Library errors are translated in
+:func:`map_opcua_exceptions`.
+
+Node layout: one object per device, variables ``ns=<idx>;s=<object>.<Name>`` in namespace
+``opcua_namespace`` (``urn:lingtan:sims`` by default), ``<object>`` being ``opcua_object``
+or the device id. Readings: ``Power`` (consumption > 0, reported as ``p_w`` < 0 in the
+generator convention), ``SupplyTemp``, ``RoomTemp``, ``COP``, ``EnergyConsumed``, ``Alarm``.
+
+Subscription: the agent subscribes to data changes at the poll interval in callback mode;
+the callback only stores the latest value per node (a dict, nothing queued on our side),
+so there is no client queue to overflow; the server-side queue size is 1 (latest value
+wins, which is what a poller wants). ``notifications`` counts what arrived. A slow poll
+also reads every node directly, which checks the session is alive. When the server refuses
+the subscription the adapter falls back to reading every poll.
+
+Control: ``PowerLimit`` (W of consumption) with ``RevertSeconds`` armed on every write, so
+the chiller returns to its own defaults if the agent stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from typing import Any, Final
+
+from asyncua import ua as _ua
+from asyncua.client.client import Client
+from asyncua.ua.uaerrors import UaError
+
+from edge_agent._config import DeviceConfig
+from edge_agent._errors import DeviceProtocolError, DeviceTimeout
+from protocol import MetricDef, PointValue
+
+from ._base import Reading, Setpoint, WriteResult
+
+ua: Any = _ua  # its stubs type NodeId's arguments as wrapper classes it also accepts as str/int
+NAMESPACE: Final = "urn:lingtan:sims"
+READ: Final = {
+    "Power": ("p_w", "W"),
+    "SupplyTemp": ("supply_temp_c", "C"),
+    "RoomTemp": ("room_temp_c", "C"),
+    "COP": ("cop", ""),
+    "EnergyConsumed": ("e_in_wh", "Wh"),
+    "Alarm": ("alarm", ""),
+}
+
+
+@contextlib.contextmanager
+def map_opcua_exceptions(device: str) -> Iterator[None]:
+    """Translate asyncua and socket errors into :class:`DeviceError` subclasses."""
+    try:
+        yield
+    except (TimeoutError, ConnectionError, OSError) as exc:
+        raise DeviceTimeout(f"{device}: {exc or type(exc).__name__}") from exc
+    except UaError as exc:
+        raise DeviceProtocolError(f"{device}: {exc}") from exc
+
+
+class _Latest:
+    """asyncua data-change handler: keeps the latest value per node, counts arrivals."""
+
+    def __init__(self, names: dict[Any, str]) -> None:
+        self._names = names
+        self.values: dict[str, Any] = {}
+        self.notifications = 0
+
+    def datachange_notification(self, node: Any, val: Any, data: Any) -> None:
+        name = self._names.get(node.nodeid)
+        if name is not None:
+            self.values[name] = val
+            self.notifications += 1
+
+
+class OpcUaAdapter:
+    """A :class:`~edge_agent.devices.DeviceAdapter` for one OPC UA device."""
+
+    def __init__(self, config: DeviceConfig) -> None:
+        self._cfg = config
+        self._client: Client | None = None
+        self._nodes: dict[str, Any] = {}
+        self._latest: _Latest | None = None
+        self._subscription: Any = None
+        self._armed: float | None = None
+        self.subscribed = False
+
+    @property
+    def device(self) -> str:
+        return self._cfg.id
+
+    @property
+    def controllable(self) -> bool:
+        return "PowerLimit" in self._nodes
+
+    async def connect(self) -> None:
+        await self.close()
+        cfg = self._cfg
+        client = Client(cfg.endpoint, timeout=cfg.timeout_s)
+        self._client = client
+        with map_opcua_exceptions(self.device):
+            async with asyncio.timeout(cfg.timeout_s * 2):
+                await client.connect()
+                idx = await client.get_namespace_index(cfg.opcua_namespace)
+        obj = cfg.opcua_object or cfg.id
+        self._nodes = {
+            name: client.get_node(ua.NodeId(f"{obj}.{name}", idx))
+            for name in (*READ, "PowerLimit", "RevertSeconds")
+        }
+        self._latest = _Latest({node.nodeid: name for name, node in self._nodes.items()})
+        try:
+            with map_opcua_exceptions(self.device):
+                async with asyncio.timeout(cfg.timeout_s * 2):
+                    sub = await client.create_subscription(cfg.poll_interval_s * 1000, self._latest)
+                    await sub.subscribe_data_change([self._nodes[n] for n in READ], queuesize=1)
+            self._subscription, self.subscribed = sub, True
+        except DeviceProtocolError:
+            self.subscribed = False
+        await self._read_all()
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        self._subscription, self.subscribed = None, False
+        if client is not None:
+            with contextlib.suppress(Exception):  # the session may already be gone
+                async with asyncio.timeout(2.0):
+                    await client.disconnect()
+
+    async def _read_all(self) -> None:
+        client, latest = self._client, self._latest
+        if client is None or latest is None:
+            raise DeviceTimeout(f"{self.device}: not connected")
+        names = list(READ)
+        with map_opcua_exceptions(self.device):
+            async with asyncio.timeout(self._cfg.timeout_s):
+                values = await client.read_values([self._nodes[n] for n in names])
+        latest.values.update(zip(names, values, strict=True))
+
+    async def read(self, *, slow: bool = False) -> Reading:
+        if slow or not self.subscribed:
+            await self._read_all()
+        latest = self._latest
+        assert latest is not None
+        values: dict[str, PointValue] = {}
+        units: dict[str, str] = {}
+        for node, (name, unit) in READ.items():
+            raw = latest.values.get(node)
+            value: PointValue
+            if isinstance(raw, bool):
+                value = raw
+            elif isinstance(raw, int | float):
+                value = -float(raw) if node == "Power" else float(raw)
+            else:
+                value = None
+            values[name] = value
+            if unit:
+                units[name] = unit
+        if values.get("alarm") is True:
+            raise DeviceProtocolError(f"{self.device}: plant alarm")
+        p = values.get("p_w")
+        temp = values.get("supply_temp_c")
+        return Reading(
+            values=values,
+            units=units,
+            p_w=float(p) if isinstance(p, float) else None,
+            temp_c=float(temp) if isinstance(temp, float) else None,
+        )
+
+    async def write(self, setpoint: Setpoint) -> WriteResult:
+        client = self._client
+        if client is None:
+            raise DeviceTimeout(f"{self.device}: not connected")
+        limit = max(0.0, -setpoint.p_w)  # consumption limit, W
+        seconds = max(1, round(setpoint.revert_s))
+        with map_opcua_exceptions(self.device):
+            async with asyncio.timeout(self._cfg.timeout_s):
+                if self._armed != seconds:
+                    await self._nodes["RevertSeconds"].write_value(
+                        ua.Variant(seconds, ua.VariantType.UInt32)
+                    )
+                await self._nodes["PowerLimit"].write_value(
+                    ua.Variant(limit, ua.VariantType.Double)
+                )
+        self._armed = float(seconds)
+        return WriteResult(-limit, float(seconds))
+
+    async def release(self) -> None:
+        """Nothing to write: the chiller's revert timer restores its defaults."""
+        self._armed = None
+
+    def metrics(self) -> list[MetricDef]:
+        return [MetricDef(name=name, unit=unit) for name, unit in READ.values()]
+
+
+__all__ = ["OpcUaAdapter", "map_opcua_exceptions"]
