@@ -255,7 +255,7 @@ async def vpp_members(
         .where(ResourceMapping.vpp_id == vpp_id)
         .order_by(ResourceMapping.priority, ResourceMapping.resource_id)
     )
-    return [(m, i, t) for m, i, t in rows.tuples()]
+    return [(m, i, t) for m, i, t in rows]
 
 
 async def get_vpp(session: AsyncSession, vpp_id: str) -> Vpp:
@@ -273,7 +273,7 @@ async def ratio_totals(session: AsyncSession, resource_ids: Sequence[str]) -> di
         .where(ResourceMapping.resource_id.in_(list(resource_ids)))
         .group_by(ResourceMapping.resource_id)
     )
-    return {rid: float(total or 0.0) for rid, total in rows.tuples()}
+    return {rid: float(total or 0.0) for rid, total in rows}
 
 
 __all__ = [

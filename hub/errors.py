@@ -74,11 +74,11 @@ class ForbiddenError(HubError):
 
 _TITLES = {
     400: ("validation", "Bad request"),
-    401: ("unauthorized", "UnauthorizedError"),
-    403: ("forbidden", "ForbiddenError"),
+    401: ("unauthorized", "Unauthorized"),
+    403: ("forbidden", "Forbidden"),
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
-    409: ("conflict", "ConflictError"),
+    409: ("conflict", "Conflict"),
     413: ("too-large", "Request entity too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("invalid-input", "Invalid input"),

@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, QueryParameter
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub._context import HubContext
-from hub._security import ADMINS, WRITERS, Principal, requires
+from hub._security import ADMINS, WRITERS, requires
 from hub._service import acl_lines, agent_config_toml, audit, create_edge, create_user, row_dict
 from hub.store import AuditEntry, Edge, User
 
-from ._deps import Page, Size
+from ._deps import Caller, Ctx, Page, Session, Size
 from ._schemas import (
     AuditOut,
     AuditPage,
@@ -49,12 +47,12 @@ class UserController(Controller):
     guards = (requires(*ADMINS),)
 
     @get("/")
-    async def list_users(self, session: AsyncSession) -> list[UserOut]:
+    async def list_users(self, session: Session) -> list[UserOut]:
         return [_user_out(u) for u in await session.scalars(select(User).order_by(User.username))]
 
     @post("/")
     async def add_user(
-        self, session: AsyncSession, principal: Principal, data: UserCreate
+        self, session: Session, principal: Caller, data: JSONBody[UserCreate]
     ) -> UserOut:
         user = await create_user(session, data.username, data.password, data.role)
         await session.flush()
@@ -73,10 +71,10 @@ class AuditController(Controller):
     @get("/")
     async def list_audit(
         self,
-        session: AsyncSession,
-        entity: Annotated[str | None, Parameter(max_length=50)] = None,
-        entity_id: Annotated[str | None, Parameter(max_length=64)] = None,
-        actor: Annotated[str | None, Parameter(max_length=100)] = None,
+        session: Session,
+        entity: Annotated[str | None, QueryParameter(max_length=50)] = None,
+        entity_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        actor: Annotated[str | None, QueryParameter(max_length=100)] = None,
         page: Page = 1,
         size: Size = 50,
     ) -> AuditPage:
@@ -114,12 +112,12 @@ class EdgeController(Controller):
     tags = ("edges",)
 
     @get("/")
-    async def list_edges(self, session: AsyncSession) -> list[EdgeOut]:
+    async def list_edges(self, session: Session) -> list[EdgeOut]:
         return [edge_out(e) for e in await session.scalars(select(Edge).order_by(Edge.id))]
 
     @post("/", guards=[requires(*WRITERS)])
     async def add_edge(
-        self, session: AsyncSession, ctx: HubContext, principal: Principal, data: EdgeCreate
+        self, session: Session, ctx: Ctx, principal: Caller, data: JSONBody[EdgeCreate]
     ) -> EdgeCredentials:
         """Register an edge: its MQTT password (shown once), agent config and ACL lines."""
         edge, password = await create_edge(session, ctx.settings.tenant, data.id, data.name)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
+from litestar.params import JSONBody
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub._context import HubContext
 from hub._security import Principal, new_api_key, verify_password
 from hub._service import audit, new_id
 from hub.errors import UnauthorizedError
 from hub.store import ApiKey, User
 
+from ._deps import Caller, Ctx, Session
 from ._schemas import ApiKeyCreate, ApiKeyOut, LoginIn, Me, TokenOut
 
 
@@ -20,7 +20,7 @@ class AuthController(Controller):
     tags = ("auth",)
 
     @post("/login", exclude_from_auth=True, status_code=200)
-    async def login(self, session: AsyncSession, ctx: HubContext, data: LoginIn) -> TokenOut:
+    async def login(self, session: Session, ctx: Ctx, data: JSONBody[LoginIn]) -> TokenOut:
         """Exchange a username and password for a bearer token."""
         user = (
             await session.execute(select(User).where(User.username == data.username))
@@ -36,7 +36,7 @@ class AuthController(Controller):
         )
 
     @get("/me")
-    async def me(self, principal: Principal) -> Me:
+    async def me(self, principal: Caller) -> Me:
         return Me(
             user_id=principal.user_id,
             username=principal.username,
@@ -46,7 +46,7 @@ class AuthController(Controller):
 
     @post("/api-keys")
     async def create_api_key(
-        self, session: AsyncSession, principal: Principal, data: ApiKeyCreate
+        self, session: Session, principal: Caller, data: JSONBody[ApiKeyCreate]
     ) -> ApiKeyOut:
         """A key for a machine acting as the caller (same role). Shown once."""
         key, digest = new_api_key()

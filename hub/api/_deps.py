@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub._context import HubContext
@@ -29,5 +30,9 @@ def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     return current(request)
 
 
-Page = Annotated[int, Parameter(ge=1, le=1_000_000, description="1-based page number")]
-Size = Annotated[int, Parameter(ge=1, le=500, description="items per page")]
+Page = Annotated[int, QueryParameter(ge=1, le=1_000_000, description="1-based page number")]
+Size = Annotated[int, QueryParameter(ge=1, le=500, description="items per page")]
+
+Session = NamedDependency[AsyncSession]
+Ctx = NamedDependency[HubContext]
+Caller = NamedDependency[Principal]

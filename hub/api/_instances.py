@@ -6,19 +6,17 @@ import datetime as dt
 from typing import Annotated
 
 from litestar import Controller, get, post, put
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub._context import HubContext
-from hub._security import WRITERS, Principal, requires
+from hub._security import WRITERS, requires
 from hub._service import audit, new_id, row_dict, template_schema
 from hub.domain import InstanceStatus, ParameterError, resolve_parameters
 from hub.errors import ConflictError, InvalidInputError, NotFoundError
 from hub.store import ResourceInstance, ResourceTemplate, Telemetry
 
-from ._deps import Page, Size
+from ._deps import Caller, Ctx, Page, Session, Size
 from ._schemas import (
     History,
     HistoryPoint,
@@ -53,7 +51,7 @@ def instance_out(row: ResourceInstance) -> Instance:
     )
 
 
-async def get_instance(session: AsyncSession, instance_id: str) -> ResourceInstance:
+async def get_instance(session: Session, instance_id: FromPath[str]) -> ResourceInstance:
     row = await session.get(ResourceInstance, instance_id)
     if row is None:
         raise NotFoundError(f"resource instance {instance_id} not found")
@@ -71,10 +69,10 @@ class ResourceInstanceController(Controller):
     @get("/")
     async def list_instances(
         self,
-        session: AsyncSession,
-        template_id: Annotated[str | None, Parameter(max_length=36)] = None,
-        status: InstanceStatus | None = None,
-        edge_id: Annotated[str | None, Parameter(max_length=64)] = None,
+        session: Session,
+        template_id: Annotated[str | None, QueryParameter(max_length=36)] = None,
+        status: FromQuery[InstanceStatus | None] = None,
+        edge_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
         page: Page = 1,
         size: Size = 20,
     ) -> InstancePage:
@@ -100,12 +98,12 @@ class ResourceInstanceController(Controller):
         )
 
     @get("/{instance_id:str}")
-    async def get_instance(self, session: AsyncSession, instance_id: str) -> Instance:
+    async def get_instance(self, session: Session, instance_id: FromPath[str]) -> Instance:
         return instance_out(await get_instance(session, instance_id))
 
     @post("/", guards=[requires(*WRITERS)])
     async def create_instance(
-        self, session: AsyncSession, principal: Principal, data: InstanceCreate
+        self, session: Session, principal: Caller, data: JSONBody[InstanceCreate]
     ) -> Instance:
         """Create an instance of an ACTIVE template; ``parameters`` are checked against
         the template's schema (defaults filled in)."""
@@ -152,7 +150,11 @@ class ResourceInstanceController(Controller):
 
     @put("/{instance_id:str}/status", guards=[requires(*WRITERS)])
     async def change_status(
-        self, session: AsyncSession, principal: Principal, instance_id: str, data: StatusChange
+        self,
+        session: Session,
+        principal: Caller,
+        instance_id: FromPath[str],
+        data: JSONBody[StatusChange],
     ) -> Instance:
         """Set the status with a reason. MAINTENANCE sticks until changed here; the other
         statuses are also moved by the edge's telemetry and liveness."""
@@ -167,7 +169,7 @@ class ResourceInstanceController(Controller):
 
     @get("/{instance_id:str}/realtime-data")
     async def realtime_data(
-        self, session: AsyncSession, ctx: HubContext, instance_id: str
+        self, session: Session, ctx: Ctx, instance_id: FromPath[str]
     ) -> RealtimeData:
         """Latest values from the live cache (falling back to stored telemetry)."""
         row = await get_instance(session, instance_id)
@@ -193,7 +195,7 @@ class ResourceInstanceController(Controller):
                     ),
                 )
             )
-            values = {n: (v, ts) for n, v, ts in result.tuples() if v is not None}
+            values = {n: (v, ts) for n, v, ts in result if v is not None}
         if not values:
             raise NotFoundError(f"no realtime data for resource instance {instance_id} yet")
         energy = next((values[n][0] for n in ENERGY_NAMES if n in values), 0.0)
@@ -208,12 +210,12 @@ class ResourceInstanceController(Controller):
     @get("/{instance_id:str}/history")
     async def history(
         self,
-        session: AsyncSession,
-        instance_id: str,
-        start: dt.datetime,
-        end: dt.datetime,
-        name: Annotated[str, Parameter(min_length=1, max_length=128)] = "p_w",
-        step: Annotated[int, Parameter(ge=1, le=86_400 * 31, description="bucket, s")] = 60,
+        session: Session,
+        instance_id: FromPath[str],
+        start: FromQuery[dt.datetime],
+        end: FromQuery[dt.datetime],
+        name: Annotated[str, QueryParameter(min_length=1, max_length=128)] = "p_w",
+        step: Annotated[int, QueryParameter(ge=1, le=86_400 * 31, description="bucket, s")] = 60,
     ) -> History:
         """Stored telemetry of one point over ``[start, end)``, averaged per ``step``
         seconds (with min, max and count per bucket)."""
@@ -258,6 +260,6 @@ class ResourceInstanceController(Controller):
                 max=float(hi),
                 count=int(n),
             )
-            for b, avg, lo, hi, n in result.tuples()
+            for b, avg, lo, hi, n in result
         ]
         return History(resource_id=row.id, name=name, step=step, points=points)

@@ -6,8 +6,9 @@ from litestar import Controller, MediaType, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from hub._context import HubContext
 from hub.store import schema_is_current
+
+from ._deps import Ctx
 
 
 class OpsController(Controller):
@@ -21,7 +22,7 @@ class OpsController(Controller):
         return {"status": "ok"}
 
     @get("/readyz", exclude_from_auth=True, media_type=MediaType.JSON)
-    async def readyz(self, ctx: HubContext) -> Response[dict[str, object]]:
+    async def readyz(self, ctx: Ctx) -> Response[dict[str, object]]:
         """Ready when the database answers and its schema is current. MQTT is reported
         but does not make the hub unready: the API serves while the broker is away."""
         db_ok = False
@@ -36,6 +37,6 @@ class OpsController(Controller):
         return Response(body, status_code=200 if db_ok else 503)
 
     @get("/metrics", exclude_from_auth=True, media_type=CONTENT_TYPE_LATEST)
-    async def metrics(self, ctx: HubContext) -> bytes:
+    async def metrics(self, ctx: Ctx) -> bytes:
         """Prometheus exposition."""
         return generate_latest(ctx.metrics.registry)

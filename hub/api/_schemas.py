@@ -30,9 +30,7 @@ JsonObject = Annotated[dict[str, Any], Meta(max_length=200)]
 ParamSchema = Annotated[
     dict[Annotated[str, Meta(min_length=1, max_length=64)], ParamSpec], Meta(max_length=100)
 ]
-ParamValues = Annotated[
-    dict[Annotated[str, Meta(max_length=64)], ParamValue], Meta(max_length=100)
-]
+ParamValues = Annotated[dict[Annotated[str, Meta(max_length=64)], ParamValue], Meta(max_length=100)]
 
 
 class _In(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

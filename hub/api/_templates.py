@@ -6,17 +6,16 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, post, put
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub._security import WRITERS, Principal, requires
+from hub._security import WRITERS, requires
 from hub._service import audit, new_id, next_version, row_dict, template_schema
 from hub.domain import Category
 from hub.errors import ConflictError, NotFoundError
 from hub.store import ResourceInstance, ResourceTemplate
 
-from ._deps import Page, Size
+from ._deps import Caller, Page, Session, Size
 from ._schemas import Template, TemplateCreate, TemplatePage, TemplateUpdate
 
 
@@ -37,7 +36,7 @@ def template_out(row: ResourceTemplate) -> Template:
     )
 
 
-async def _get(session: AsyncSession, template_id: str) -> ResourceTemplate:
+async def _get(session: Session, template_id: FromPath[str]) -> ResourceTemplate:
     row = await session.get(ResourceTemplate, template_id)
     if row is None:
         raise NotFoundError(f"resource template {template_id} not found")
@@ -51,10 +50,10 @@ class ResourceTemplateController(Controller):
     @get("/")
     async def list_templates(
         self,
-        session: AsyncSession,
-        type_: Annotated[str | None, Parameter(query="type", max_length=50)] = None,
-        category: Category | None = None,
-        status: Annotated[str | None, Parameter(max_length=16)] = None,
+        session: Session,
+        type_: Annotated[str | None, QueryParameter(name="type", max_length=50)] = None,
+        category: FromQuery[Category | None] = None,
+        status: Annotated[str | None, QueryParameter(max_length=16)] = None,
         page: Page = 1,
         size: Size = 20,
     ) -> TemplatePage:
@@ -77,12 +76,12 @@ class ResourceTemplateController(Controller):
         )
 
     @get("/{template_id:str}")
-    async def get_template(self, session: AsyncSession, template_id: str) -> Template:
+    async def get_template(self, session: Session, template_id: FromPath[str]) -> Template:
         return template_out(await _get(session, template_id))
 
     @post("/", guards=[requires(*WRITERS)])
     async def create_template(
-        self, session: AsyncSession, principal: Principal, data: TemplateCreate
+        self, session: Session, principal: Caller, data: JSONBody[TemplateCreate]
     ) -> Template:
         tid = new_id()
         row = ResourceTemplate(
@@ -105,7 +104,11 @@ class ResourceTemplateController(Controller):
 
     @put("/{template_id:str}", guards=[requires(*WRITERS)])
     async def update_template(
-        self, session: AsyncSession, principal: Principal, template_id: str, data: TemplateUpdate
+        self,
+        session: Session,
+        principal: Caller,
+        template_id: FromPath[str],
+        data: JSONBody[TemplateUpdate],
     ) -> Template:
         """Name and status change in place. New ``parameters`` or ``control_interface``
         create a new version (a new id in the same lineage); instances keep the version
@@ -154,7 +157,7 @@ class ResourceTemplateController(Controller):
 
     @delete("/{template_id:str}", guards=[requires(*WRITERS)])
     async def delete_template(
-        self, session: AsyncSession, principal: Principal, template_id: str
+        self, session: Session, principal: Caller, template_id: FromPath[str]
     ) -> None:
         """Refused with 409 while instances use this template."""
         row = await _get(session, template_id)

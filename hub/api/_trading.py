@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, JSONBody
 
-from hub._context import HubContext
 from hub._dispatch import execute_dispatch, execution_status
-from hub._security import DISPATCHERS, Principal, requires
+from hub._security import DISPATCHERS, requires
 
+from ._deps import Caller, Ctx, Session
 from ._schemas import DispatchAccepted, ExecuteDispatch, ExecutionStatus
 
 
@@ -18,7 +18,7 @@ class TradingController(Controller):
 
     @post("/execute-dispatch", guards=[requires(*DISPATCHERS)])
     async def execute(
-        self, session: AsyncSession, ctx: HubContext, principal: Principal, data: ExecuteDispatch
+        self, session: Session, ctx: Ctx, principal: Caller, data: JSONBody[ExecuteDispatch]
     ) -> DispatchAccepted:
         """Store dispatch instructions; VPP-level targets (no ``resource_id``) are split
         over the members by priority and allocation ratio within each member's available
@@ -32,7 +32,7 @@ class TradingController(Controller):
 
     @get("/execution-status/{instruction_id:str}")
     async def status(
-        self, session: AsyncSession, ctx: HubContext, instruction_id: str
+        self, session: Session, ctx: Ctx, instruction_id: FromPath[str]
     ) -> ExecutionStatus:
         """Status, actual power (kW) and deviation from target (kW) of an instruction."""
         return await execution_status(session, ctx, instruction_id)

@@ -6,12 +6,10 @@ import datetime as dt
 from typing import Annotated
 
 from litestar import Controller, get, post, put
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub._context import HubContext
-from hub._security import WRITERS, Principal, requires
+from hub._security import WRITERS, requires
 from hub._service import (
     audit,
     get_vpp,
@@ -32,7 +30,7 @@ from hub.domain import (
 from hub.errors import ConflictError, InvalidInputError
 from hub.store import ResourceInstance, ResourceMapping, TradingRecord, Vpp
 
-from ._deps import Page, Size
+from ._deps import Caller, Ctx, Page, Session, Size
 from ._schemas import (
     ConflictReport,
     Member,
@@ -66,7 +64,7 @@ def vpp_out(row: Vpp, members: list[ResourceMapping]) -> VppOut:
     )
 
 
-async def _mappings(session: AsyncSession, vpp_ids: list[str]) -> dict[str, list[ResourceMapping]]:
+async def _mappings(session: Session, vpp_ids: list[str]) -> dict[str, list[ResourceMapping]]:
     out: dict[str, list[ResourceMapping]] = {v: [] for v in vpp_ids}
     if vpp_ids:
         rows = await session.scalars(
@@ -79,14 +77,14 @@ async def _mappings(session: AsyncSession, vpp_ids: list[str]) -> dict[str, list
     return out
 
 
-async def live_members(session: AsyncSession, ctx: HubContext, vpp_id: str) -> list[MemberState]:
+async def live_members(session: Session, ctx: Ctx, vpp_id: FromPath[str]) -> list[MemberState]:
     fresh = ctx.clock.now_ms() - int(ctx.settings.stale_after_s * 1000)
     return [
         member_state(i, t, m, ctx.cache, fresh) for m, i, t in await vpp_members(session, vpp_id)
     ]
 
 
-async def refresh_summary(session: AsyncSession, ctx: HubContext, vpp: Vpp) -> AggregatedParams:
+async def refresh_summary(session: Session, ctx: Ctx, vpp: Vpp) -> AggregatedParams:
     """Aggregate and store the summary columns of ``vpps``."""
     params = aggregate(await live_members(session, ctx, vpp.id))
     vpp.total_capacity = params.total_capacity
@@ -95,7 +93,7 @@ async def refresh_summary(session: AsyncSession, ctx: HubContext, vpp: Vpp) -> A
     return params
 
 
-async def _check_resources(session: AsyncSession, ids: list[str], field: str) -> None:
+async def _check_resources(session: Session, ids: list[str], field: str) -> None:
     if len(set(ids)) != len(ids):
         raise InvalidInputError("a resource is listed twice", field=field)
     if not ids:
@@ -115,9 +113,9 @@ class VppController(Controller):
     @get("/")
     async def list_vpps(
         self,
-        session: AsyncSession,
-        market_type: MarketType | None = None,
-        status: Annotated[str | None, Parameter(max_length=16)] = None,
+        session: Session,
+        market_type: FromQuery[MarketType | None] = None,
+        status: Annotated[str | None, QueryParameter(max_length=16)] = None,
         page: Page = 1,
         size: Size = 20,
     ) -> VppPage:
@@ -139,13 +137,13 @@ class VppController(Controller):
         )
 
     @get("/{vpp_id:str}")
-    async def get_vpp(self, session: AsyncSession, vpp_id: str) -> VppOut:
+    async def get_vpp(self, session: Session, vpp_id: FromPath[str]) -> VppOut:
         vpp = await get_vpp(session, vpp_id)
         return vpp_out(vpp, (await _mappings(session, [vpp.id]))[vpp.id])
 
     @post("/", guards=[requires(*WRITERS)])
     async def create_vpp(
-        self, session: AsyncSession, ctx: HubContext, principal: Principal, data: VppCreate
+        self, session: Session, ctx: Ctx, principal: Caller, data: JSONBody[VppCreate]
     ) -> VppOut:
         """Create a VPP with its first members (allocation ratio 1, priority 1)."""
         await _check_resources(session, data.resource_ids, "resource_ids")
@@ -176,11 +174,11 @@ class VppController(Controller):
     @put("/{vpp_id:str}/resources", guards=[requires(*WRITERS)])
     async def update_resources(
         self,
-        session: AsyncSession,
-        ctx: HubContext,
-        principal: Principal,
-        vpp_id: str,
-        data: ResourcesUpdate,
+        session: Session,
+        ctx: Ctx,
+        principal: Caller,
+        vpp_id: FromPath[str],
+        data: JSONBody[ResourcesUpdate],
     ) -> VppOut:
         """Add, remove and update members in one transaction."""
         vpp = await get_vpp(session, vpp_id)
@@ -243,7 +241,7 @@ class VppController(Controller):
 
     @get("/{vpp_id:str}/aggregated-params")
     async def aggregated_params(
-        self, session: AsyncSession, ctx: HubContext, vpp_id: str
+        self, session: Session, ctx: Ctx, vpp_id: FromPath[str]
     ) -> AggregatedParams:
         """Total capacity, available up/down capacity from live state (status, SoC,
         limits, allocation ratio), slowest response time (s) and weighted efficiency."""
@@ -251,9 +249,7 @@ class VppController(Controller):
         return aggregate(await live_members(session, ctx, vpp_id))
 
     @get("/{vpp_id:str}/conflicts")
-    async def conflicts(
-        self, session: AsyncSession, ctx: HubContext, vpp_id: str
-    ) -> ConflictReport:
+    async def conflicts(self, session: Session, ctx: Ctx, vpp_id: FromPath[str]) -> ConflictReport:
         """Allocation above 1 across VPPs, capacity committed twice in one period,
         unavailable members, market qualification and response-time requirements."""
         vpp = await get_vpp(session, vpp_id)

@@ -1,0 +1,205 @@
+"""Resource instances (seed 4.1.2): validation against the template, status, live data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.store import Telemetry
+
+from .conftest import AuthFor
+from .helpers import make_battery, presets, set_status
+
+URL = "/api/v1/vpp/resource-instances"
+
+
+async def test_create_fills_defaults_and_checks_the_parameter_schema(
+    client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    h = auth("operator")
+    ids = await presets(client, h)
+    body = {
+        "template_id": ids["battery_storage"],
+        "name": "BESS 1",
+        "device_ip": "10.0.0.5",
+        "device_port": 502,
+        "location_info": {"lat": 36.6, "lon": 117.0, "building": "B3"},
+        "capacity": 250,
+        "parameters": {"rated_kw": 250, "rated_kwh": 500},
+    }
+    r = await client.post(URL, json=body, headers=h)
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert created["status"] == "OFFLINE"
+    assert created["parameters"]["soc_max_pct"] == 90.0
+    assert created["location_info"]["building"] == "B3"
+
+    missing = body | {"parameters": {"rated_kw": 250}}
+    r = await client.post(URL, json=missing, headers=h)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "parameters.rated_kwh"
+
+    out_of_range = body | {"parameters": {"rated_kw": 250, "rated_kwh": 1, "soc_min_pct": 120}}
+    r = await client.post(URL, json=out_of_range, headers=h)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "parameters.soc_min_pct"
+
+    unknown = body | {"parameters": {"rated_kw": 1, "rated_kwh": 1, "colour": "red"}}
+    assert (await client.post(URL, json=unknown, headers=h)).status_code == 422
+
+    wrong_type = body | {"parameters": {"rated_kw": "big", "rated_kwh": 1}}
+    assert (await client.post(URL, json=wrong_type, headers=h)).status_code == 422
+
+    bad_ip = body | {"device_ip": "999.1.1.1"}
+    r = await client.post(URL, json=bad_ip, headers=h)
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "device_ip"
+
+    no_template = body | {"template_id": "nope"}
+    r = await client.post(URL, json=no_template, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "template_id"
+
+    half_binding = body | {"edge_id": "park-a"}
+    assert (await client.post(URL, json=half_binding, headers=h)).status_code == 422
+
+
+async def test_a_device_is_bound_to_one_instance_only(
+    client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    h = auth("operator")
+    await make_battery(client, h, device="bess-1")
+    ids = await presets(client, h)
+    r = await client.post(
+        URL,
+        json={
+            "template_id": ids["battery_storage"],
+            "name": "again",
+            "capacity": 1,
+            "parameters": {"rated_kw": 1, "rated_kwh": 1},
+            "edge_id": "park-a",
+            "device_id": "bess-1",
+        },
+        headers=h,
+    )
+    assert r.status_code == 409
+
+
+async def test_status_change_with_reason_is_filtered_and_audited(
+    client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    h = auth("operator")
+    a = await make_battery(client, h, device="b1")
+    b = await make_battery(client, h, device="b2")
+    r = await client.put(
+        f"{URL}/{a['id']}/status",
+        json={"status": "MAINTENANCE", "reason": "inverter swap"},
+        headers=h,
+    )
+    assert r.status_code == 200
+    assert r.json()["status"] == "MAINTENANCE" and r.json()["status_reason"] == "inverter swap"
+    listed = (await client.get(URL, params={"status": "MAINTENANCE"}, headers=h)).json()
+    assert [i["id"] for i in listed["items"]] == [a["id"]]
+    listed = (await client.get(URL, params={"template_id": b["template_id"]}, headers=h)).json()
+    assert listed["total"] == 2
+    r = await client.put(f"{URL}/{a['id']}/status", json={"status": "BROKEN"}, headers=h)
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "status"
+    r = await client.put(f"{URL}/missing/status", json={"status": "ONLINE"}, headers=h)
+    assert r.status_code == 404
+    audit = await client.get(
+        "/api/v1/audit-log", params={"entity_id": a["id"]}, headers=auth("admin")
+    )
+    entries = audit.json()["items"]
+    status_entry = next(e for e in entries if e["action"] == "status")
+    assert status_entry["before"]["status"] == "OFFLINE"
+    assert status_entry["after"]["status"] == "MAINTENANCE"
+    assert status_entry["actor"] == "operator-user"
+
+
+async def test_realtime_data_comes_from_the_live_cache(
+    app: Litestar, client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    h = auth("viewer")
+    inst = await make_battery(client, auth("operator"))
+    r = await client.get(f"{URL}/{inst['id']}/realtime-data", headers=h)
+    assert r.status_code == 404
+    cache = app.state.hub.cache
+    ts = 1_767_225_600_000
+    cache.put("park-a", "bess-1", "p_w", -50_000.0, ts)
+    cache.put("park-a", "bess-1", "soc_pct", 42.5, ts)
+    cache.put("park-a", "bess-1", "e_wh", 1_234_000, ts + 1000)
+    cache.put("park-a", "bess-1", "temp_c", 31.0, ts)
+    cache.put("park-a", "bess-1", "mode", "auto", ts)
+    r = await client.get(f"{URL}/{inst['id']}/realtime-data", headers=h)
+    assert r.status_code == 200
+    data = r.json()
+    assert data["power"] == -50.0 and data["soc"] == 42.5 and data["energy"] == 1234.0
+    assert data["temperature"] == 31.0
+    assert data["timestamp"].startswith("2026-01-01T00:00:01")
+    assert (await client.get(f"{URL}/missing/realtime-data", headers=h)).status_code == 404
+
+
+async def test_realtime_data_falls_back_to_stored_telemetry_and_history_downsamples(
+    client: AsyncTestClient[Litestar], auth: AuthFor, db: async_sessionmaker[AsyncSession]
+) -> None:
+    h = auth("viewer")
+    inst = await make_battery(client, auth("operator"))
+    base = 1_767_225_600_000
+    rows = [
+        {
+            "edge_id": "park-a",
+            "sid": 1,
+            "seq": i,
+            "idx": 0,
+            "device_id": "bess-1",
+            "name": "p_w",
+            "ts_ms": base + i * 10_000,
+            "value": float(i * 1000),
+            "quality": "good",
+        }
+        for i in range(12)
+    ]
+    async with db() as session:
+        await session.execute(insert(Telemetry), rows)
+        await session.commit()
+    r = await client.get(f"{URL}/{inst['id']}/realtime-data", headers=h)
+    assert r.status_code == 200 and r.json()["power"] == 11.0
+    start = dt.datetime.fromtimestamp(base / 1000, dt.UTC)
+    r = await client.get(
+        f"{URL}/{inst['id']}/history",
+        params={
+            "start": start.isoformat(),
+            "end": (start + dt.timedelta(minutes=2)).isoformat(),
+            "step": 60,
+        },
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    points = r.json()["points"]
+    assert [p["count"] for p in points] == [6, 6]
+    assert points[0]["value"] == 2500.0 and points[0]["min"] == 0 and points[0]["max"] == 5000
+    assert points[1]["value"] == 8500.0
+    r = await client.get(
+        f"{URL}/{inst['id']}/history",
+        params={"start": start.isoformat(), "end": start.isoformat()},
+        headers=h,
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "end"
+
+
+async def test_instance_lists_page_and_unknown_ids_are_404(
+    client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    h = auth("operator")
+    for n in range(3):
+        await make_battery(client, h, name=f"b{n}", device=f"d{n}")
+    page = (await client.get(URL, params={"size": 2, "page": 2}, headers=h)).json()
+    assert page["total"] == 3 and len(page["items"]) == 1
+    assert (await client.get(f"{URL}/nope", headers=h)).status_code == 404
+    one = page["items"][0]
+    await set_status(client, h, one["id"], "ONLINE")
+    got = (await client.get(URL, params={"status": "ONLINE"}, headers=h)).json()
+    assert [i["id"] for i in got["items"]] == [one["id"]]
+    assert (await client.get(URL, params={"size": 0}, headers=h)).status_code == 400
