@@ -150,8 +150,8 @@ class OpcUaDeviceServer:
         password: str | None = None,
         cert_dir: Path | None = None,
     ) -> AsyncIterator[OpcUaDeviceServer]:
-        from asyncua.server.server import Server
         from asyncua.server.address_space import AttributeService
+        from asyncua.server.server import Server
 
         ua = _ua()
         server_cls: Any = Server

@@ -8,7 +8,7 @@ import math
 import tempfile
 from pathlib import Path
 from types import TracebackType
-from typing import Annotated, Final, Literal, Self
+from typing import Annotated, Final, Literal, Self, TypeVar
 
 import msgspec
 from msgspec import Meta, Struct
@@ -215,6 +215,7 @@ def plan_endpoints(
 
 
 Model = Battery | PVInverter | Meter | EVCharger | Chiller
+_M = TypeVar("_M", Battery, PVInverter, Meter, EVCharger, Chiller)
 
 
 class _Device:
@@ -322,6 +323,28 @@ class SimSite:
     def device(self, name: str) -> Model:
         """The physics model of device ``name`` (Battery, PVInverter, Meter, EVCharger, Chiller)."""
         return self._get(name).model
+
+    def _typed(self, name: str, cls: type[_M]) -> _M:
+        model = self._get(name).model
+        if not isinstance(model, cls):
+            raise SimControlError(f"device: {name!r} is not a {cls.__name__}")
+        return model
+
+    def battery(self, name: str) -> Battery:
+        """The :class:`Battery` model of ``name`` (SimControlError if it is something else)."""
+        return self._typed(name, Battery)
+
+    def pv(self, name: str) -> PVInverter:
+        return self._typed(name, PVInverter)
+
+    def meter(self, name: str) -> Meter:
+        return self._typed(name, Meter)
+
+    def ev_charger(self, name: str) -> EVCharger:
+        return self._typed(name, EVCharger)
+
+    def chiller(self, name: str) -> Chiller:
+        return self._typed(name, Chiller)
 
     def sunspec_map(self, name: str) -> SunSpecMap:
         """The SunSpec register map of a SunSpec device (addresses and scale factors)."""

@@ -13,8 +13,8 @@ from tests.support import SAFETY_TIMEOUT
 
 
 @asynccontextmanager
-async def modbus(ep: DeviceEndpoint, timeout: float = 3.0) -> AsyncIterator[AsyncModbusTcpClient]:
-    client = AsyncModbusTcpClient(ep.host, port=ep.port, timeout=timeout, retries=0)
+async def modbus(ep: DeviceEndpoint, timeout_s: float = 3.0) -> AsyncIterator[AsyncModbusTcpClient]:
+    client = AsyncModbusTcpClient(ep.host, port=ep.port, timeout=timeout_s, retries=0)
     async with asyncio.timeout(SAFETY_TIMEOUT):
         assert await client.connect()
     try:

@@ -38,7 +38,7 @@ async def test_every_sunspec_device_starts_with_the_marker_and_ends_the_chain(
 
 
 async def test_battery_registers_follow_the_physics(site: SimSite) -> None:
-    bess = site.device("bess-1")
+    bess = site.battery("bess-1")
     assert isinstance(bess, Battery)
     smap = site.sunspec_map("bess-1")
     async with modbus(site.endpoint("bess-1")) as client:
@@ -58,7 +58,7 @@ async def test_battery_registers_follow_the_physics(site: SimSite) -> None:
 
 
 async def test_writes_beyond_allowed_power_get_illegal_data_value(site: SimSite) -> None:
-    bess = site.device("bess-1")
+    bess = site.battery("bess-1")
     assert isinstance(bess, Battery)
     smap = site.sunspec_map("bess-1")
     async with modbus(site.endpoint("bess-1")) as client:
@@ -86,7 +86,7 @@ async def test_writes_beyond_allowed_power_get_illegal_data_value(site: SimSite)
 
 
 async def test_pv_curtailment_through_wmaxlimpct(site: SimSite) -> None:
-    pv = site.device("pv-1")
+    pv = site.pv("pv-1")
     site.step(4 * 3600.0)  # 04:00 UTC is solar noon at 121.5° E
     assert pv.p_w > 50_000
     smap = site.sunspec_map("pv-1")
@@ -112,5 +112,9 @@ async def test_meter_reads_net_import_of_the_site(site: SimSite) -> None:
         assert w is not None
         assert abs(w - site.meter_import_w) <= 10 ** smap.scale(smap.point(203, "W"))
         async with asyncio.timeout(SAFETY_TIMEOUT):
-            rr = await client.read_holding_registers(smap.point(1, "Mn").address, count=4, device_id=1)
-        assert bytes(b for r in rr.registers for b in r.to_bytes(2, "big")).rstrip(b"\0") == b"Lingtan"
+            rr = await client.read_holding_registers(
+                smap.point(1, "Mn").address, count=4, device_id=1
+            )
+        assert (
+            bytes(b for r in rr.registers for b in r.to_bytes(2, "big")).rstrip(b"\0") == b"Lingtan"
+        )
