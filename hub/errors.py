@@ -18,6 +18,7 @@ Litestar's own ``HTTPException`` family (``ValidationException`` -> 400 naming t
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import Request, Response
@@ -26,6 +27,7 @@ from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS, HTTP_500_INTERNAL_
 from litestar.types import ExceptionHandlersMap
 
 _log = logging.getLogger(__name__)
+_MISSING = re.compile(r"missing required field `([^`]+)`")
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://lingtan-vpp.invalid/problems/"
@@ -115,9 +117,13 @@ def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
     extra = exc.extra if isinstance(exc.extra, list) else [exc.extra] if exc.extra else []
     for item in extra:
         if isinstance(item, dict):
+            key = str(item.get("key") or "")
+            missing = _MISSING.search(str(item.get("message", "")))
+            if missing is not None:
+                key = missing.group(1) if key in {"", "data"} else f"{key}.{missing.group(1)}"
             out.append(
                 {
-                    "field": str(item.get("key") or "body"),
+                    "field": key or "body",
                     "message": str(item.get("message", "")),
                     "source": str(item.get("source", "")),
                 }

@@ -18,6 +18,7 @@ from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import Settings
+from tests.support import SAFETY_TIMEOUT
 from hub._security import Principal, Role
 from hub.app import create_app
 from hub.store import Base, create_engine, migrate, sessionmaker
@@ -103,12 +104,11 @@ def auth(app: Litestar, client: AsyncTestClient[Litestar]) -> AuthFor:
     return headers
 
 
-async def wait_until(
-    check: Callable[[], Awaitable[bool]], timeout: float = 15.0, step: float = 0.02
-) -> None:
-    """Poll ``check`` until true; fail after ``timeout`` (a deadlock guard only)."""
-    async with asyncio.timeout(timeout):
-        while not await check():
+async def wait_until(check: Callable[[], Awaitable[bool]], step: float = 0.02) -> None:
+    """Poll ``check`` (an HTTP or database condition, no event to wait on) until true;
+    fail after ``SAFETY_TIMEOUT`` (a deadlock guard, not a performance assertion)."""
+    async with asyncio.timeout(SAFETY_TIMEOUT):
+        while not await check():  # noqa: ASYNC110 - the condition lives in another process
             await asyncio.sleep(step)
 
 

@@ -1,0 +1,163 @@
+"""Security: login, API keys, role guards, audit log, rate limiting, problem details."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub import Settings
+from hub._security import hash_password, verify_password
+from hub._service import create_user
+from hub.app import create_app
+
+from .conftest import AuthFor
+
+LOGIN = "/api/v1/auth/login"
+
+
+async def _user(db: async_sessionmaker[AsyncSession], name: str, password: str, role: str) -> None:
+    async with db() as session:
+        await create_user(session, name, password, role)  # type: ignore[arg-type]
+        await session.commit()
+
+
+async def test_login_returns_a_bearer_token_that_carries_the_role(
+    client: AsyncTestClient[Litestar], db: async_sessionmaker[AsyncSession]
+) -> None:
+    await _user(db, "ada", "correct horse", "trader")
+    r = await client.post(LOGIN, json={"username": "ada", "password": "correct horse"})
+    assert r.status_code == 200, r.text
+    token = r.json()["access_token"]
+    assert r.json()["role"] == "trader" and r.json()["token_type"] == "bearer"
+    me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json() == {
+        "user_id": me.json()["user_id"],
+        "username": "ada",
+        "role": "trader",
+        "via": "jwt",
+    }
+    wrong = await client.post(LOGIN, json={"username": "ada", "password": "nope"})
+    assert wrong.status_code == 401
+    assert wrong.headers["content-type"].startswith("application/problem+json")
+    nobody = await client.post(LOGIN, json={"username": "bob", "password": "nope"})
+    assert nobody.status_code == 401
+    missing = await client.post(LOGIN, json={"username": "ada"})
+    assert missing.status_code == 400 and missing.json()["errors"][0]["field"] == "password"
+
+
+async def test_api_keys_act_as_their_user(
+    client: AsyncTestClient[Litestar], auth: AuthFor, db: async_sessionmaker[AsyncSession]
+) -> None:
+    await _user(db, "robot", "robot-password", "viewer")
+    r = await client.post(LOGIN, json={"username": "robot", "password": "robot-password"})
+    bearer = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    r = await client.post("/api/v1/auth/api-keys", json={"name": "scraper"}, headers=bearer)
+    assert r.status_code == 201
+    key = r.json()["key"]
+    assert key.startswith("lt_") and r.json()["prefix"] == key[:10]
+    me = await client.get("/api/v1/auth/me", headers={"X-API-Key": key})
+    assert me.status_code == 200 and me.json()["via"] == "api_key"
+    assert me.json()["role"] == "viewer"
+    r = await client.get("/api/v1/vpp/vpps", headers={"X-API-Key": key})
+    assert r.status_code == 200
+    r = await client.post(
+        "/api/v1/vpp/vpps", json={"name": "x", "market_type": "SPOT"}, headers={"X-API-Key": key}
+    )
+    assert r.status_code == 403
+    assert (
+        await client.get("/api/v1/vpp/vpps", headers={"X-API-Key": "lt_wrong"})
+    ).status_code == 401
+
+
+async def test_admin_routes_need_admin_and_the_audit_log_records_writes(
+    client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    r = await client.post(
+        "/api/v1/users",
+        json={"username": "carol", "password": "long enough", "role": "operator"},
+        headers=auth("operator"),
+    )
+    assert r.status_code == 403
+    r = await client.post(
+        "/api/v1/users",
+        json={"username": "carol", "password": "long enough", "role": "operator"},
+        headers=auth("admin"),
+    )
+    assert r.status_code == 201
+    again = await client.post(
+        "/api/v1/users",
+        json={"username": "carol", "password": "long enough", "role": "operator"},
+        headers=auth("admin"),
+    )
+    assert again.status_code == 409
+    users = (await client.get("/api/v1/users", headers=auth("admin"))).json()
+    assert [u["username"] for u in users] == ["carol"]
+    log = await client.get("/api/v1/audit-log", params={"entity": "user"}, headers=auth("admin"))
+    entry = log.json()["items"][0]
+    assert entry["actor"] == "admin-user" and entry["action"] == "create"
+    assert "password_hash" not in entry["after"]
+    assert (await client.get("/api/v1/audit-log", headers=auth("trader"))).status_code == 403
+    r = await client.post(LOGIN, json={"username": "carol", "password": "long enough"})
+    assert r.status_code == 200
+
+
+async def test_edges_are_registered_with_credentials_config_and_acl(
+    client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    r = await client.post(
+        "/api/v1/edges", json={"id": "park-b", "name": "Park B"}, headers=auth("operator")
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["edge"]["mqtt_username"] == "edge-park-b"
+    assert 'edge = "park-b"' in body["agent_config_toml"]
+    assert body["mqtt_password"] in body["agent_config_toml"]
+    assert "topic write vpp/v1/default/park-b/data" in body["acl"]
+    assert "topic read vpp/v1/default/park-b/dispatch" in body["acl"]
+    again = await client.post("/api/v1/edges", json={"id": "park-b"}, headers=auth("admin"))
+    assert again.status_code == 409
+    bad = await client.post("/api/v1/edges", json={"id": "a/b"}, headers=auth("admin"))
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "id"
+    listed = (await client.get("/api/v1/edges", headers=auth("viewer"))).json()
+    assert [e["id"] for e in listed] == ["park-b"]
+
+
+async def test_rate_limit_answers_429_with_retry_after(settings: Settings) -> None:
+    limited = create_app(
+        Settings(
+            **{
+                **{f: getattr(settings, f) for f in settings.__struct_fields__},
+                "rate_limit_per_minute": 3,
+            }
+        )
+    )
+    async with AsyncTestClient(app=limited) as client:
+        codes = [(await client.get("/api/v1/vpp/vpps")).status_code for _ in range(4)]
+        assert codes == [401, 401, 401, 429]
+        r = await client.get("/api/v1/vpp/vpps")
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 0
+        assert r.json()["status"] == 429
+        assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_probes_and_schema_need_no_credentials(client: AsyncTestClient[Litestar]) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json() == {"database": True, "mqtt": None}
+    metrics = await client.get("/metrics")
+    assert "hub_request_seconds" in metrics.text
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert "/api/v1/vpp/vpps/{vpp_id}/aggregated-params" in schema["paths"]
+    assert "/api/v1/vpp/trading/execute-dispatch" in schema["paths"]
+    unknown = await client.get("/api/v1/nothing-here", headers={})
+    assert unknown.status_code in {401, 404}
+
+
+def test_password_hashes_are_argon2_and_verify() -> None:
+    stored = hash_password("s3cret")
+    assert stored.startswith("$argon2")
+    assert verify_password(stored, "s3cret")
+    assert not verify_password(stored, "other")
+    assert not verify_password(None, "s3cret")
+    assert not verify_password("garbage", "s3cret")

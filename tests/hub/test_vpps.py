@@ -1,0 +1,187 @@
+"""VPPs (seed 4.1.3): members, aggregated parameters from live state, conflicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.store import TradingRecord
+
+from .conftest import AuthFor
+from .helpers import make_battery, make_vpp, presets, set_status
+
+URL = "/api/v1/vpp/vpps"
+
+
+async def test_create_list_and_filter_vpps(
+    client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    h = auth("operator")
+    a = await make_battery(client, h, device="b1")
+    vpp = await make_vpp(client, h, [a["id"]])
+    assert vpp["resources"] == [{"resource_id": a["id"], "allocation_ratio": 1.0, "priority": 1}]
+    assert vpp["total_capacity"] == 100.0 and vpp["status"] == "ACTIVE"
+    await make_vpp(client, h, [], market="ANCILLARY")
+    spot = (await client.get(URL, params={"market_type": "SPOT"}, headers=h)).json()
+    assert [v["id"] for v in spot["items"]] == [vpp["id"]]
+    assert (await client.get(URL, params={"status": "ACTIVE"}, headers=h)).json()["total"] == 2
+    assert (await client.get(f"{URL}/{vpp['id']}", headers=h)).json()["name"] == "vpp"
+    assert (await client.get(f"{URL}/missing", headers=h)).status_code == 404
+    r = await client.post(
+        URL,
+        json={"name": "x", "description": "", "market_type": "SPOT", "resource_ids": ["nope"]},
+        headers=h,
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "resource_ids"
+    r = await client.post(
+        URL,
+        json={
+            "name": "x",
+            "description": "",
+            "market_type": "SPOT",
+            "resource_ids": [a["id"], a["id"]],
+        },
+        headers=h,
+    )
+    assert r.status_code == 422
+    r = await client.post(URL, json={"name": "x", "market_type": "FUTURES"}, headers=h)
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "market_type"
+
+
+async def test_resources_are_added_updated_and_removed_in_one_request(
+    client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    h = auth("operator")
+    a = await make_battery(client, h, device="b1")
+    b = await make_battery(client, h, device="b2")
+    c = await make_battery(client, h, device="b3")
+    vpp = await make_vpp(client, h, [a["id"], b["id"]])
+    r = await client.put(
+        f"{URL}/{vpp['id']}/resources",
+        json={
+            "add_resources": [{"resource_id": c["id"], "allocation_ratio": 0.5, "priority": 2}],
+            "remove_resources": [a["id"]],
+            "update_resources": [{"resource_id": b["id"], "allocation_ratio": 0.25}],
+        },
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    members = {m["resource_id"]: m for m in r.json()["resources"]}
+    assert set(members) == {b["id"], c["id"]}
+    assert members[b["id"]]["allocation_ratio"] == 0.25 and members[b["id"]]["priority"] == 1
+    assert members[c["id"]] == {"resource_id": c["id"], "allocation_ratio": 0.5, "priority": 2}
+    assert r.json()["total_capacity"] == 75.0
+
+    put = f"{URL}/{vpp['id']}/resources"
+    r = await client.put(put, json={"add_resources": [{"resource_id": b["id"]}]}, headers=h)
+    assert r.status_code == 409
+    r = await client.put(put, json={"remove_resources": [a["id"]]}, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "remove_resources"
+    r = await client.put(
+        put, json={"update_resources": [{"resource_id": a["id"], "priority": 3}]}, headers=h
+    )
+    assert r.status_code == 422
+    r = await client.put(
+        put, json={"add_resources": [{"resource_id": a["id"], "allocation_ratio": 1.5}]}, headers=h
+    )
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["field"] == "add_resources[0].allocation_ratio"
+    r = await client.put(f"{URL}/missing/resources", json={}, headers=h)
+    assert r.status_code == 404
+    r = await client.put(put, json={"remove_resources": [b["id"]]}, headers=auth("viewer"))
+    assert r.status_code == 403
+
+
+async def test_aggregated_params_follow_live_state(
+    app: Litestar, client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    h = auth("operator")
+    ids = await presets(client, h)
+    bess = await make_battery(client, h, device="bess-1", kw=100, kwh=200, response_time_s=0.5)
+    r = await client.post(
+        "/api/v1/vpp/resource-instances",
+        json={
+            "template_id": ids["hvac_chiller"],
+            "name": "chiller",
+            "capacity": 40,
+            "efficiency": 0.9,
+            "parameters": {"rated_kw": 40, "min_kw": 10},
+            "edge_id": "park-a",
+            "device_id": "chiller-1",
+        },
+        headers=h,
+    )
+    chiller = r.json()
+    vpp = await make_vpp(client, h, [bess["id"], chiller["id"]])
+    agg_url = f"{URL}/{vpp['id']}/aggregated-params"
+    offline = (await client.get(agg_url, headers=h)).json()
+    assert offline["total_capacity"] == 140.0
+    assert offline["available_up_capacity"] == 0 and offline["available_down_capacity"] == 0
+
+    await set_status(client, h, bess["id"], "ONLINE")
+    await set_status(client, h, chiller["id"], "ONLINE")
+    now = app.state.hub.clock.now_ms()
+    cache = app.state.hub.cache
+    cache.put("park-a", "bess-1", "p_w", 20_000.0, now)
+    cache.put("park-a", "bess-1", "soc_pct", 50.0, now)
+    cache.put("park-a", "chiller-1", "p_w", -30_000.0, now)
+    agg = (await client.get(agg_url, headers=h)).json()
+    # battery: up 100-20=80, down 20+100=120; chiller consumes 30 of 10..40: up 20, down 10
+    assert agg["available_up_capacity"] == 100.0
+    assert agg["available_down_capacity"] == 130.0
+    assert agg["response_time"] == 60.0
+    assert agg["current_power"] == -10.0
+    assert 0.9 < agg["efficiency"] < 1.0
+
+    cache.put("park-a", "bess-1", "soc_pct", 10.0, now + 1)  # at soc_min: no discharge
+    agg = (await client.get(agg_url, headers=h)).json()
+    assert agg["available_up_capacity"] == 20.0
+
+    r = await client.put(
+        f"{URL}/{vpp['id']}/resources",
+        json={"update_resources": [{"resource_id": bess["id"], "allocation_ratio": 0.5}]},
+        headers=h,
+    )
+    assert r.status_code == 200
+    agg = (await client.get(agg_url, headers=h)).json()
+    assert agg["total_capacity"] == 90.0
+    assert (await client.get(f"{URL}/missing/aggregated-params", headers=h)).status_code == 404
+
+
+async def test_conflicts_are_detected_with_suggestions(
+    client: AsyncTestClient[Litestar], auth: AuthFor, db: async_sessionmaker[AsyncSession]
+) -> None:
+    h = auth("operator")
+    a = await make_battery(client, h, device="b1", kw=100, kwh=50)
+    b = await make_battery(client, h, device="b2")
+    vpp = await make_vpp(client, h, [a["id"], b["id"]], market="CAPACITY")
+    other = await make_vpp(client, h, [a["id"]])
+    await set_status(client, h, b["id"], "MAINTENANCE")
+    await set_status(client, h, a["id"], "ONLINE")
+    async with db() as session:
+        for n, market in enumerate(("SPOT", "ANCILLARY")):
+            session.add(
+                TradingRecord(
+                    id=f"rec-{n}",
+                    vpp_id=vpp["id"],
+                    market_type=market,
+                    trading_date=dt.date(2026, 1, 1),
+                    time_slot="10:00-10:15",
+                    bid_quantity=150.0,
+                    status="SUBMITTED",
+                )
+            )
+        await session.commit()
+    r = await client.get(f"{URL}/{vpp['id']}/conflicts", headers=auth("viewer"))
+    assert r.status_code == 200
+    kinds = {c["kind"]: c for c in r.json()["conflicts"]}
+    assert kinds["over_allocation"]["resource_ids"] == [a["id"]]
+    assert kinds["over_allocation"]["suggestion"]
+    assert kinds["member_unavailable"]["resource_ids"] == [b["id"]]
+    assert "double_commitment" in kinds
+    assert kinds["below_qualification"]["severity"] == "error"
+    clean = (await client.get(f"{URL}/{other['id']}/conflicts", headers=h)).json()
+    assert {c["kind"] for c in clean["conflicts"]} == {"over_allocation"}
