@@ -70,6 +70,7 @@ async def execute_dispatch(
             ranges[rid] = rng
     out: list[InstructionOut] = []
     edges: set[str] = set()
+    executions: list[DispatchExecution] = []
     for index, item in enumerate(data.dispatch_instructions):
         field = f"dispatch_instructions[{index}]"
         start = (
@@ -131,7 +132,7 @@ async def execute_dispatch(
                     created_by=principal.username,
                 )
             )
-            session.add(DispatchExecution(instruction_id=child, status="pending"))
+            executions.append(DispatchExecution(instruction_id=child, status="pending"))
             assert inst.edge_id is not None
             edges.add(inst.edge_id)
             members.append(
@@ -155,6 +156,8 @@ async def execute_dispatch(
                 members=members,
             )
         )
+    await session.flush()  # instructions before the executions that reference them
+    session.add_all(executions)
     for edge_id in edges:
         await ensure_edge(session, edge_id, ctx.settings.tenant)
     await session.flush()

@@ -17,7 +17,9 @@ class Metrics:
             buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
         self.ingest_points = Counter(
-            "hub_ingest_points_total", "telemetry points stored", registry=r
+            "hub_ingest_points_total",
+            "telemetry points written (redelivered duplicates included)",
+            registry=r,
         )
         self.ingest_messages = Counter(
             "hub_ingest_messages_total", "uplink messages handled", ["kind"], registry=r

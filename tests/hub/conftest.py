@@ -18,10 +18,10 @@ from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import Settings
-from tests.support import SAFETY_TIMEOUT
 from hub._security import Principal, Role
 from hub.app import create_app
 from hub.store import Base, create_engine, migrate, sessionmaker
+from tests.support import SAFETY_TIMEOUT
 
 JWT_SECRET = "test-secret-" + "x" * 40
 

@@ -1,0 +1,324 @@
+"""MQTT side against a real mosquitto: ingest, acks, live state, dispatch round trip."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiomqtt
+import msgspec
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub import Settings
+from hub.app import create_app
+from hub.store import Telemetry
+from lingtan.broker import Mosquitto
+from protocol import (
+    Ack,
+    Birth,
+    DispatchSchedule,
+    DispatchStatus,
+    HubState,
+    Point,
+    State,
+    TelemetryBatch,
+    decode_as,
+    encode,
+)
+from protocol.topics import HUB_STATE, EdgeTopics
+from tests.support import SAFETY_TIMEOUT
+
+from .conftest import JWT_SECRET, AuthFor, wait_until
+from .helpers import make_battery, make_vpp
+
+pytestmark = pytest.mark.mosquitto
+
+TOPICS = EdgeTopics("acme", "park-a")
+
+
+@pytest.fixture
+def mqtt_app(clean_db: str, mosquitto: Mosquitto) -> Litestar:
+    return create_app(
+        Settings(
+            db_url=clean_db,
+            mqtt_url=mosquitto.url,
+            jwt_secret=JWT_SECRET,
+            rate_limit_per_minute=0,
+            migrate_on_start=False,
+            heartbeat_write_s=0.0,
+        )
+    )
+
+
+@pytest.fixture
+async def hub(mqtt_app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=mqtt_app) as client:
+
+        async def connected() -> bool:
+            return bool((await client.get("/readyz")).json()["mqtt"])
+
+        await wait_until(connected)
+        yield client
+
+
+@pytest.fixture
+def hub_auth(mqtt_app: Litestar, hub: AsyncTestClient[Litestar]) -> AuthFor:
+    from hub._security import Principal
+
+    def headers(role: str) -> dict[str, str]:
+        token = mqtt_app.state.hub.tokens.issue(
+            Principal(user_id=f"{role}-id", username=f"{role}-user", role=role)  # type: ignore[arg-type]
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers  # type: ignore[return-value]
+
+
+@pytest.fixture
+async def edge(mosquitto: Mosquitto) -> AsyncIterator[aiomqtt.Client]:
+    async with aiomqtt.Client("127.0.0.1", mosquitto.port, identifier="test-edge") as client:
+        await client.subscribe(TOPICS.ack, qos=1)
+        await client.subscribe(TOPICS.dispatch, qos=1)
+        await client.subscribe(HUB_STATE, qos=1)
+        yield client
+
+
+def _now_ms() -> int:
+    return int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+
+
+def batch(
+    seq: int,
+    points: list[tuple[str, str, Any]],
+    *,
+    sid: int = 1,
+    quality: str = "good",
+    hist: bool = False,
+) -> TelemetryBatch:
+    ts = _now_ms()
+    return TelemetryBatch(
+        edge="park-a",
+        sid=sid,
+        seq=seq,
+        ts_ms=ts,
+        hist=hist,
+        points=[
+            Point(device=d, name=n, value=v, ts_ms=ts, quality=quality)  # type: ignore[arg-type]
+            for d, n, v in points
+        ],
+    )
+
+
+async def next_of(client: aiomqtt.Client, topic: str, cls: type[Any]) -> Any:
+    async with asyncio.timeout(SAFETY_TIMEOUT):
+        async for message in client.messages:
+            if message.topic.value == topic and isinstance(message.payload, bytes):
+                return decode_as(message.payload, cls)
+    raise AssertionError("no message")  # pragma: no cover
+
+
+async def count_rows(db: async_sessionmaker[AsyncSession]) -> int:
+    async with db() as session:
+        return int(await session.scalar(select(func.count()).select_from(Telemetry)) or 0)
+
+
+async def test_hub_announces_itself_and_acks_contiguous_telemetry(
+    hub: AsyncTestClient[Litestar],
+    hub_auth: AuthFor,
+    edge: aiomqtt.Client,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    state = await next_of(edge, HUB_STATE, HubState)
+    assert state.online is True
+    inst = await make_battery(hub, hub_auth("operator"), edge="park-a", device="bess-1")
+    await edge.publish(
+        TOPICS.state, encode(State(online=True, sid=1, ts_ms=_now_ms())), qos=1, retain=True
+    )
+    await edge.publish(
+        TOPICS.device_birth("bess-1"),
+        encode(
+            Birth(edge="park-a", device="bess-1", sid=1, ts_ms=_now_ms(), device_kind="battery")
+        ),
+        qos=1,
+    )
+    first = batch(
+        1,
+        [
+            ("bess-1", "p_w", -20_000.0),
+            ("bess-1", "soc_pct", 55.0),
+            ("bess-1", "temp_c", 28),
+            ("bess-1", "mode", "auto"),
+        ],
+    )
+    await edge.publish(TOPICS.data, encode(first), qos=1)
+    ack = await next_of(edge, TOPICS.ack, Ack)
+    assert (ack.edge, ack.sid, ack.seq) == ("park-a", 1, 1)
+    assert await count_rows(db) == 4
+
+    # seq 3 arrives before 2: the ack waits for the gap to close
+    await edge.publish(TOPICS.data, encode(batch(3, [("bess-1", "p_w", 1.0)])), qos=1)
+    assert (await next_of(edge, TOPICS.ack, Ack)).seq == 1
+    await edge.publish(TOPICS.data, encode(batch(2, [("bess-1", "p_w", 2.0)])), qos=1)
+    assert (await next_of(edge, TOPICS.ack, Ack)).seq == 3
+
+    # a redelivered batch is stored once
+    await edge.publish(TOPICS.data, encode(first), qos=1)
+    assert (await next_of(edge, TOPICS.ack, Ack)).seq == 3
+    assert await count_rows(db) == 6
+
+    h = hub_auth("viewer")
+    got = (await hub.get(f"/api/v1/vpp/resource-instances/{inst['id']}", headers=h)).json()
+    assert got["status"] == "ONLINE" and got["last_heartbeat"] is not None
+    rt = (
+        await hub.get(f"/api/v1/vpp/resource-instances/{inst['id']}/realtime-data", headers=h)
+    ).json()
+    assert rt["soc"] == 55.0 and rt["temperature"] == 28.0
+    edges = (await hub.get("/api/v1/edges", headers=h)).json()
+    assert edges[0]["id"] == "park-a" and edges[0]["online"] is True
+    metrics = (await hub.get("/metrics")).text
+    assert "hub_ingest_points_total 10.0" in metrics
+
+    # bad quality everywhere marks the instance ERROR; the edge going away marks it OFFLINE
+    await edge.publish(
+        TOPICS.data, encode(batch(4, [("bess-1", "p_w", 0.0)], quality="bad")), qos=1
+    )
+    await next_of(edge, TOPICS.ack, Ack)
+    got = (await hub.get(f"/api/v1/vpp/resource-instances/{inst['id']}", headers=h)).json()
+    assert got["status"] == "ERROR"
+    await edge.publish(TOPICS.state, encode(State(online=False, sid=1, ts_ms=_now_ms())), qos=1)
+
+    async def offline() -> bool:
+        r = await hub.get(f"/api/v1/vpp/resource-instances/{inst['id']}", headers=h)
+        return bool(r.json()["status"] == "OFFLINE")
+
+    await wait_until(offline)
+
+
+async def test_malformed_payloads_are_counted_and_dropped(
+    hub: AsyncTestClient[Litestar], edge: aiomqtt.Client, db: async_sessionmaker[AsyncSession]
+) -> None:
+    await edge.publish(TOPICS.data, b"{not json", qos=1)
+    await edge.publish(TOPICS.data, encode(State(online=True, sid=1, ts_ms=1)), qos=1)
+    wrong_edge = msgspec.structs.replace(batch(1, [("d", "p_w", 1.0)]), edge="park-z")
+    await edge.publish(TOPICS.data, encode(wrong_edge), qos=1)
+    await edge.publish("vpp/v1/acme/park-a/unknown", b"{}", qos=1)
+    await edge.publish(TOPICS.data, encode(batch(7, [("d", "p_w", 1.0)], sid=9)), qos=1)
+    assert (await next_of(edge, TOPICS.ack, Ack)).seq == 7  # the good one behind them
+    metrics = (await hub.get("/metrics")).text
+    assert 'hub_ingest_malformed_total{reason="payload"} 2.0' in metrics
+    assert 'hub_ingest_malformed_total{reason="edge_mismatch"} 1.0' in metrics
+    assert await count_rows(db) == 1
+
+
+async def test_dispatch_reaches_the_edge_and_execution_status_follows(
+    hub: AsyncTestClient[Litestar],
+    hub_auth: AuthFor,
+    edge: aiomqtt.Client,
+) -> None:
+    h = hub_auth("operator")
+    inst = await make_battery(hub, h, edge="park-a", device="bess-1", kw=100, kwh=200)
+    await edge.publish(TOPICS.state, encode(State(online=True, sid=1, ts_ms=_now_ms())), qos=1)
+    await edge.publish(
+        TOPICS.data,
+        encode(batch(1, [("bess-1", "p_w", 0.0), ("bess-1", "soc_pct", 50.0)])),
+        qos=1,
+    )
+    await next_of(edge, TOPICS.ack, Ack)
+    vpp = await make_vpp(hub, h, [inst["id"]])
+    agg = (await hub.get(f"/api/v1/vpp/vpps/{vpp['id']}/aggregated-params", headers=h)).json()
+    assert agg["available_up_capacity"] == 100.0
+    start = dt.datetime.now(dt.UTC)
+    r = await hub.post(
+        "/api/v1/vpp/trading/execute-dispatch",
+        json={
+            "vpp_id": vpp["id"],
+            "dispatch_instructions": [
+                {"target_power": 60.0, "start_time": start.isoformat(), "duration": 900},
+                {
+                    "target_power": 500.0,
+                    "start_time": (start + dt.timedelta(seconds=900)).isoformat(),
+                    "duration": 900,
+                },
+            ],
+        },
+        headers=hub_auth("trader"),
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    first, second = body["instructions"]
+    assert first["feasible_power"] == 60.0 and first["infeasible_power"] == 0.0
+    assert second["feasible_power"] == 100.0 and second["infeasible_power"] == 400.0
+    member = first["members"][0]
+    assert member["device_id"] == "bess-1" and member["target_power"] == 60.0
+
+    schedule = await next_of(edge, TOPICS.dispatch, DispatchSchedule)
+    assert schedule.edge == "park-a" and len(schedule.intervals) == 2
+    assert schedule.intervals[0].targets[0].p_target_w == 60_000.0
+    assert schedule.intervals[0].targets[0].instruction_id == member["instruction_id"]
+
+    status_url = f"/api/v1/vpp/trading/execution-status/{member['instruction_id']}"
+    pending = (await hub.get(status_url, headers=h)).json()
+    assert pending["status"] == "pending"
+    report = DispatchStatus(
+        edge="park-a",
+        sid=1,
+        seq=2,
+        ts_ms=_now_ms(),
+        schedule_id=schedule.id,
+        version=schedule.version,
+        status="executing",
+        device="bess-1",
+        instruction_id=member["instruction_id"],
+        p_target_w=60_000.0,
+        p_applied_w=60_000.0,
+        p_actual_w=58_000.0,
+        deviation_w=-2_000.0,
+    )
+    await edge.publish(TOPICS.dispatch_status, encode(report), qos=1)
+    assert (await next_of(edge, TOPICS.ack, Ack)).seq == 2
+    status = (await hub.get(status_url, headers=h)).json()
+    assert status["status"] == "executing"
+    assert status["actual_power"] == 58.0 and status["deviation"] == -2.0
+    parent = (
+        await hub.get(f"/api/v1/vpp/trading/execution-status/{first['instruction_id']}", headers=h)
+    ).json()
+    assert parent["actual_power"] == 58.0 and parent["target_power"] == 60.0
+    missing = await hub.get("/api/v1/vpp/trading/execution-status/nope", headers=h)
+    assert missing.status_code == 404
+    viewer = await hub.post(
+        "/api/v1/vpp/trading/execute-dispatch",
+        json={"vpp_id": vpp["id"], "dispatch_instructions": []},
+        headers=hub_auth("viewer"),
+    )
+    assert viewer.status_code == 403
+    empty = await hub.post(
+        "/api/v1/vpp/trading/execute-dispatch",
+        json={"vpp_id": vpp["id"], "dispatch_instructions": []},
+        headers=h,
+    )
+    assert empty.status_code == 400
+
+
+async def test_the_api_serves_while_the_broker_is_down(
+    hub: AsyncTestClient[Litestar], hub_auth: AuthFor, mosquitto: Mosquitto
+) -> None:
+    mosquitto.stop()
+
+    async def disconnected() -> bool:
+        return (await hub.get("/readyz")).json()["mqtt"] is False
+
+    await wait_until(disconnected)
+    r = await hub.get("/api/v1/vpp/vpps", headers=hub_auth("viewer"))
+    assert r.status_code == 200
+    mosquitto.start()
+
+    async def reconnected() -> bool:
+        return bool((await hub.get("/readyz")).json()["mqtt"])
+
+    await wait_until(reconnected)
