@@ -21,6 +21,7 @@ from ._modbus import ModbusDeviceServer, run_modbus_device
 from ._opcua import NAMESPACE_URI, OpcUaDeviceServer
 from ._physics import Battery, Chiller, EVCharger, Meter, PVInverter, Weather, WriteRejected
 from ._registers import (
+    EV_SIZE,
     BatteryRegisters,
     EVReg,
     EVRegisters,
@@ -51,6 +52,7 @@ from ._sunspec import SUNS_BASE, SunSpecMap
 __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_PORT_BASE",
+    "EV_SIZE",
     "NAMESPACE_URI",
     "PRESET_NAMES",
     "SUNS_BASE",

@@ -80,6 +80,7 @@ class OpcUaDeviceServer:
         self.port = 0
         self.ns = 0
         self._nodes: dict[str, Any] = {}
+        self._server: Any = None
         self._ids: dict[Any, str] = {}
 
     def _values(self) -> dict[str, tuple[object, str]]:
@@ -105,7 +106,11 @@ class OpcUaDeviceServer:
         if FaultKind.FROZEN in self.faults or not self._nodes:
             return
         for name, (value, vtype) in self._values().items():
-            await self._nodes[name].write_value(ua.Variant(value, getattr(ua.VariantType, vtype)))
+            variant = ua.Variant(value, getattr(ua.VariantType, vtype))
+            # straight into the address space: not a client write, so no validation/revert
+            await self._server.write_attribute_value(
+                self._nodes[name].nodeid, ua.DataValue(variant)
+            )
 
     def _validator(self) -> Callable[[Any, Any], Any]:
         """Range checks and the refuse_writes fault, in front of asyncua's own write."""
@@ -203,6 +208,7 @@ class OpcUaDeviceServer:
 
         iserver.attribute_service = _Validating(iserver.aspace)
         await server.start()
+        self._server = server
         self.port = port
         try:
             await self.publish()
@@ -239,7 +245,7 @@ async def _secure(server: Any, cert_dir: Path, host: str) -> None:
 
     ua = _ua()
     cert_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start
-    key, cert = cert_dir / "server-key.pem", cert_dir / "server-cert.pem"
+    key, cert = cert_dir / "server-key.pem", cert_dir / "server-cert.der"
     await setup_self_signed_certificate(
         key, cert, "urn:lingtan:sims:server", host, [ExtendedKeyUsageOID.SERVER_AUTH], {}
     )

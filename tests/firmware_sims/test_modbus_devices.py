@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.pdu import ExceptionResponse
 
-from firmware_sims import SUNS_BASE, Battery, SimSite
+from firmware_sims import (
+    EV_SIZE,
+    SUNS_BASE,
+    Battery,
+    DeviceEndpoint,
+    EVReg,
+    PVInverter,
+    PVRegisters,
+    SimSite,
+    Weather,
+    run_modbus_device,
+)
 from tests.firmware_sims.helpers import encode, modbus, read_point
 from tests.support import SAFETY_TIMEOUT
 
@@ -118,3 +131,108 @@ async def test_meter_reads_net_import_of_the_site(site: SimSite) -> None:
         assert (
             bytes(b for r in rr.registers for b in r.to_bytes(2, "big")).rstrip(b"\0") == b"Lingtan"
         )
+
+
+async def test_ev_charger_custom_map_limit_watchdog_and_bad_values(site: SimSite) -> None:
+    ev = site.ev_charger("evse-1")
+    async with modbus(site.endpoint("evse-1")) as client:
+        rr = await client.read_holding_registers(0, count=EV_SIZE, device_id=1)
+        regs = rr.registers
+        assert regs[EVReg.MAP_VERSION] == 1
+        assert regs[EVReg.MAX_CURRENT_DA] == 320
+        assert regs[EVReg.CURRENT_LIMIT_DA] == 320
+        assert regs[EVReg.PHASES] == 3
+        # arm the watchdog and limit the current
+        assert not (await client.write_register(EVReg.WATCHDOG_S, 60, device_id=1)).isError()
+        assert not (
+            await client.write_register(EVReg.FALLBACK_CURRENT_DA, 60, device_id=1)
+        ).isError()
+        assert not (await client.write_register(EVReg.CURRENT_LIMIT_DA, 160, device_id=1)).isError()
+        assert ev.limit_a == 16
+        site.step(30)
+        assert not (await client.write_register(EVReg.HEARTBEAT, 1, device_id=1)).isError()
+        site.step(45)
+        rr = await client.read_holding_registers(EVReg.WATCHDOG_REMAINING_S, count=2, device_id=1)
+        assert rr.registers == [15, 0]
+        site.step(20)
+        rr = await client.read_holding_registers(EVReg.CURRENT_LIMIT_DA, count=1, device_id=1)
+        assert rr.registers == [60]  # fell back to 6 A
+        rr = await client.read_holding_registers(EVReg.WATCHDOG_TRIPPED, count=1, device_id=1)
+        assert rr.registers == [1]
+        for reg, bad in [
+            (EVReg.CURRENT_LIMIT_DA, 50),
+            (EVReg.CURRENT_LIMIT_DA, 400),
+            (EVReg.FALLBACK_CURRENT_DA, 20),
+            (EVReg.WATCHDOG_S, 4000),
+        ]:
+            rr = await client.write_register(reg, bad, device_id=1)
+            assert isinstance(rr, ExceptionResponse), (reg, bad)
+            assert rr.exception_code == ILLEGAL_VALUE
+        rr = await client.write_register(EVReg.STATUS, 1, device_id=1)
+        assert isinstance(rr, ExceptionResponse)
+        assert rr.exception_code == ILLEGAL_ADDRESS
+        rr = await client.read_holding_registers(EV_SIZE, count=1, device_id=1)
+        assert isinstance(rr, ExceptionResponse)
+        assert rr.exception_code == ILLEGAL_ADDRESS
+
+
+async def test_an_ev_session_shows_need_departure_and_energy(site: SimSite) -> None:
+    ev = site.ev_charger("evse-1")
+    for _ in range(24 * 12):
+        site.step(300)
+        if ev.connected and ev.p_w > 0:
+            break
+    session = ev.session
+    assert session is not None
+    async with modbus(site.endpoint("evse-1")) as client:
+        rr = await client.read_holding_registers(0, count=EV_SIZE, device_id=1)
+        regs = rr.registers
+        assert regs[EVReg.STATUS] == 2
+        power = (regs[EVReg.POWER_W] << 16) | regs[EVReg.POWER_W + 1]
+        assert power == round(ev.p_w)
+        departure = (regs[EVReg.DEPARTURE_UNIX_S] << 16) | regs[EVReg.DEPARTURE_UNIX_S + 1]
+        assert departure == int(session.departure)
+        need = (regs[EVReg.ENERGY_NEED_WH] << 16) | regs[EVReg.ENERGY_NEED_WH + 1]
+        assert need == int(ev.need_wh)
+        assert need > 0
+
+
+async def test_single_device_server_and_pv_revert_timer() -> None:
+    weather = Weather(seed=0, cloudiness=0.0, longitude_deg=0.0)
+    pv = PVInverter(rated_w=100_000, weather=weather, t=12 * 3600.0)
+    regs = PVRegisters(pv, {"SN": "pv-x", "Md": "LT-PV"})
+    async with run_modbus_device(regs, unit_id=7) as server:
+        assert server.port > 0
+        ep = DeviceEndpoint(
+            device="pv-x",
+            kind="pv",
+            protocol="modbus",
+            host="127.0.0.1",
+            port=server.port,
+            unit_id=7,
+        )
+        client = AsyncModbusTcpClient(ep.host, port=ep.port, timeout=3, retries=0)
+        async with asyncio.timeout(SAFETY_TIMEOUT):
+            await client.connect()
+            try:
+                for name, value in [
+                    ("WMaxLimPctRvrtTms", 10),
+                    ("WMaxLimPctRvrt", 80.0),
+                    ("WMaxLimPctEnaRvrt", 1),
+                    ("WMaxLimPct", 5.0),
+                    ("WMaxLimPctEna", 1),
+                ]:
+                    address, values = encode(regs.smap, 704, name, value)
+                    rr = await client.write_registers(address, values, device_id=7)
+                    assert not rr.isError(), name
+                pv.step(1)
+                assert pv.p_w == pytest.approx(5_000)
+                pv.step(10)
+                assert pv.reverted
+                assert pv.wmaxlim_pct == 80.0
+                regs.mark_dirty()
+                p = regs.smap.point(704, "WMaxLimPct")
+                rr = await client.read_holding_registers(p.address, count=1, device_id=7)
+                assert rr.registers == [800]
+            finally:
+                client.close()
