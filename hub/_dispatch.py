@@ -18,6 +18,7 @@ from .api._schemas import (
     DispatchAccepted,
     ExecuteDispatch,
     ExecutionStatus,
+    InstructionIn,
     InstructionOut,
     MemberInstruction,
 )
@@ -51,6 +52,37 @@ async def ensure_edge(session: AsyncSession, edge_id: str, tenant: str) -> Edge:
     return edge
 
 
+def _shares(
+    item: InstructionIn,
+    vpp_id: str,
+    vpp_level: bool,
+    members: set[str],
+    ranges: dict[str, PowerRange],
+    field: str,
+) -> tuple[dict[str, float], float]:
+    """Member shares (kW) of one instruction and the part nobody can take."""
+    if vpp_level:
+        result = disaggregate(item.target_power, list(ranges.values()))
+        shares = {a.resource_id: a.target_kw for a in result.allocations}
+        infeasible = result.infeasible_kw
+    else:
+        member_id = item.resource_id or ""
+        if member_id not in members:
+            raise InvalidInputError(
+                f"resource {member_id} is not a member of VPP {vpp_id}",
+                field=f"{field}.resource_id",
+            )
+        rng = ranges.get(member_id)
+        if rng is None:
+            raise ConflictError(
+                f"resource {member_id} is not available for dispatch (status, binding)"
+            )
+        clamped = min(max(item.target_power, rng.lo_kw), rng.hi_kw)
+        shares = {member_id: clamped}
+        infeasible = item.target_power - clamped
+    return shares, infeasible
+
+
 async def execute_dispatch(
     session: AsyncSession, ctx: HubContext, principal: Principal, data: ExecuteDispatch
 ) -> tuple[DispatchAccepted, set[str]]:
@@ -81,25 +113,7 @@ async def execute_dispatch(
             raise InvalidInputError("the instruction ends in the past", field=f"{field}.start_time")
         parent_id = new_id()
         vpp_level = item.resource_id is None or item.resource_id == vpp.id
-        if vpp_level:
-            result = disaggregate(item.target_power, list(ranges.values()))
-            shares = {a.resource_id: a.target_kw for a in result.allocations}
-            infeasible = result.infeasible_kw
-        else:
-            member_id = item.resource_id or ""
-            if member_id not in states:
-                raise InvalidInputError(
-                    f"resource {member_id} is not a member of VPP {vpp.id}",
-                    field=f"{field}.resource_id",
-                )
-            rng = ranges.get(member_id)
-            if rng is None:
-                raise ConflictError(
-                    f"resource {member_id} is not available for dispatch (status, binding)"
-                )
-            clamped = min(max(item.target_power, rng.lo_kw), rng.hi_kw)
-            shares = {member_id: clamped}
-            infeasible = item.target_power - clamped
+        shares, infeasible = _shares(item, vpp.id, vpp_level, set(states), ranges, field)
         session.add(
             DispatchInstruction(
                 id=parent_id,

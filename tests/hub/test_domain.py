@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -163,7 +165,7 @@ def test_schedule_intervals_are_sorted_disjoint_and_newest_wins(
     targets: list[PendingTarget], now: int
 ) -> None:
     intervals = build_intervals(targets, now)
-    for before, after in zip(intervals, intervals[1:], strict=False):
+    for before, after in itertools.pairwise(intervals):
         assert before.end_ts_ms <= after.start_ts_ms
     for interval in intervals:
         assert interval.start_ts_ms >= now
@@ -193,7 +195,7 @@ def test_parameters_get_defaults_and_checks() -> None:
         "label": "x",
         "on": True,
     }
-    for given_, field in (
+    cases: list[tuple[dict[str, float | int | bool | str], str]] = [
         ({}, "parameters.rated_kw"),
         ({"rated_kw": -1}, "parameters.rated_kw"),
         ({"rated_kw": 1, "count": 1.5}, "parameters.count"),
@@ -201,7 +203,8 @@ def test_parameters_get_defaults_and_checks() -> None:
         ({"rated_kw": 1, "on": "yes"}, "parameters.on"),
         ({"rated_kw": float("inf")}, "parameters.rated_kw"),
         ({"rated_kw": 1, "x": 1}, "parameters.x"),
-    ):
+    ]
+    for given_, field in cases:
         with pytest.raises(ParameterError) as info:
             resolve_parameters(schema, given_)
         assert info.value.field == field

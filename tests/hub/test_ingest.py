@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import Settings
+from hub._security import Principal, Role
 from hub.app import create_app
 from hub.store import Telemetry
 from lingtan.broker import Mosquitto
@@ -69,15 +70,13 @@ async def hub(mqtt_app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 
 @pytest.fixture
 def hub_auth(mqtt_app: Litestar, hub: AsyncTestClient[Litestar]) -> AuthFor:
-    from hub._security import Principal
-
-    def headers(role: str) -> dict[str, str]:
+    def headers(role: Role) -> dict[str, str]:
         token = mqtt_app.state.hub.tokens.issue(
-            Principal(user_id=f"{role}-id", username=f"{role}-user", role=role)  # type: ignore[arg-type]
+            Principal(user_id=f"{role}-id", username=f"{role}-user", role=role)
         )
         return {"Authorization": f"Bearer {token}"}
 
-    return headers  # type: ignore[return-value]
+    return headers
 
 
 @pytest.fixture
