@@ -12,9 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from protocol import DispatchSchedule
 
-from ._security import Principal
-from ._service import audit, get_vpp, member_state, new_id, vpp_members
-from .api._schemas import (
+from ._schemas import (
     DispatchAccepted,
     ExecuteDispatch,
     ExecutionStatus,
@@ -22,6 +20,8 @@ from .api._schemas import (
     InstructionOut,
     MemberInstruction,
 )
+from ._security import Principal
+from ._service import audit, get_vpp, member_state, new_id, vpp_members
 from .domain import PendingTarget, PowerRange, build_intervals, disaggregate, member_range
 from .errors import ConflictError, InvalidInputError, NotFoundError
 from .store import DispatchExecution, DispatchInstruction, Edge

@@ -8,12 +8,7 @@ from litestar import Controller, get, post
 from litestar.params import JSONBody, QueryParameter
 from sqlalchemy import func, select
 
-from hub._security import ADMINS, WRITERS, requires
-from hub._service import acl_lines, agent_config_toml, audit, create_edge, create_user, row_dict
-from hub.store import AuditEntry, Edge, User
-
-from ._deps import Caller, Ctx, Page, Session, Size
-from ._schemas import (
+from hub._schemas import (
     AuditOut,
     AuditPage,
     EdgeCreate,
@@ -22,6 +17,11 @@ from ._schemas import (
     UserCreate,
     UserOut,
 )
+from hub._security import ADMINS, WRITERS, requires
+from hub._service import acl_lines, agent_config_toml, audit, create_edge, create_user, row_dict
+from hub.store import AuditEntry, Edge, User
+
+from ._deps import Caller, Ctx, Page, Session, Size
 
 
 def _user_out(u: User) -> UserOut:

@@ -6,13 +6,13 @@ from litestar import Controller, get, post
 from litestar.params import JSONBody
 from sqlalchemy import select
 
+from hub._schemas import ApiKeyCreate, ApiKeyOut, LoginIn, Me, TokenOut
 from hub._security import Principal, new_api_key, verify_password
 from hub._service import audit, new_id
 from hub.errors import UnauthorizedError
 from hub.store import ApiKey, User
 
 from ._deps import Caller, Ctx, Session
-from ._schemas import ApiKeyCreate, ApiKeyOut, LoginIn, Me, TokenOut
 
 
 class AuthController(Controller):

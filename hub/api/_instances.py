@@ -10,14 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
-from hub._security import WRITERS, requires
-from hub._service import audit, new_id, row_dict, template_schema
-from hub.domain import InstanceStatus, ParameterError, resolve_parameters
-from hub.errors import ConflictError, InvalidInputError, NotFoundError
-from hub.store import ResourceInstance, ResourceTemplate, Telemetry
-
-from ._deps import Caller, Ctx, Page, Session, Size
-from ._schemas import (
+from hub._schemas import (
     History,
     HistoryPoint,
     Instance,
@@ -26,6 +19,13 @@ from ._schemas import (
     RealtimeData,
     StatusChange,
 )
+from hub._security import WRITERS, requires
+from hub._service import audit, new_id, row_dict, template_schema
+from hub.domain import InstanceStatus, ParameterError, resolve_parameters
+from hub.errors import ConflictError, InvalidInputError, NotFoundError
+from hub.store import ResourceInstance, ResourceTemplate, Telemetry
+
+from ._deps import Caller, Ctx, Page, Session, Size
 
 ENERGY_NAMES = ("e_wh", "energy_wh", "e_total_wh", "e_import_wh", "e_discharged_wh")
 

@@ -9,6 +9,7 @@ from litestar import Controller, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import func, select
 
+from hub._schemas import Template, TemplateCreate, TemplatePage, TemplateUpdate
 from hub._security import WRITERS, requires
 from hub._service import audit, new_id, next_version, row_dict, template_schema
 from hub.domain import Category
@@ -16,7 +17,6 @@ from hub.errors import ConflictError, NotFoundError
 from hub.store import ResourceInstance, ResourceTemplate
 
 from ._deps import Caller, Page, Session, Size
-from ._schemas import Template, TemplateCreate, TemplatePage, TemplateUpdate
 
 
 def template_out(row: ResourceTemplate) -> Template:

@@ -6,10 +6,10 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
 from hub._dispatch import execute_dispatch, execution_status
+from hub._schemas import DispatchAccepted, ExecuteDispatch, ExecutionStatus
 from hub._security import DISPATCHERS, requires
 
 from ._deps import Caller, Ctx, Session
-from ._schemas import DispatchAccepted, ExecuteDispatch, ExecutionStatus
 
 
 class TradingController(Controller):

@@ -9,6 +9,14 @@ from litestar import Controller, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import delete, func, select
 
+from hub._schemas import (
+    ConflictReport,
+    Member,
+    ResourcesUpdate,
+    VppCreate,
+    VppOut,
+    VppPage,
+)
 from hub._security import WRITERS, requires
 from hub._service import (
     audit,
@@ -31,14 +39,6 @@ from hub.errors import ConflictError, InvalidInputError
 from hub.store import ResourceInstance, ResourceMapping, TradingRecord, Vpp
 
 from ._deps import Caller, Ctx, Page, Session, Size
-from ._schemas import (
-    ConflictReport,
-    Member,
-    ResourcesUpdate,
-    VppCreate,
-    VppOut,
-    VppPage,
-)
 
 
 def vpp_out(row: Vpp, members: list[ResourceMapping]) -> VppOut:
