@@ -402,6 +402,7 @@ class EVCharger:
     total_wh: float = 0.0
     alarm: bool = False
     _session: EVSession | None = None
+    _session_started: float = -1.0
 
     def __post_init__(self) -> None:
         if self.limit_a < 0:
@@ -496,8 +497,6 @@ class EVCharger:
                     self._session = s
                     self._session_started = s.arrival
                     self.session_wh = 0.0
-
-    _session_started: float = -1.0
 
     def step(self, dt: float) -> None:
         self.t += dt

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Final, Protocol
 
 from ._physics import PHASE_V, PHASES, Battery, EVCharger, Meter, PVInverter, WriteRejected
-from ._sunspec import SUNS_BASE, PointDef, SunSpecMap, scale_for
+from ._sunspec import SUNS_BASE, SunSpecMap, scale_for
 
 MANUFACTURER: Final = "Lingtan"
 MAX_RVRT_TMS: Final = 86_400
@@ -87,7 +87,6 @@ class SunSpecDevice:
         self._points = [(smap.point(m, n), v) for (m, n), v in self._constants().items()]
         for p, v in self._points:
             smap.put(self.image, p, v)
-        self._live: list[tuple[PointDef, str]] = []
         self.refresh()
 
     def _constants(self) -> dict[tuple[int, str], float | str | None]:
@@ -297,10 +296,7 @@ class BatteryRegisters(SunSpecDevice):
         m = self.model
 
         def wset(v: float) -> Callable[[], None]:
-            try:
-                m.check_wset(v)
-            except WriteRejected:
-                raise
+            m.check_wset(v)  # beyond the allowed power: illegal data value
             return lambda: m.write_wset(v)
 
         def wset_rvrt(v: float) -> Callable[[], None]:

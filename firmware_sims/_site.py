@@ -34,6 +34,8 @@ DEFAULT_PORT_BASE: Final = 15020
 """First port of ``vpp sim site`` (devices take consecutive ports in config order, the
 control server the next one)."""
 DEFAULT_HOST: Final = "127.0.0.1"
+OPCUA_FAULTS: Final = frozenset({FaultKind.ALARM, FaultKind.FROZEN, FaultKind.REFUSE_WRITES})
+"""The faults an OPC UA device (the chiller) supports."""
 
 Name = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 UnitId = Annotated[int, Meta(ge=1, le=247)]
@@ -83,6 +85,16 @@ class HVACSpec(_Spec, tag="hvac", frozen=True, kw_only=True):
 DeviceSpec = BatterySpec | PVSpec | MeterSpec | EVChargerSpec | HVACSpec
 
 
+class FaultSpec(Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """A scheduled fault: ``kind`` on ``device`` from ``at_s`` after start for ``seconds``."""
+
+    device: Name
+    kind: str
+    at_s: Annotated[float, Meta(ge=0)] = 0.0
+    seconds: Annotated[float, Meta(gt=0, le=7 * 86_400)] | None = None
+    params: dict[str, float] = msgspec.field(default_factory=dict)
+
+
 class SiteSpec(Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     """A park: its weather, base load and devices (ports are assigned in this order)."""
 
@@ -93,6 +105,7 @@ class SiteSpec(Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     cloudiness: Annotated[float, Meta(ge=0, le=1)] = 0.3
     temp_mean_c: Annotated[float, Meta(ge=-40, le=50)] = 27.0
     devices: Annotated[list[DeviceSpec], Meta(min_length=1, max_length=1000)]
+    faults: Annotated[list[FaultSpec], Meta(max_length=1000)] = msgspec.field(default_factory=list)
 
 
 class DeviceEndpoint(Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -115,6 +128,17 @@ def _validate(spec: SiteSpec) -> SiteSpec:
         seen.add(dev.name)
         if isinstance(dev, BatterySpec) and not dev.soc_min_pct < dev.soc_max_pct:
             raise SimConfigError(f"devices[{i}].soc_min_pct: must be below soc_max_pct")
+    kinds = {dev.name: dev for dev in spec.devices}
+    for i, fault in enumerate(spec.faults):
+        if fault.device not in seen:
+            raise SimConfigError(f"faults[{i}].device: no device named {fault.device!r}")
+        try:
+            fk = parse_kind(fault.kind)
+            fault_params(fk, fault.params)
+        except SimControlError as exc:
+            raise SimConfigError(f"faults[{i}].{exc}") from None
+        if isinstance(kinds[fault.device], HVACSpec) and fk not in OPCUA_FAULTS:
+            raise SimConfigError(f"faults[{i}].kind: {fk.value} is not supported on OPC UA")
     return spec
 
 
@@ -270,6 +294,8 @@ class SimSite:
         self._stack = contextlib.AsyncExitStack()
         self._task: asyncio.Task[None] | None = None
         self._last_clock = self.t
+        self._schedule = sorted(spec.faults, key=lambda f: f.at_s)
+        self._start = self.t
         self.step(0.0)
 
     def _build(self, index: int, spec: DeviceSpec) -> _Device:
@@ -385,6 +411,9 @@ class SimSite:
         for _ in range(n):
             self.t += h
             self._expire_faults()
+            while self._schedule and self.t >= self._start + self._schedule[0].at_s:
+                f = self._schedule.pop(0)
+                self.set_fault(f.device, f.kind, f.seconds, **f.params)
             for dev in self._devices.values():
                 if not isinstance(dev.model, Meter):
                     dev.model.step(h)
@@ -418,11 +447,7 @@ class SimSite:
         """Inject a fault on ``device`` for ``seconds`` of site time (``None``: until cleared)."""
         dev = self._get(device)
         fk = parse_kind(kind) if isinstance(kind, str) else kind
-        if isinstance(dev.model, Chiller) and fk not in {
-            FaultKind.ALARM,
-            FaultKind.FROZEN,
-            FaultKind.REFUSE_WRITES,
-        }:
+        if isinstance(dev.model, Chiller) and fk not in OPCUA_FAULTS:
             raise SimControlError(f"kind: {fk.value} is not supported on OPC UA device {device!r}")
         if seconds is not None and not 0 < seconds <= 7 * 86_400:
             raise SimControlError("seconds: must be > 0 and at most a week")

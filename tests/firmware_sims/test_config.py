@@ -12,12 +12,14 @@ from firmware_sims import (
     BatterySpec,
     HVACSpec,
     SimConfigError,
+    SimSite,
     SiteSpec,
     load_preset,
     load_site_config,
     parse_site_config,
     plan_endpoints,
 )
+from protocol.clock import ManualClock
 
 GOOD = """
 name = "yard"
@@ -94,6 +96,23 @@ def test_a_toml_site_config_loads(tmp_path: Path) -> None:
             "devices[0].soc_min_pct",
         ),
         ("this is = = not toml", "not valid TOML"),
+        (
+            '[[devices]]\nkind = "meter"\nname = "m"\n[[faults]]\ndevice = "x"\nkind = "drop"\n',
+            "faults[0].device",
+        ),
+        (
+            '[[devices]]\nkind = "meter"\nname = "m"\n[[faults]]\ndevice = "m"\nkind = "fire"\n',
+            "faults[0].kind",
+        ),
+        (
+            '[[devices]]\nkind = "meter"\nname = "m"\n[[faults]]\ndevice = "m"\nkind = "slow"\n'
+            "params = {pace = 1.0}\n",
+            "faults[0].params.pace",
+        ),
+        (
+            '[[devices]]\nkind = "hvac"\nname = "c"\n[[faults]]\ndevice = "c"\nkind = "drop"\n',
+            "faults[0].kind: drop is not supported on OPC UA",
+        ),
     ],
 )
 def test_a_malformed_site_config_names_the_bad_field(text: str, message: str) -> None:
@@ -120,3 +139,20 @@ def test_public_api_is_declared() -> None:
     for name in firmware_sims.__all__:
         assert hasattr(firmware_sims, name), name
     assert sorted(firmware_sims.__all__) == sorted(set(firmware_sims.__all__))
+
+
+def test_a_fault_schedule_in_the_config_plays_on_site_time() -> None:
+    spec = parse_site_config(
+        '[[devices]]\nkind = "battery"\nname = "b"\n'
+        '[[faults]]\ndevice = "b"\nkind = "alarm"\nat_s = 60.0\nseconds = 30.0\n'
+        '[[faults]]\ndevice = "b"\nkind = "slow"\nparams = {delay_s = 0.5}\n'
+    )
+    site = SimSite(spec, clock=ManualClock(), seed=0)
+    assert site.faults("b") == {"slow": {"delay_s": 0.5}}
+    site.step(59)
+    assert not site.battery("b").alarm
+    site.step(2)
+    assert site.battery("b").alarm
+    site.step(30)
+    assert not site.battery("b").alarm
+    assert site.faults("b") == {"slow": {"delay_s": 0.5}}
