@@ -138,6 +138,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             security=[{"bearer": []}, {"api_key": []}],
         ),
         debug=settings.debug,
+        logging_config=None,  # logging is the host's business (vpp hub run: JSON lines)
     )
 
 

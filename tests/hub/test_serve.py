@@ -1,0 +1,51 @@
+"""In-process serving and demo seeding (what ``vpp demo`` uses)."""
+
+from __future__ import annotations
+
+import httpx
+
+from hub import DemoDevice, Settings, demo_seed, serve
+
+from .conftest import JWT_SECRET
+
+
+async def test_serve_runs_uvicorn_and_demo_seed_is_idempotent(clean_db: str) -> None:
+    settings = Settings(db_url=clean_db, mqtt_url=None, jwt_secret=JWT_SECRET)
+    devices = [
+        DemoDevice("bess-1", "battery", 250.0, 500.0),
+        ("pv-1", "pv", 300.0, 0.0),
+        ("meter-1", "meter", 1000.0, 0.0),
+    ]
+    seeded = await demo_seed(
+        settings, edge="park-a", tenant="demo", devices=devices, password="demo-password"
+    )
+    again = await demo_seed(
+        settings, edge="park-a", tenant="demo", devices=devices, password="demo-password"
+    )
+    assert again == seeded
+    assert set(seeded.instance_ids) == {"bess-1", "pv-1", "meter-1"}
+    async with serve(settings) as url, httpx.AsyncClient(base_url=url) as http:
+        assert (await http.get("/healthz")).json() == {"status": "ok"}
+        login = await http.post(
+            "/api/v1/auth/login", json={"username": "demo", "password": "demo-password"}
+        )
+        assert login.status_code == 200
+        h = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        vpp = (await http.get(f"/api/v1/vpp/vpps/{seeded.vpp_id}", headers=h)).json()
+        assert {m["resource_id"] for m in vpp["resources"]} == {
+            seeded.instance_ids["bess-1"],
+            seeded.instance_ids["pv-1"],
+        }
+        agg = (
+            await http.get(f"/api/v1/vpp/vpps/{seeded.vpp_id}/aggregated-params", headers=h)
+        ).json()
+        assert agg["total_capacity"] == 550.0
+        edges = (await http.get("/api/v1/edges", headers=h)).json()
+        assert edges[0]["tenant"] == "demo"
+    async with httpx.AsyncClient() as http:
+        try:
+            await http.get(f"{url}/healthz", timeout=1)
+            stopped = False
+        except httpx.TransportError:
+            stopped = True
+    assert stopped
