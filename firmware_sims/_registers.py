@@ -262,6 +262,7 @@ class BatteryRegisters(SunSpecDevice):
                 (802, "W_SF"): sf[(701, "W_SF")],
             }
         )
+        self._sf = sf
         super().__init__(SunSpecMap(self.MODELS, sf), common)
 
     def _constants(self) -> dict[tuple[int, str], float | str | None]:
@@ -354,6 +355,10 @@ class BatteryRegisters(SunSpecDevice):
             (704, "WMaxLimPctRvrtTms"): tms_lim,
         }
 
+    def _floor(self, value: float, sf_point: tuple[int, str]) -> float:
+        step = 10.0 ** self._sf[sf_point]
+        return math.floor(value / step + 1e-9) * step
+
     def values(self) -> dict[tuple[int, str], float | str | None]:
         m = self.model
         over_temp = m.temp_c >= m.derate_end_c
@@ -378,8 +383,9 @@ class BatteryRegisters(SunSpecDevice):
         )
         out.update(
             {
-                (702, "WChaRteMax"): m.allowed_charge_w,
-                (702, "WDisChaRteMax"): m.allowed_discharge_w,
+                # floored to the register's resolution: a client may write what it reads
+                (702, "WChaRteMax"): self._floor(m.allowed_charge_w, (702, "W_SF")),
+                (702, "WDisChaRteMax"): self._floor(m.allowed_discharge_w, (702, "W_SF")),
                 (704, "WMaxLimPctEna"): m.wmaxlim_ena,
                 (704, "WMaxLimPct"): m.wmaxlim_pct,
                 (704, "WMaxLimPctRvrt"): m.wmaxlim_rvrt_pct,
@@ -406,8 +412,8 @@ class BatteryRegisters(SunSpecDevice):
                 (802, "V"): m.dc_v,
                 (802, "CellVAvg"): 3.2 + 0.2 * m.soc_pct / 100.0,
                 (802, "A"): m.p_w / m.dc_v,
-                (802, "AChaMax"): m.allowed_charge_w / m.dc_v,
-                (802, "ADisChaMax"): m.allowed_discharge_w / m.dc_v,
+                (802, "AChaMax"): self._floor(m.allowed_charge_w / m.dc_v, (802, "AMax_SF")),
+                (802, "ADisChaMax"): self._floor(m.allowed_discharge_w / m.dc_v, (802, "AMax_SF")),
                 (802, "W"): m.p_w,
             }
         )

@@ -236,3 +236,23 @@ async def test_single_device_server_and_pv_revert_timer() -> None:
                 assert rr.registers == [800]
             finally:
                 client.close()
+
+
+async def test_published_allowed_power_is_never_above_what_a_write_may_use(site: SimSite) -> None:
+    bess = site.battery("bess-1")
+    bess.ambient_c = bess.temp_c = 43.21  # derated to an odd number of watts
+    site.step(1.0)
+    smap = site.sunspec_map("bess-1")
+    async with modbus(site.endpoint("bess-1")) as client:
+        allowed = await read_point(client, smap, 702, "WDisChaRteMax")
+        assert allowed is not None
+        assert allowed <= bess.allowed_discharge_w + 1e-6  # the tolerance WSet checks use
+        assert bess.allowed_discharge_w - allowed < 10 ** smap.scale(
+            smap.point(702, "WDisChaRteMax")
+        )
+        address, regs = encode(smap, 704, "WSet", allowed)
+        assert not (await client.write_registers(address, regs, device_id=1)).isError()
+        address, regs = encode(smap, 704, "WSet", allowed + 1000)
+        rr = await client.write_registers(address, regs, device_id=1)
+        assert isinstance(rr, ExceptionResponse)
+        assert rr.exception_code == ILLEGAL_VALUE
