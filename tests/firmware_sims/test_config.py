@@ -156,3 +156,19 @@ def test_a_fault_schedule_in_the_config_plays_on_site_time() -> None:
     site.step(30)
     assert not site.battery("b").alarm
     assert site.faults("b") == {"slow": {"delay_s": 0.5}}
+
+
+def test_the_documented_battery_addresses_match_the_map() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "sims.md").read_text(encoding="utf-8")
+    site = SimSite(load_preset("park-a"), clock=ManualClock())
+    smap = site.sunspec_map("bess-1")
+    for model, name in [
+        (704, "WSet"),
+        (704, "WSetEna"),
+        (704, "WSetRvrtTms"),
+        (702, "WChaRteMax"),
+        (702, "WDisChaRteMax"),
+        (713, "SoC"),
+    ]:
+        p = smap.point(model, name)
+        assert f"| {p.address} | {model} | {name} |" in doc, name
