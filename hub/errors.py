@@ -9,7 +9,8 @@ Hierarchy::
     ├── UnauthorizedError              -> 401  no or bad credentials
     └── ForbiddenError                 -> 403  wrong role
 
-Litestar's own ``HTTPException`` family (``ValidationException`` -> 400 naming the field,
+A database ``IntegrityError`` that slipped past the checks (a race between two writers)
+is a 409. Litestar's own ``HTTPException`` family (``ValidationException`` -> 400 naming the field,
 ``NotAuthorizedException``, ``PermissionDeniedException``, ``TooManyRequestsException`` with
 ``Retry-After``...) goes through :func:`problem_response` too, as does anything unexpected
 (500, logged once with its traceback, no internals in the body).
@@ -25,6 +26,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS, HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import IntegrityError
 
 _log = logging.getLogger(__name__)
 _MISSING = re.compile(r"missing required field `([^`]+)`")
@@ -148,6 +150,9 @@ def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Respons
         if exc.status_code == HTTP_429_TOO_MANY_REQUESTS:
             headers.setdefault("Retry-After", headers.get("RateLimit-Reset", "1"))
         return _problem(request, exc.status_code, str(exc.detail), headers=headers or None)
+    if isinstance(exc, IntegrityError):
+        _log.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return _problem(request, 409, "the request conflicts with stored data", type_="conflict")
     _log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal error", type_="internal")
 

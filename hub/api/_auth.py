@@ -49,6 +49,9 @@ class AuthController(Controller):
         self, session: Session, principal: Caller, data: JSONBody[ApiKeyCreate]
     ) -> ApiKeyOut:
         """A key for a machine acting as the caller (same role). Shown once."""
+        owner = await session.get(User, principal.user_id)
+        if owner is None or owner.disabled:
+            raise UnauthorizedError("the calling user no longer exists or is disabled")
         key, digest = new_api_key()
         row = ApiKey(
             id=new_id(), user_id=principal.user_id, name=data.name, key_hash=digest, prefix=key[:10]

@@ -1,0 +1,74 @@
+"""Schemathesis over the whole OpenAPI document with valid credentials: no 5xx."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from hub import Settings, demo_seed, serve
+from hub._security import Principal, TokenService
+from hub.app import create_app
+from tests.support import SAFETY_TIMEOUT
+
+from .conftest import JWT_SECRET
+
+SCHEMA = schemathesis.openapi.from_dict(
+    create_app(Settings(db_url="sqlite+aiosqlite://", mqtt_url=None)).openapi_schema.to_schema()
+)
+TOKEN = TokenService(JWT_SECRET, 3600).issue(
+    Principal(user_id="fuzz-admin", username="fuzz", role="admin")
+)
+
+
+@pytest.fixture(scope="module")
+def base_url(db_url: str) -> Iterator[str]:
+    """A real hub on a loopback port, in a thread with its own event loop."""
+    hub_settings = Settings(
+        db_url=db_url, mqtt_url=None, jwt_secret=JWT_SECRET, rate_limit_per_minute=0
+    )
+    ready: queue.Queue[str | BaseException] = queue.Queue()
+    stop = threading.Event()
+
+    async def main() -> None:
+        try:
+            await demo_seed(
+                hub_settings,
+                edge="fuzz-edge",
+                tenant="fuzz",
+                devices=[("bess-1", "battery", 100.0, 200.0)],
+                password="fuzz-password",
+                username="fuzz-user",
+            )
+            async with serve(hub_settings) as url:
+                ready.put(url)
+                await asyncio.to_thread(stop.wait)
+        except BaseException as exc:  # surfaced to the fixture below
+            ready.put(exc)
+            raise
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
+    thread.start()
+    got = ready.get(timeout=SAFETY_TIMEOUT)
+    if isinstance(got, BaseException):
+        raise got
+    yield got
+    stop.set()
+    thread.join(SAFETY_TIMEOUT)
+
+
+@SCHEMA.parametrize()
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_no_server_errors(case: schemathesis.Case, base_url: str) -> None:
+    response = case.call(base_url=base_url, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code < 500, (case.method, case.formatted_path, response.text[:500])
