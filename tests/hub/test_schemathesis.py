@@ -6,6 +6,7 @@ import asyncio
 import queue
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis
@@ -69,6 +70,6 @@ def base_url(db_url: str) -> Iterator[str]:
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-def test_no_server_errors(case: schemathesis.Case, base_url: str) -> None:
+def test_no_server_errors(case: schemathesis.Case[Any], base_url: str) -> None:
     response = case.call(base_url=base_url, headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code < 500, (case.method, case.formatted_path, response.text[:500])

@@ -11,7 +11,7 @@ from .conftest import JWT_SECRET
 
 async def test_serve_runs_uvicorn_and_demo_seed_is_idempotent(clean_db: str) -> None:
     settings = Settings(db_url=clean_db, mqtt_url=None, jwt_secret=JWT_SECRET)
-    devices = [
+    devices: list[DemoDevice | tuple[str, str, float, float]] = [
         DemoDevice("bess-1", "battery", 250.0, 500.0),
         ("pv-1", "pv", 300.0, 0.0),
         ("meter-1", "meter", 1000.0, 0.0),
