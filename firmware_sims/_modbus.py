@@ -38,8 +38,24 @@ class ModbusDeviceServer:
         self._server: ModbusTcpServer | None = None
         self._garbage = random.Random(seed)  # noqa: S311 - simulation, not crypto
 
-    def _simdevice(self) -> Any:
-        from pymodbus.simulator import DataType, SimData, SimDevice
+    def _simdevices(self) -> list[Any]:
+        """The device under its unit id, and a catch-all (id 0) for any other unit id."""
+        from pymodbus.simulator import SimDevice
+
+        action: Any = self._action
+        devices = [SimDevice(id=self.unit_id, simdata=self._blocks(), action=action)]
+        if self.unit_id != 0:
+            other: Any = self._wrong_unit
+            devices.append(SimDevice(id=0, simdata=self._blocks(), action=other))
+        return devices
+
+    async def _wrong_unit(self, *_args: object) -> object:
+        from pymodbus.constants import ExcCodes
+
+        return ExcCodes.GATEWAY_NO_RESPONSE
+
+    def _blocks(self) -> list[Any]:
+        from pymodbus.simulator import DataType, SimData
 
         dev = self.device
         blocks: list[SimData] = []
@@ -60,8 +76,7 @@ class ModbusDeviceServer:
                 )
             )
             start = end
-        action: Any = self._action
-        return SimDevice(id=self.unit_id, simdata=blocks, action=action)
+        return blocks
 
     def drop_connections(self) -> None:
         """Close every open client connection (the ``drop`` fault)."""
@@ -131,7 +146,7 @@ class ModbusDeviceServer:
         """Listen on ``host:port`` (0 = a free port) until the block exits."""
         from pymodbus.server import ModbusTcpServer
 
-        server = ModbusTcpServer(self._simdevice(), address=(host, port))
+        server = ModbusTcpServer(self._simdevices(), address=(host, port))
         if not await server.listen():
             raise OSError(f"cannot listen on {host}:{port}")
         self._server = server

@@ -172,3 +172,44 @@ def test_vpp_sim_commands_reject_bad_arguments(tmp_path: Path) -> None:
     result = runner.invoke(app, ["presets"])
     assert result.exit_code == 0
     assert "park-a: 11 devices" in result.stdout
+
+
+def test_vpp_sim_site_reports_a_port_in_use() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(
+            app, ["site", "--preset", "park-s", "--port-base", str(port), "--run-for", "0"]
+        )
+    assert result.exit_code == 1
+    assert "cannot start the park" in result.stderr
+
+
+def _consecutive_free_ports(n: int) -> int:
+    import socket
+
+    for base in range(21000, 60000, 97):
+        socks = []
+        try:
+            for k in range(n):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", base + k))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise AssertionError("no free port range")
+
+
+async def test_a_site_on_a_port_base_uses_the_planned_ports() -> None:
+    spec = load_preset("park-s")
+    base = _consecutive_free_ports(len(spec.devices) + 1)
+    async with SimSite(spec, port_base=base, control_port=base + len(spec.devices)) as site:
+        assert site.endpoints == plan_endpoints(spec, port_base=base)
+        assert site.control_address == ("127.0.0.1", base + len(spec.devices))

@@ -256,3 +256,12 @@ async def test_published_allowed_power_is_never_above_what_a_write_may_use(site:
         rr = await client.write_registers(address, regs, device_id=1)
         assert isinstance(rr, ExceptionResponse)
         assert rr.exception_code == ILLEGAL_VALUE
+
+
+async def test_another_unit_id_gets_gateway_target_failed(site: SimSite) -> None:
+    async with modbus(site.endpoint("bess-1")) as client:
+        rr = await client.read_holding_registers(SUNS_BASE, count=2, device_id=9)
+        assert isinstance(rr, ExceptionResponse)
+        assert rr.exception_code == 0x0B
+        rr = await client.read_holding_registers(SUNS_BASE, count=2, device_id=1)
+        assert rr.registers == [0x5375, 0x6E53]

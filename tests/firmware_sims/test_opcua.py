@@ -68,9 +68,10 @@ async def test_values_follow_the_model_and_faults_show(
             assert await _node(client, "Setpoint").read_value() == 24.0
 
 
-def test_unsupported_faults_on_opcua_are_refused(hvac_site: SimSite) -> None:
+def test_unsupported_faults_on_opcua_are_refused() -> None:
+    site = SimSite(SiteSpec(devices=[HVACSpec(name="chiller-1")]), clock=ManualClock())
     with pytest.raises(SimControlError, match="not supported on OPC UA"):
-        hvac_site.set_fault("chiller-1", "garbage")
+        site.set_fault("chiller-1", "garbage")
 
 
 async def test_username_and_basic256sha256(tmp_path: Path, manual_clock: ManualClock) -> None:
