@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import tempfile
 from pathlib import Path
@@ -29,6 +30,8 @@ from ._registers import (
     SunSpecDevice,
 )
 from ._sunspec import SunSpecMap
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PORT_BASE: Final = 15020
 """First port of ``vpp sim site`` (devices take consecutive ports in config order, the
@@ -453,6 +456,7 @@ class SimSite:
             raise SimControlError("seconds: must be > 0 and at most a week")
         full = fault_params(fk, dict(params))
         dev.faults.set(ActiveFault(fk, full, None if seconds is None else self.t + seconds))
+        log.info("fault %s on %s (%s) for %s s", fk.value, device, full, seconds or "ever")
         if fk is FaultKind.ALARM:
             dev.model.alarm = True
         if fk is FaultKind.DROP and isinstance(dev.server, ModbusDeviceServer):
@@ -465,6 +469,7 @@ class SimSite:
         dev = self._get(device)
         fk = None if kind is None else parse_kind(kind) if isinstance(kind, str) else kind
         dev.faults.clear(fk)
+        log.info("fault %s on %s cleared", "all" if fk is None else fk.value, device)
         self._sync_alarm(dev)
 
     def faults(self, device: str) -> dict[str, dict[str, float]]:
@@ -477,7 +482,8 @@ class SimSite:
 
     def _expire_faults(self) -> None:
         for dev in self._devices.values():
-            if dev.faults.active and dev.faults.expire(self.t):
+            if dev.faults.active and (gone := dev.faults.expire(self.t)):
+                log.info("fault %s on %s expired", ",".join(gone), dev.spec.name)
                 self._sync_alarm(dev)
 
     # ----------------------------------------------------------------- lifecycle

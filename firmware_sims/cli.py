@@ -135,7 +135,7 @@ def fault(
         bool, typer.Option("--clear", help="Clear the fault (all if no --kind).")
     ] = False,
 ) -> None:
-    """Inject (or clear) a fault on a device of a running ``vpp sim site``."""
+    """Inject (or clear) a fault on a device of a running 'vpp sim site'."""
     from ._control import send_control
 
     host, port = _address(control)
@@ -191,7 +191,7 @@ def plan(
         int, typer.Option(min=1, max=65000, help="First port.")
     ] = DEFAULT_PORT_BASE,
 ) -> None:
-    """Print the endpoints ``vpp sim site`` would use, without starting anything."""
+    """Print the endpoints 'vpp sim site' would use, without starting anything."""
     from ._site import plan_endpoints
 
     for ep in plan_endpoints(_spec(preset, config), host, port_base):
