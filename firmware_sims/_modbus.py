@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from ._faults import FaultKind, FaultSet
-from ._registers import RegisterDevice
+from ._registers import ExcCode, RegisterDevice
 from ._sunspec import SUNS_BASE
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ class ModbusDeviceServer:
         self.port = 0
         self.requests = 0
         self._server: ModbusTcpServer | None = None
+        self._frozen: list[int] | None = None
         self._garbage = random.Random(seed)  # noqa: S311 - simulation, not crypto
 
     def _simdevices(self) -> list[Any]:
@@ -85,6 +86,20 @@ class ModbusDeviceServer:
         for conn in list(self._server.active_connections.values()):
             conn.close()
 
+    async def _request_fault(self, write: bool) -> int | None:
+        """Apply drop/slow/exception/refuse_writes; the exception code to answer, if any."""
+        faults = self.faults
+        if FaultKind.DROP in faults:
+            self.drop_connections()
+            return int(ExcCode.DEVICE_FAILURE)  # never delivered: the connection is gone
+        if (slow := faults.get(FaultKind.SLOW)) is not None:
+            await asyncio.sleep(slow.params["delay_s"])
+        if (exc := faults.get(FaultKind.EXCEPTION)) is not None:
+            return int(exc.params["code"])
+        if write and (refuse := faults.get(FaultKind.REFUSE_WRITES)) is not None:
+            return int(refuse.params["code"])
+        return None
+
     async def _action(
         self,
         function_code: int,
@@ -98,17 +113,13 @@ class ModbusDeviceServer:
 
         self.requests += 1
         faults = self.faults
-        if faults.active:
-            if FaultKind.DROP in faults:
-                self.drop_connections()
-                return ExcCodes.DEVICE_FAILURE
-            if (slow := faults.get(FaultKind.SLOW)) is not None:
-                await asyncio.sleep(slow.params["delay_s"])
-            if (exc := faults.get(FaultKind.EXCEPTION)) is not None:
-                return ExcCodes(int(exc.params["code"]))
-            if set_values is not None and (refuse := faults.get(FaultKind.REFUSE_WRITES)):
-                return ExcCodes(int(refuse.params["code"]))
+        if faults.active and (code := await self._request_fault(set_values is not None)):
+            return ExcCodes(code)
         dev = self.device
+        if FaultKind.FROZEN not in faults:
+            self._frozen = None
+        elif self._frozen is None:  # readings stop at what was last served
+            self._frozen = list(dev.image)
         if set_values is not None:
             code = dev.write(address, [int(v) for v in set_values])
             return None if code is None else ExcCodes(int(code))
@@ -122,10 +133,13 @@ class ModbusDeviceServer:
                     address, registers[offset : offset + count]
                 )
             return None
-        if FaultKind.FROZEN not in faults:
+        if self._frozen is not None:
+            image = self._frozen
+        else:
             dev.refresh()
+            image = dev.image
         src = address - dev.base
-        registers[offset : offset + count] = dev.image[src : src + count]
+        registers[offset : offset + count] = image[src : src + count]
         return None
 
     def _keep_headers(self, address: int, values: list[int]) -> list[int]:

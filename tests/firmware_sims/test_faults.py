@@ -61,8 +61,14 @@ async def test_frozen_values_stop_moving_while_the_physics_goes_on(site: SimSite
     async with modbus(site.endpoint("bess-1")) as client:
         before = await read_point(client, smap, 701, "W")
         site.set_fault("bess-1", "frozen")
-        await _charge(site, -300_000)
+        for name, value in [("WSet", -300_000), ("WSetEna", 1)]:  # applied, but not shown
+            address, regs = encode(smap, 704, name, value)
+            assert not (await client.write_registers(address, regs, device_id=1)).isError()
+        for _ in range(15):
+            site.step(1.0)
+        assert site.battery("bess-1").p_w == -300_000
         assert await read_point(client, smap, 701, "W") == before
+        assert await read_point(client, smap, 704, "WSet") == 0
         site.clear_fault("bess-1", "frozen")
         assert await read_point(client, smap, 701, "W") == -300_000
 

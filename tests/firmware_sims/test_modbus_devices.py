@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.pdu import ExceptionResponse
 
@@ -17,6 +19,7 @@ from firmware_sims import (
     PVInverter,
     PVRegisters,
     SimSite,
+    SunSpecMap,
     Weather,
     run_modbus_device,
 )
@@ -265,3 +268,39 @@ async def test_another_unit_id_gets_gateway_target_failed(site: SimSite) -> None
         assert rr.exception_code == 0x0B
         rr = await client.read_holding_registers(SUNS_BASE, count=2, device_id=1)
         assert rr.registers == [0x5375, 0x6E53]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    watts=st.floats(-2_000_000, 2_000_000, allow_nan=False),
+    pct=st.floats(0, 100),
+    text=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=32),
+)
+def test_sunspec_points_round_trip_within_their_resolution(
+    watts: float, pct: float, text: str
+) -> None:
+    smap = SunSpecMap(
+        [1, 701, 704], {(701, "W_SF"): 2, (704, "WSet_SF"): 0, (704, "WMaxLimPct_SF"): -1}
+    )
+    image = list(smap.template)
+    for (model, name), value, step in [
+        ((704, "WSet"), watts, 1.0),
+        ((701, "W"), watts, 100.0),
+        ((704, "WMaxLimPct"), pct, 0.1),
+    ]:
+        p = smap.point(model, name)
+        smap.put(image, p, value)
+        decoded = smap.value(image, p)
+        assert decoded is not None
+        if name == "W" and abs(watts) > 32767 * 100:  # beyond int16 x 100: saturates
+            assert abs(decoded) == 32767 * 100
+        else:
+            assert abs(decoded - value) <= step / 2 + 1e-6
+    sn = smap.point(1, "SN")
+    smap.put(image, sn, text)
+    raw = b"".join(r.to_bytes(2, "big") for r in image[sn.address - SUNS_BASE :][: sn.size])
+    assert raw.rstrip(b"\0").decode() == text.rstrip("\0")[:32]
+    smap.put(image, smap.point(701, "W"), None)
+    assert smap.value(image, smap.point(701, "W")) is None
+    assert image[:2] == [0x5375, 0x6E53]
+    assert image[smap.end - SUNS_BASE : smap.end - SUNS_BASE + 2] == [0xFFFF, 0]
