@@ -55,16 +55,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Defaults, then ``VPP_HUB_DB`` / ``VPP_HUB_MQTT`` / ``VPP_HUB_JWT_SECRET``,
-        then ``overrides`` (None values are ignored)."""
+        """Defaults, then ``VPP_HUB_DB`` / ``VPP_HUB_MQTT`` / ``VPP_HUB_JWT_SECRET`` /
+        ``VPP_HUB_TENANT`` / ``VPP_HUB_RATE_LIMIT``, then ``overrides`` (None is ignored)."""
         values: dict[str, object] = {}
         for key, env in (
             ("db_url", "VPP_HUB_DB"),
             ("mqtt_url", "VPP_HUB_MQTT"),
             ("jwt_secret", "VPP_HUB_JWT_SECRET"),
             ("tenant", "VPP_HUB_TENANT"),
+            ("rate_limit_per_minute", "VPP_HUB_RATE_LIMIT"),
         ):
             if os.environ.get(env):
                 values[key] = os.environ[env]
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return msgspec.convert(values, cls)
+        return msgspec.convert(values, cls, strict=False)

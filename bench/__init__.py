@@ -1,0 +1,1 @@
+"""Benchmarks that print ratios against floors measured in the same run."""
