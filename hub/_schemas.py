@@ -97,6 +97,14 @@ class InstanceCreate(_In, kw_only=True):
     device_id: Id | None = None
 
 
+class TemplateMigration(_In, kw_only=True):
+    """Move an instance to another version of its template (same lineage)."""
+
+    template_id: Uuid
+    parameters: ParamValues | None = None
+    """New parameter values; None keeps the current ones (checked against the new schema)."""
+
+
 class StatusChange(_In, kw_only=True):
     status: InstanceStatus
     reason: Annotated[str, Meta(max_length=500)] | None = None

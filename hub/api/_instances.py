@@ -18,6 +18,7 @@ from hub._schemas import (
     InstancePage,
     RealtimeData,
     StatusChange,
+    TemplateMigration,
 )
 from hub._security import WRITERS, requires
 from hub._service import audit, new_id, row_dict, template_schema
@@ -164,6 +165,53 @@ class ResourceInstanceController(Controller):
         row.status_reason = data.reason
         await session.flush()
         audit(session, principal, "status", "resource_instance", row.id, before, row_dict(row))
+        await session.commit()
+        return instance_out(row)
+
+    @put("/{instance_id:str}/template", guards=[requires(*WRITERS)])
+    async def migrate_template(
+        self,
+        session: Session,
+        principal: Caller,
+        instance_id: FromPath[str],
+        data: JSONBody[TemplateMigration],
+    ) -> Instance:
+        """Move the instance to another version of its template; its parameters are
+        checked against the new version's schema (defaults filled in)."""
+        row = await get_instance(session, instance_id)
+        current = await session.get(ResourceTemplate, row.template_id)
+        target = await session.get(ResourceTemplate, data.template_id)
+        if target is None:
+            raise InvalidInputError(
+                f"template {data.template_id} does not exist", field="template_id"
+            )
+        lineage = current.lineage_id if current is not None else None
+        if (target.lineage_id or target.id) != (lineage or row.template_id):
+            raise InvalidInputError(
+                "the target is not a version of the instance's template", field="template_id"
+            )
+        given = data.parameters if data.parameters is not None else dict(row.parameters or {})
+        schema = template_schema(target)
+        try:
+            params = resolve_parameters(
+                schema,
+                {k: v for k, v in given.items() if data.parameters is not None or k in schema},
+            )
+        except ParameterError as exc:
+            raise InvalidInputError(str(exc), field=exc.field) from exc
+        before = row_dict(row)
+        row.template_id = target.id
+        row.parameters = params
+        await session.flush()
+        audit(
+            session,
+            principal,
+            "migrate_template",
+            "resource_instance",
+            row.id,
+            before,
+            row_dict(row),
+        )
         await session.commit()
         return instance_out(row)
 

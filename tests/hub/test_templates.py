@@ -140,3 +140,37 @@ async def test_viewers_cannot_write_and_anonymous_callers_cannot_read(
     assert (await client.get(URL)).status_code == 401
     r = await client.get(URL, headers={"Authorization": "Bearer not-a-token"})
     assert r.status_code == 401
+
+
+async def test_instances_migrate_to_a_newer_version_of_their_template(
+    client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    h = auth("operator")
+    ids = await presets(client, h)
+    instance = await make_battery(client, h)
+    old = ids["battery_storage"]
+    newer = (
+        await client.put(
+            f"{URL}/{old}",
+            json={
+                "parameters": {
+                    "rated_kw": {"type": "number", "required": True},
+                    "rated_kwh": {"type": "number", "required": True},
+                    "cycles_per_day": {"type": "number", "default": 1.5},
+                }
+            },
+            headers=h,
+        )
+    ).json()
+    move = f"/api/v1/vpp/resource-instances/{instance['id']}/template"
+    r = await client.put(move, json={"template_id": newer["id"]}, headers=h)
+    assert r.status_code == 200, r.text
+    moved = r.json()
+    assert moved["template_id"] == newer["id"]
+    assert moved["parameters"] == {"rated_kw": 100.0, "rated_kwh": 200.0, "cycles_per_day": 1.5}
+    r = await client.put(move, json={"template_id": ids["pv_inverter"]}, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "template_id"
+    r = await client.put(move, json={"template_id": old, "parameters": {"rated_kw": 1}}, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "parameters.rated_kwh"
+    r = await client.put(move, json={"template_id": "nope"}, headers=h)
+    assert r.status_code == 422
