@@ -74,7 +74,10 @@ def handle(site: SimSite, line: bytes) -> dict[str, Any]:
 async def serve_control(site: SimSite, host: str, port: int) -> AsyncIterator[tuple[str, int]]:
     """Serve control requests on ``host:port`` (0 = free port); yields the bound address."""
 
+    open_writers: set[asyncio.StreamWriter] = set()
+
     async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        open_writers.add(writer)
         try:
             for _ in range(MAX_REQUESTS_PER_CONNECTION):
                 async with asyncio.timeout(IDLE_TIMEOUT_S):
@@ -86,6 +89,7 @@ async def serve_control(site: SimSite, host: str, port: int) -> AsyncIterator[tu
         except (ValueError, TimeoutError, ConnectionError):
             pass  # over-long line, idle or gone: close the connection
         finally:
+            open_writers.discard(writer)
             writer.close()
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
@@ -96,7 +100,11 @@ async def serve_control(site: SimSite, host: str, port: int) -> AsyncIterator[tu
         yield str(bound[0]), int(bound[1])
     finally:
         server.close()
+        for writer in list(open_writers):  # idle control connections end with the site
+            writer.close()
         await server.wait_closed()
+        for _ in range(3):  # let the handlers see EOF and finish
+            await asyncio.sleep(0)
 
 
 async def send_control(

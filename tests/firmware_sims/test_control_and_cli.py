@@ -213,3 +213,17 @@ async def test_a_site_on_a_port_base_uses_the_planned_ports() -> None:
     async with SimSite(spec, port_base=base, control_port=base + len(spec.devices)) as site:
         assert site.endpoints == plan_endpoints(spec, port_base=base)
         assert site.control_address == ("127.0.0.1", base + len(spec.devices))
+
+
+async def test_an_idle_control_connection_ends_with_the_site() -> None:
+    spec = load_preset("park-s")
+    async with SimSite(spec, control_port=0) as site:
+        assert site.control_address is not None
+        async with asyncio.timeout(SAFETY_TIMEOUT):
+            reader, writer = await asyncio.open_connection(*site.control_address)
+            writer.write(b'{"op": "status"}\n')
+            assert json.loads(await reader.readline())["ok"] is True
+    async with asyncio.timeout(SAFETY_TIMEOUT):
+        assert await reader.read() == b""  # closed by the site, not left hanging
+    writer.close()
+    await writer.wait_closed()
