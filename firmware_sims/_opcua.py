@@ -19,6 +19,9 @@ PowerLimit            Double  rw  electric power limit, 0..rated W
 RevertSeconds         UInt32  rw  revert timer (0 = never), 0..86400 s
 ====================  ======  ==  ==============================================
 
+Faults: ``frozen`` (values stop), ``garbage`` (out-of-range values of the right types),
+``alarm``, ``refuse_writes`` and ``drop`` (connections closed every publish tick).
+
 Writes of the wrong variant type get ``BadTypeMismatch`` (asyncua's own check); values
 out of range get ``BadOutOfRange``; with the ``refuse_writes`` fault every write gets
 ``BadUserAccessDenied``.
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import random
 import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -72,7 +76,7 @@ def endpoint_url(host: str, port: int, device: str) -> str:
 class OpcUaDeviceServer:
     """A running asyncua server for one chiller plant."""
 
-    def __init__(self, name: str, model: Chiller, faults: FaultSet) -> None:
+    def __init__(self, name: str, model: Chiller, faults: FaultSet, seed: int = 0) -> None:
         self.name = name
         self.model = model
         self.faults = faults
@@ -81,6 +85,7 @@ class OpcUaDeviceServer:
         self.ns = 0
         self._nodes: dict[str, Any] = {}
         self._server: Any = None
+        self._rnd = random.Random(seed)  # noqa: S311 - simulation, not crypto
         self._ids: dict[Any, str] = {}
 
     def _values(self) -> dict[str, tuple[object, str]]:
@@ -103,14 +108,38 @@ class OpcUaDeviceServer:
         """Copy the model's state into the address space (skipped while ``frozen``)."""
         ua = _ua()
 
+        if FaultKind.DROP in self.faults:
+            self.drop_connections()
         if FaultKind.FROZEN in self.faults or not self._nodes:
             return
-        for name, (value, vtype) in self._values().items():
+        values = self._values()
+        if FaultKind.GARBAGE in self.faults:
+            values = self._garbage(values)
+        for name, (value, vtype) in values.items():
             variant = ua.Variant(value, getattr(ua.VariantType, vtype))
             # straight into the address space: not a client write, so no validation/revert
             await self._server.write_attribute_value(
                 self._nodes[name].nodeid, ua.DataValue(variant)
             )
+
+    def drop_connections(self) -> None:
+        """Close every client connection (the ``drop`` fault)."""
+        if self._server is not None:
+            for transport in list(self._server.iserver.asyncio_transports):
+                transport.close()
+
+    def _garbage(self, values: dict[str, tuple[object, str]]) -> dict[str, tuple[object, str]]:
+        """Out-of-range nonsense of the right types (the ``garbage`` fault)."""
+        rnd = self._rnd
+        out: dict[str, tuple[object, str]] = {}
+        for name, (_, vtype) in values.items():
+            if vtype == "Double":
+                out[name] = (rnd.choice([-1e6, 1e6, -273.15, 9999.0]) * rnd.random(), vtype)
+            elif vtype == "Boolean":
+                out[name] = (rnd.random() < 0.5, vtype)
+            else:
+                out[name] = (rnd.getrandbits(32), vtype)
+        return out
 
     def _validator(self) -> Callable[[Any, Any], Any]:
         """Range checks and the refuse_writes fault, in front of asyncua's own write."""

@@ -37,7 +37,9 @@ DEFAULT_PORT_BASE: Final = 15020
 """First port of ``vpp sim site`` (devices take consecutive ports in config order, the
 control server the next one)."""
 DEFAULT_HOST: Final = "127.0.0.1"
-OPCUA_FAULTS: Final = frozenset({FaultKind.ALARM, FaultKind.FROZEN, FaultKind.REFUSE_WRITES})
+OPCUA_FAULTS: Final = frozenset(
+    {FaultKind.ALARM, FaultKind.FROZEN, FaultKind.REFUSE_WRITES, FaultKind.GARBAGE, FaultKind.DROP}
+)
 """The faults an OPC UA device (the chiller) supports."""
 
 Name = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
@@ -459,7 +461,7 @@ class SimSite:
         log.info("fault %s on %s (%s) for %s s", fk.value, device, full, seconds or "ever")
         if fk is FaultKind.ALARM:
             dev.model.alarm = True
-        if fk is FaultKind.DROP and isinstance(dev.server, ModbusDeviceServer):
+        if fk is FaultKind.DROP and dev.server is not None:
             dev.server.drop_connections()
         if dev.registers is not None:
             dev.registers.mark_dirty()
@@ -510,7 +512,7 @@ class SimSite:
                         if cert_root is None:
                             cert_root = Path(stack.enter_context(tempfile.TemporaryDirectory()))
                         cert_dir = cert_root / spec.name
-                    ua = OpcUaDeviceServer(spec.name, dev.model, dev.faults)
+                    ua = OpcUaDeviceServer(spec.name, dev.model, dev.faults, seed=self.seed)
                     await stack.enter_async_context(
                         ua.serve(
                             self.host,

@@ -227,3 +227,57 @@ async def test_an_idle_control_connection_ends_with_the_site() -> None:
         assert await reader.read() == b""  # closed by the site, not left hanging
     writer.close()
     await writer.wait_closed()
+
+
+async def test_vpp_sim_site_as_a_process_serves_devices_and_takes_faults() -> None:
+    import signal
+
+    from pymodbus.client import AsyncModbusTcpClient
+
+    proc = await asyncio.create_subprocess_exec(
+        VPP,
+        "sim",
+        "site",
+        "--preset",
+        "park-s",
+        "--port-base",
+        "0",
+        "--seed",
+        "4",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    try:
+        lines: list[dict[str, object]] = []
+        async with asyncio.timeout(SAFETY_TIMEOUT * 2):
+            while not lines or "control" not in lines[-1]:
+                line = await proc.stdout.readline()
+                assert line, "vpp sim site exited early"
+                lines.append(json.loads(line))
+        bess = lines[0]
+        assert bess["device"] == "bess-1"
+        host, _, port = str(lines[-1]["control"]).rpartition(":")
+        reply = await send_control(
+            host,
+            int(port),
+            {"op": "fault", "device": "bess-1", "kind": "exception", "params": {"code": 6}},
+        )
+        assert reply["ok"] is True
+        client = AsyncModbusTcpClient(str(bess["host"]), port=int(str(bess["port"])), retries=0)
+        async with asyncio.timeout(SAFETY_TIMEOUT):
+            assert await client.connect()
+            try:
+                rr = await client.read_holding_registers(40000, count=2, device_id=1)
+                assert rr.isError()
+                await send_control(host, int(port), {"op": "clear", "device": "bess-1"})
+                rr = await client.read_holding_registers(40000, count=2, device_id=1)
+                assert rr.registers == [0x5375, 0x6E53]
+            finally:
+                client.close()
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)
+        async with asyncio.timeout(SAFETY_TIMEOUT):
+            await proc.wait()
+    assert proc.returncode == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,14 @@ async def test_values_follow_the_model_and_faults_show(
             # a read-only node stays read-only
             with pytest.raises(UaStatusCodeError, match=r"BadUserAccessDenied|BadNotWritable"):
                 await _node(client, "RoomTemp").write_value(ua.Variant(1.0, ua.VariantType.Double))
+            # garbage: values of the right type that make no sense
+            hvac_site.set_fault("chiller-1", "garbage")
+            await manual_clock.run_for(3, step=1.0)
+            temps = {await _node(client, "RoomTemp").read_value() for _ in range(3)}
+            assert chiller.room_c not in temps
+            assert all(isinstance(t, float) for t in temps)
+            hvac_site.clear_fault("chiller-1")
+            await manual_clock.run_for(2, step=1.0)
             await _node(client, "RevertSeconds").write_value(ua.Variant(60, ua.VariantType.UInt32))
             await _node(client, "Setpoint").write_value(ua.Variant(21.0, ua.VariantType.Double))
             await manual_clock.run_for(70, step=1.0)
@@ -71,7 +80,7 @@ async def test_values_follow_the_model_and_faults_show(
 def test_unsupported_faults_on_opcua_are_refused() -> None:
     site = SimSite(SiteSpec(devices=[HVACSpec(name="chiller-1")]), clock=ManualClock())
     with pytest.raises(SimControlError, match="not supported on OPC UA"):
-        site.set_fault("chiller-1", "garbage")
+        site.set_fault("chiller-1", "slow")
 
 
 async def test_username_and_basic256sha256(tmp_path: Path, manual_clock: ManualClock) -> None:
@@ -107,3 +116,22 @@ async def test_username_and_basic256sha256(tmp_path: Path, manual_clock: ManualC
             with pytest.raises(UaError):
                 await intruder.connect()
             await intruder.disconnect()
+
+
+async def test_drop_closes_opcua_sessions(hvac_site: SimSite) -> None:
+    url = hvac_site.endpoint("chiller-1").endpoint
+    assert url is not None
+    client: Any = Client(url=url, timeout=2)
+    async with asyncio.timeout(SAFETY_TIMEOUT):
+        await client.connect()
+        try:
+            assert isinstance(await _node(client, "RoomTemp").read_value(), float)
+            hvac_site.set_fault("chiller-1", "drop")
+            with pytest.raises((ConnectionError, UaError, TimeoutError)):
+                await _node(client, "RoomTemp").read_value()
+        finally:
+            with contextlib.suppress(ConnectionError, UaError, TimeoutError):
+                await client.disconnect()
+    hvac_site.clear_fault("chiller-1")
+    async with asyncio.timeout(SAFETY_TIMEOUT), Client(url=url, timeout=5) as again:
+        assert isinstance(await _node(again, "RoomTemp").read_value(), float)
