@@ -105,9 +105,12 @@ async def execute_dispatch(
     executions: list[DispatchExecution] = []
     for index, item in enumerate(data.dispatch_instructions):
         field = f"dispatch_instructions[{index}]"
-        start = (
-            item.start_time if item.start_time.tzinfo else item.start_time.replace(tzinfo=dt.UTC)
-        )
+        if item.start_time is None:
+            start = dt.datetime.fromtimestamp(ctx.clock.now_ms() / 1000, dt.UTC)
+        elif item.start_time.tzinfo is None:
+            start = item.start_time.replace(tzinfo=dt.UTC)
+        else:
+            start = item.start_time
         end = start + dt.timedelta(seconds=item.duration)
         if _ms(end) <= ctx.clock.now_ms():
             raise InvalidInputError("the instruction ends in the past", field=f"{field}.start_time")

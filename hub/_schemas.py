@@ -230,8 +230,9 @@ class InstructionIn(_In, kw_only=True):
 
     resource_id: Uuid | None = None
     target_power: Kw
-    start_time: dt.datetime
     duration: Annotated[int, Meta(ge=1, le=7 * 86400)]
+    start_time: dt.datetime | None = None
+    """None: now (by the hub's clock, which runs accelerated in the demo)."""
 
 
 class ExecuteDispatch(_In, kw_only=True):

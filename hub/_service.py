@@ -218,6 +218,19 @@ def member_state(
     p_w = cache.value(instance.edge_id, instance.device_id, "p_w", newer_than_ms=fresh_after_ms)
     soc = cache.value(instance.edge_id, instance.device_id, "soc_pct", newer_than_ms=fresh_after_ms)
     capacity = float(instance.capacity or _num(params, "rated_kw") or 0.0)
+    max_discharge = _num(params, "max_discharge_kw")
+    max_charge = _num(params, "max_charge_kw")
+    # The BMS's live limits narrow the configured ones.
+    bms_dis = cache.value(
+        instance.edge_id, instance.device_id, "bms_max_discharge_w", newer_than_ms=fresh_after_ms
+    )
+    bms_ch = cache.value(
+        instance.edge_id, instance.device_id, "bms_max_charge_w", newer_than_ms=fresh_after_ms
+    )
+    if bms_dis is not None:
+        max_discharge = min(capacity if max_discharge is None else max_discharge, bms_dis / 1000)
+    if bms_ch is not None:
+        max_charge = min(capacity if max_charge is None else max_charge, bms_ch / 1000)
     efficiency = instance.efficiency
     if efficiency is None:
         efficiency = _num(params, "efficiency") or _num(params, "discharge_efficiency") or 1.0
@@ -232,8 +245,8 @@ def member_state(
         priority=mapping.priority if mapping is not None else 1,
         p_kw=None if p_w is None else p_w / 1000.0,
         soc_pct=soc,
-        max_discharge_kw=_num(params, "max_discharge_kw"),
-        max_charge_kw=_num(params, "max_charge_kw"),
+        max_discharge_kw=max_discharge,
+        max_charge_kw=max_charge,
         min_kw=_num_or(params, "min_kw", 0.0),
         soc_min_pct=_num_or(params, "soc_min_pct", 0.0),
         soc_max_pct=_num_or(params, "soc_max_pct", 100.0),

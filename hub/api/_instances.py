@@ -28,7 +28,15 @@ from hub.store import ResourceInstance, ResourceTemplate, Telemetry
 
 from ._deps import Caller, Ctx, Page, Session, Size
 
-ENERGY_NAMES = ("e_wh", "energy_wh", "e_total_wh", "e_import_wh", "e_discharged_wh")
+ENERGY_NAMES = (
+    "e_wh",
+    "wh_available",
+    "energy_wh",
+    "e_out_wh",
+    "e_total_wh",
+    "e_import_wh",
+)
+"""Energy points in order of preference: stored energy for storage, else counters."""
 
 
 def instance_out(row: ResourceInstance) -> Instance:

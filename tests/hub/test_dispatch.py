@@ -1,0 +1,93 @@
+"""execute-dispatch and execution-status without a broker (the schedule is only stored)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from .conftest import AuthFor
+from .helpers import make_battery, make_vpp, set_status
+
+DISPATCH = "/api/v1/vpp/trading/execute-dispatch"
+STATUS = "/api/v1/vpp/trading/execution-status"
+
+
+async def test_member_and_vpp_level_instructions(
+    app: Litestar, client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    h = auth("operator")
+    fast = await make_battery(client, h, name="fast", device="b1", kw=100)
+    slow = await make_battery(client, h, name="slow", device="b2", kw=100)
+    unbound = await make_battery(client, h, name="loose", edge=None, kw=100)
+    outsider = await make_battery(client, h, name="outsider", device="b9", kw=100)
+    for inst in (fast, slow, unbound):
+        await set_status(client, h, inst["id"], "ONLINE")
+    vpp = await make_vpp(client, h, [fast["id"], slow["id"], unbound["id"]])
+    r = await client.put(
+        f"/api/v1/vpp/vpps/{vpp['id']}/resources",
+        json={"update_resources": [{"resource_id": slow["id"], "priority": 2}]},
+        headers=h,
+    )
+    assert r.status_code == 200
+    now = app.state.hub.clock.now_ms()
+    app.state.hub.cache.put("park-a", "b1", "bms_max_discharge_w", 80_000.0, now)
+
+    r = await client.post(
+        DISPATCH,
+        json={
+            "vpp_id": vpp["id"],
+            "dispatch_instructions": [
+                {"target_power": 120.0, "duration": 600},
+                {"resource_id": slow["id"], "target_power": -150.0, "duration": 60},
+                {"resource_id": vpp["id"], "target_power": -50.0, "duration": 60},
+            ],
+        },
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    vpp_level, member, negative = r.json()["instructions"]
+    shares = {m["resource_id"]: m["target_power"] for m in vpp_level["members"]}
+    # priority 1 (fast, limited to 80 kW by its BMS) first, the rest from priority 2
+    assert shares == {fast["id"]: 80.0, slow["id"]: 40.0}
+    assert unbound["id"] not in shares  # no (edge, device): cannot be dispatched
+    assert member["feasible_power"] == -100.0 and member["infeasible_power"] == -50.0
+    assert negative["feasible_power"] == -50.0
+    assert vpp_level["resource_id"] is None and member["resource_id"] == slow["id"]
+
+    status = (await client.get(f"{STATUS}/{vpp_level['instruction_id']}", headers=h)).json()
+    assert status["status"] == "pending" and status["actual_power"] is None
+    assert status["target_power"] == 120.0
+    app.state.hub.cache.put("park-a", "b1", "p_w", 79_000.0, now)
+    app.state.hub.cache.put("park-a", "b2", "p_w", 41_000.0, now)
+    status = (await client.get(f"{STATUS}/{vpp_level['instruction_id']}", headers=h)).json()
+    assert status["actual_power"] == 120.0 and status["deviation"] == 0.0
+
+    bad = [
+        ({"resource_id": outsider["id"], "target_power": 1, "duration": 60}, 422),
+        ({"resource_id": unbound["id"], "target_power": 1, "duration": 60}, 409),
+        (
+            {
+                "target_power": 1,
+                "duration": 60,
+                "start_time": (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)).isoformat(),
+            },
+            422,
+        ),
+        ({"target_power": 1e9, "duration": 60}, 400),
+        ({"target_power": 1, "duration": 0}, 400),
+    ]
+    for instruction, code in bad:
+        r = await client.post(
+            DISPATCH,
+            json={"vpp_id": vpp["id"], "dispatch_instructions": [instruction]},
+            headers=h,
+        )
+        assert r.status_code == code, (instruction, r.text)
+    r = await client.post(
+        DISPATCH,
+        json={"vpp_id": "nope", "dispatch_instructions": [{"target_power": 1, "duration": 1}]},
+        headers=h,
+    )
+    assert r.status_code == 404
