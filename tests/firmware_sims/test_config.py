@@ -110,8 +110,8 @@ def test_a_toml_site_config_loads(tmp_path: Path) -> None:
             "faults[0].params.pace",
         ),
         (
-            '[[devices]]\nkind = "hvac"\nname = "c"\n[[faults]]\ndevice = "c"\nkind = "drop"\n',
-            "faults[0].kind: drop is not supported on OPC UA",
+            '[[devices]]\nkind = "hvac"\nname = "c"\n[[faults]]\ndevice = "c"\nkind = "slow"\n',
+            "faults[0].kind: slow is not supported on OPC UA",
         ),
     ],
 )
