@@ -388,6 +388,8 @@ class EVCharger:
     max_a: float
     seed: int
     index: int
+    tz_offset_s: float = 0.0
+    """Local solar time minus UTC (arrivals are drawn in local time)."""
     min_a: float = 6.0
     presence_probability: float = 0.85
     t: float = 0.0
@@ -418,7 +420,7 @@ class EVCharger:
         rng = _rng(self.seed, "ev", self.index, day)
         if rng.random() > self.presence_probability:
             return None
-        arrival = day * SECONDS_PER_DAY + rng.uniform(6.5, 10.0) * 3600.0
+        arrival = day * SECONDS_PER_DAY - self.tz_offset_s + rng.uniform(6.5, 10.0) * 3600.0
         departure = arrival + rng.uniform(4.0, 10.0) * 3600.0
         return EVSession(
             arrival,
@@ -483,7 +485,7 @@ class EVCharger:
         return max(0, math.ceil(self.last_heartbeat + self.watchdog_s - self.t))
 
     def _update_session(self) -> None:
-        day = int(self.t // SECONDS_PER_DAY)
+        day = int((self.t + self.tz_offset_s) // SECONDS_PER_DAY)
         if self._session is not None and self.t >= self._session.departure:
             self._session = None
         if self._session is None:

@@ -327,7 +327,14 @@ class SimSite:
                 m = Meter(t=t)
                 return _Device(spec, m, MeterRegisters(m, common | {"Md": "LT-M3"}, spec.max_w))
             case EVChargerSpec():
-                e = EVCharger(max_a=spec.max_a, seed=self.seed, index=index, t=t, last_heartbeat=t)
+                e = EVCharger(
+                    max_a=spec.max_a,
+                    seed=self.seed,
+                    index=index,
+                    tz_offset_s=self.weather.lon_deg / 15.0 * 3600.0,
+                    t=t,
+                    last_heartbeat=t,
+                )
                 return _Device(spec, e, EVRegisters(e))
             case HVACSpec():
                 c = Chiller(

@@ -246,3 +246,17 @@ async def test_background_physics_follows_the_clock(manual_clock: ManualClock) -
             await manual_clock.run_for(30, step=1.0)
         assert bess.p_w == -100_000
         assert bess.soc_pct > soc
+
+
+def test_ev_cars_arrive_in_the_local_morning() -> None:
+    site = SimSite(load_preset("park-l"), clock=ManualClock(), seed=2)
+    tz = site.weather.lon_deg / 15.0 * 3600.0
+    arrivals = []
+    for name in site.names:
+        if name.startswith("evse-"):
+            for day in range(20_454, 20_457):  # a few days around the start
+                session = site.ev_charger(name).session_for_day(day)
+                if session is not None:
+                    arrivals.append(((session.arrival + tz) % 86_400) / 3600)
+    assert len(arrivals) > 20
+    assert all(6.5 <= h <= 10.0 for h in arrivals)
