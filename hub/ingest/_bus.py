@@ -4,14 +4,16 @@ them, keeps the live cache, and publishes retained schedules and the hub's state
 Tasks (owned by one TaskGroup per connection, under the supervisor task owned by
 :class:`MqttBus`):
 
-* ``_ingest``: reads messages in batches of up to ``ingest_batch``, stores them in one
-  transaction, then updates the cache and publishes ``ack`` per ``(edge, sid)``.
+* ``_read``: takes what has arrived (up to ``ingest_batch`` messages) and decodes it;
+* ``_write``: stores one decoded batch in one transaction, then updates the cache and
+  publishes ``ack`` per ``(edge, sid)`` (reading and writing overlap).
 * ``_publish_schedules``: rebuilds and publishes the schedule of every edge marked by
   :meth:`MqttBus.schedule_changed` (latest wins per edge; kept across reconnects).
 
-Queues: the only one is aiomqtt's incoming queue, bounded by ``ingest_queue``. When it is
-full aiomqtt drops the newest message; nothing dropped is acknowledged, so the edge keeps
-it in its outbox and sends it again (at-least-once, stored exactly once by key).
+Queues: aiomqtt's incoming queue, bounded by ``ingest_queue`` (when it is full aiomqtt
+drops the newest message; nothing dropped is acknowledged, so the edge keeps it in its
+outbox and sends it again: at-least-once, stored exactly once by key), and the hand-over
+between reader and writer, two decoded batches at most (the reader waits: backpressure).
 
 Malformed payloads (bad topic, undecodable, wrong kind for the topic, edge mismatch) are
 counted in ``hub_ingest_malformed_total{reason}`` and dropped before any write.
@@ -85,6 +87,10 @@ class _Batch:
     statuses: list[tuple[str, DispatchStatus]] = field(default_factory=list)
     states: list[tuple[str, str, State]] = field(default_factory=list)
     births: list[tuple[str, Birth]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.telemetry or self.statuses or self.states or self.births)
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
@@ -257,6 +263,14 @@ class MqttBus:
     # ------------------------------------------------------------------ ingest
 
     async def _ingest(self, client: aiomqtt.Client) -> None:
+        """Reader and writer in a pipeline: the next batch is received and decoded while
+        the previous one is written. The hand-over queue holds two batches at most."""
+        decoded: asyncio.Queue[_Batch] = asyncio.Queue(maxsize=2)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._read(client, decoded))
+            group.create_task(self._write(client, decoded))
+
+    async def _read(self, client: aiomqtt.Client, out: asyncio.Queue[_Batch]) -> None:
         settings = self._ctx.settings
         messages = client.messages
         async for first in messages:
@@ -264,7 +278,14 @@ class MqttBus:
             while len(messages) > 0 and len(batch) < settings.ingest_batch:
                 batch.append(await anext(messages))
             self._ctx.metrics.ingest_queue.set(len(messages))
-            await self.handle(client, batch)
+            decoded = self.decode(batch)
+            if not decoded.empty:
+                await out.put(decoded)
+
+    async def _write(self, client: aiomqtt.Client, decoded: asyncio.Queue[_Batch]) -> None:
+        while True:
+            batch = await decoded.get()
+            await self.store_and_ack(client, batch)
 
     def _decode(self, message: aiomqtt.Message, out: _Batch) -> None:
         metrics = self._ctx.metrics
@@ -301,13 +322,19 @@ class MqttBus:
             case Birth():
                 out.births.append((tenant, decoded))
 
-    async def handle(self, client: aiomqtt.Client | None, messages: list[aiomqtt.Message]) -> None:
-        """Decode, store, cache and acknowledge one batch of messages."""
+    def decode(self, messages: list[aiomqtt.Message]) -> _Batch:
         batch = _Batch()
         for message in messages:
             self._decode(message, batch)
-        if not (batch.telemetry or batch.statuses or batch.states or batch.births):
-            return
+        return batch
+
+    async def handle(self, client: aiomqtt.Client | None, messages: list[aiomqtt.Message]) -> None:
+        """Decode, store, cache and acknowledge one batch of messages."""
+        batch = self.decode(messages)
+        if not batch.empty:
+            await self.store_and_ack(client, batch)
+
+    async def store_and_ack(self, client: aiomqtt.Client | None, batch: _Batch) -> None:
         acks = await self.store(batch)
         if client is None:
             return
