@@ -253,14 +253,9 @@ class Agent:
                         tg.create_task(self.http.serve(), name="metrics")
                     self.started.set()
             finally:
-                await asyncio.shield(self._shutdown())
-
-    async def _shutdown(self) -> None:
-        try:
-            async with asyncio.timeout(5.0):
-                await asyncio.gather(*(r.release() for r in self.runners.values()))
-        except TimeoutError:
-            _log.warning("devices did not confirm the release of control in time")
+                # Each device runner released its device on the way out (under a timeout);
+                # the outbox commits what is pending when its context exits.
+                _log.info("agent stopped (session %d)", self.outbox.sid)
 
     # ------------------------------------------------------------------ control cycle
 
@@ -462,6 +457,8 @@ class Agent:
                         return
                     self._contact()
                     self.outbox.ack(ack.sid, ack.seq)
+                    if self.link is not None:
+                        self.link.acked(ack.sid, ack.seq)
                 case TopicKind.DISPATCH:
                     if not retained:
                         self._contact()

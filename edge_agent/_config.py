@@ -148,6 +148,8 @@ class HubConfig(_Cfg, frozen=True, kw_only=True):
     cert_file: str | None = None
     key_file: str | None = None
     keepalive_s: Annotated[int, Meta(ge=5, le=3600)] = 30
+    reconnect_max_s: Annotated[float, Meta(gt=0, le=3600)] = 10.0
+    """Longest pause between reconnection attempts (exponential backoff with jitter)."""
     client_id: str | None = None
 
     @property

@@ -24,7 +24,7 @@ from protocol import Point
 from protocol.clock import Clock
 
 from ._config import DeviceConfig
-from ._errors import DeviceError, DeviceProtocolError, DeviceTimeout
+from ._errors import AgentError, DeviceError, DeviceProtocolError, DeviceTimeout
 from ._metrics import AgentMetrics
 from .devices._base import DeviceAdapter, DeviceStatus, Reading, Setpoint, WriteResult
 
@@ -101,7 +101,19 @@ class DeviceRunner:
     # ------------------------------------------------------------------ control side
 
     def view(self) -> DeviceView:
-        return DeviceView(self.config.id, self.status, self.reading, self.reading_ts, self.applied)
+        try:
+            controllable = self.adapter.controllable
+        except AgentError:  # an adapter may refuse to answer before it is connected
+            controllable = False
+        return DeviceView(
+            self.config.id,
+            self.status,
+            self.reading,
+            self.reading_ts,
+            self.applied,
+            controllable,
+            self.write_failed,
+        )
 
     def submit(self, setpoint: Setpoint) -> None:
         """Hand over the setpoint to write (replaces a pending one: latest wins)."""
@@ -121,6 +133,8 @@ class DeviceRunner:
             _log.info("device %s recovered", self.config.id)
         elif status is DeviceStatus.ONLINE:
             _log.info("device %s online", self.config.id)
+        elif status is DeviceStatus.OFFLINE:
+            _log.info("device %s offline: %s", self.config.id, detail)
         else:
             _log.warning("device %s %s: %s", self.config.id, status.value, detail)
 
@@ -141,6 +155,7 @@ class DeviceRunner:
                     self._failed(exc)
                 await self.adapter.close()
         finally:
+            await self.release()
             await self.adapter.close()
             self._set_status(DeviceStatus.OFFLINE, "agent stopping")
 
@@ -149,7 +164,7 @@ class DeviceRunner:
         retrying = AsyncRetrying(
             sleep=self._clock.sleep,
             wait=wait_exponential_jitter(
-                initial=cfg.poll_interval_s, max=cfg.backoff_max_s, jitter=cfg.poll_interval_s
+                multiplier=cfg.poll_interval_s, max=cfg.backoff_max_s, jitter=cfg.poll_interval_s
             ),
             retry=retry_if_exception_type(DeviceError),
             reraise=True,
@@ -261,11 +276,14 @@ class DeviceRunner:
 
     async def release(self) -> None:
         """Give control back to the device (shutdown); errors are logged, not raised."""
-        if self.status is not DeviceStatus.ONLINE or self.applied is None:
+        if self.status is DeviceStatus.OFFLINE or self.applied is None:
             return
         try:
-            await self.adapter.release()
-        except DeviceError as exc:
+            async with asyncio.timeout(self.config.timeout_s):
+                await self.adapter.release()
+            self.applied = None
+            _log.info("device %s: control released", self.config.id)
+        except (DeviceError, TimeoutError) as exc:
             _log.warning("device %s: could not release control: %s", self.config.id, exc)
 
 

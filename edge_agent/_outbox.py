@@ -97,6 +97,8 @@ class Outbox:
         self._pending_msgs: list[Uplinked] = []
         self._pending_acks: dict[int, int] = {}
         self.last_ack: tuple[int, int] | None = None
+        self.committed_key: tuple[int, int] = (0, 0)
+        """The newest key known to be committed (what replay may read up to)."""
         self.downsampled_rows = 0
         self.bytes_used = 0
 
@@ -116,6 +118,12 @@ class Outbox:
             async with self._db.execute("SELECT value FROM meta WHERE key='sid'") as cur:
                 row = await cur.fetchone()
             self.sid = (int(row[0]) if row else 0) + 1
+            async with self._db.execute(
+                "SELECT sid, seq FROM outbox ORDER BY sid DESC, seq DESC LIMIT 1"
+            ) as cur:
+                newest = await cur.fetchone()
+            if newest is not None:
+                self.committed_key = (int(newest[0]), int(newest[1]))
             await self._db.execute(
                 "INSERT INTO meta (key, value) VALUES ('sid', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
@@ -203,6 +211,8 @@ class Outbox:
             await db.commit()
         except Exception as exc:
             raise OutboxError(f"outbox commit failed: {exc}") from exc
+        if rows:
+            self.committed_key = max([self.committed_key, *((r[0], r[1]) for r in rows)])
         return msgs
 
     # ------------------------------------------------------------------ bounds
@@ -230,22 +240,29 @@ class Outbox:
         thinned += cur.rowcount
         await cur.close()
         self.bytes_used = await self._bytes_used()
+        # Never touch the newest tenth of the rows; thin the oldest non-empty rows (every
+        # second one per pass, oldest fifth at a time) until under the quota.
+        async with db.execute("SELECT count(*) FROM outbox") as c:
+            total = int((await c.fetchone() or (0,))[0])
+        protected = self.last_key_stored(total)
         rounds = 0
-        while self.bytes_used > self._quota and rounds < 8:
+        while self.bytes_used > self._quota and rounds < 64:
             rounds += 1
             async with db.execute(
-                "SELECT count(*) FROM outbox WHERE kind = 0 AND npoints > 0"
+                "SELECT count(*) FROM outbox WHERE kind = 0 AND npoints > 0 "
+                "AND (sid < ? OR (sid = ? AND seq < ?))",
+                (protected[0], protected[0], protected[1]),
             ) as c:
                 live = int((await c.fetchone() or (0,))[0])
-            chunk = max(2, live // 10)
-            if live < 4:
+            if live < 2:
                 break
             cur = await db.execute(
                 "UPDATE outbox SET payload = ?, npoints = 0 WHERE (sid, seq) IN ("
                 "  SELECT sid, seq FROM (SELECT sid, seq, row_number() OVER (ORDER BY sid, seq)"
-                "   AS n FROM outbox WHERE kind = 0 AND npoints > 0 ORDER BY sid, seq LIMIT ?)"
+                "   AS n FROM outbox WHERE kind = 0 AND npoints > 0"
+                "   AND (sid < ? OR (sid = ? AND seq < ?)) ORDER BY sid, seq LIMIT ?)"
                 "  WHERE n % 2 = 0)",
-                (b"", chunk),
+                (b"", protected[0], protected[0], protected[1], max(2, live // 5)),
             )
             thinned += cur.rowcount
             await cur.close()
@@ -256,6 +273,11 @@ class Outbox:
             self.downsampled_rows += thinned
             _log.warning("outbox over quota or TTL: %d old rows downsampled", thinned)
         return thinned
+
+    def last_key_stored(self, total_rows: int) -> tuple[int, int]:
+        """The first key of the protected newest tenth (approximate: by current session)."""
+        newest = max(1, total_rows // 10)
+        return (self.sid, max(1, self._next_seq - newest))
 
     @property
     def quota_fraction(self) -> float:

@@ -40,6 +40,7 @@ LIVE_QUEUE_MAX: Final = 1_000
 CONTROL_QUEUE_MAX: Final = 256
 INFLIGHT_WINDOW: Final = 64
 REPLAY_CHUNK: Final = 256
+DELIVERED_MAX: Final = 200_000
 
 Key = tuple[int, int]
 
@@ -64,12 +65,20 @@ class HubLink:
         self._on_message = on_message
         self._births = births
         self.topics = EdgeTopics(config.site.tenant, config.site.edge)
-        self._live: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(LIVE_QUEUE_MAX)
+        self._live: asyncio.Queue[tuple[str, bytes, Key]] = asyncio.Queue(LIVE_QUEUE_MAX)
+        self._delivered: dict[int, set[int]] = {}
+        """Keys the broker acknowledged (PUBACK) in this process and the hub has not acked
+        yet: a reconnect does not replay them again (the broker holds them for the hub's
+        persistent session). Bounded: cleared past DELIVERED_MAX (more replays, no loss)."""
+        self._delivered_count = 0
+        self._force = False
         self._control: asyncio.Queue[tuple[str, bytes, bool]] = asyncio.Queue(CONTROL_QUEUE_MAX)
         self._kick = asyncio.Event()
         self._replay_upto: Key | None = None
         self._replay_cursor: Key | None = None
         self.connected = False
+        self.connected_key: Key = (0, 0)
+        """The newest key when the connection came up: older rows are backlog."""
         self.connected_event = asyncio.Event()
         self.hub_online = False
         self.connects = 0
@@ -88,7 +97,9 @@ class HubLink:
             return
         for message in messages:
             try:
-                self._live.put_nowait((self.topic_of(message), encode(message)))
+                self._live.put_nowait(
+                    (self.topic_of(message), encode(message), (message.sid, message.seq))
+                )
             except asyncio.QueueFull:
                 self._metrics.live_dropped.inc()
                 self.request_replay()
@@ -104,15 +115,39 @@ class HubLink:
         self._control.put_nowait((topic, payload, retain))
         self._kick.set()
 
-    def request_replay(self, *, restart: bool = True) -> None:
+    def request_replay(self, *, restart: bool = True, force: bool = False) -> None:
         """Replay the backlog up to the newest committed key (behind live data).
 
-        ``restart=False`` extends a replay in progress instead of starting it over.
+        ``restart=False`` extends a replay in progress instead of starting it over;
+        ``force`` also re-sends what the broker already acknowledged.
         """
-        self._replay_upto = self._outbox.last_key
+        self._replay_upto = self._outbox.committed_key
         if restart:
             self._replay_cursor = None
+        self._force = self._force or force
         self._kick.set()
+
+    def acked(self, sid: int, seq: int) -> None:
+        """The hub stored everything of ``sid`` up to ``seq``: forget those deliveries."""
+        seen = self._delivered.get(sid)
+        if seen:
+            done = {s for s in seen if s <= seq}
+            seen -= done
+            self._delivered_count -= len(done)
+        for old in [s for s in self._delivered if s < sid and not self._delivered[s]]:
+            del self._delivered[old]
+
+    def _mark_delivered(self, key: Key) -> None:
+        if self._delivered_count >= DELIVERED_MAX:
+            self._delivered.clear()
+            self._delivered_count = 0
+        seen = self._delivered.setdefault(key[0], set())
+        if key[1] not in seen:
+            seen.add(key[1])
+            self._delivered_count += 1
+
+    def _was_delivered(self, sid: int, seq: int) -> bool:
+        return seq in self._delivered.get(sid, ())
 
     def set_hub_online(self, online: bool) -> None:
         if online and not self.hub_online:
@@ -151,7 +186,7 @@ class HubLink:
             keepalive=hub.keepalive_s,
             timeout=10.0,
             tls_params=tls,
-            max_queued_incoming_messages=1_000,
+            queue_type=self._inbox_type(),
             max_inflight_messages=100,
         )
 
@@ -159,7 +194,9 @@ class HubLink:
         """Stay connected until cancelled, reconnecting with backoff and jitter."""
         while True:
             retrying = AsyncRetrying(
-                wait=wait_exponential_jitter(initial=0.2, max=10.0, jitter=0.5),
+                wait=wait_exponential_jitter(
+                    multiplier=0.2, max=self._config.hub.reconnect_max_s, jitter=0.2
+                ),
                 retry=retry_if_exception_type((aiomqtt.MqttError, OSError)),
             )
             async for attempt in retrying:
@@ -203,6 +240,7 @@ class HubLink:
             await client.publish(topic, encode(birth), qos=1, retain=True)
         self.connects += 1
         self.connected = True
+        self.connected_key = self._outbox.committed_key
         self.connected_event.set()
         self._metrics.mqtt_connected.set(1)
         _log.info("connected to the hub broker %s (session %d)", self._config.hub.url,
@@ -227,9 +265,25 @@ class HubLink:
         except (aiomqtt.MqttError, TimeoutError) as exc:
             _log.info("could not publish the offline state: %s", exc)
 
+    def _inbox_type(self) -> type[asyncio.Queue[aiomqtt.Message]]:
+        """Handle each downlink message as paho hands it over, and queue nothing.
+
+        aiomqtt's message iterator stops at a disconnect even with messages still queued
+        that paho has already acknowledged to the broker (QoS 1): they would be lost. The
+        handler is synchronous and quick (decode, validate, record), so it runs right in
+        paho's callback; the queue stays empty, which also bounds it.
+        """
+        link = self
+
+        class Inbox(asyncio.Queue[aiomqtt.Message]):
+            def put_nowait(self, item: aiomqtt.Message) -> None:
+                link._on_message(str(item.topic), bytes(item.payload), bool(item.retain))
+
+        return Inbox
+
     async def _receive(self, client: aiomqtt.Client) -> None:
-        async for message in client.messages:
-            self._on_message(str(message.topic), bytes(message.payload), bool(message.retain))
+        async for _ in client.messages:  # never yields (see _inbox_type); ends at disconnect
+            pass
 
     async def _resend_timer(self) -> None:
         period = self._config.outbox.resend_after_s
@@ -241,7 +295,7 @@ class HubLink:
                 if rows:
                     self._replay_upto, self._replay_cursor = marker, None
                     self._kick.set()
-            marker = self._outbox.last_key
+            marker = self._outbox.committed_key
 
     async def _publish(self, client: aiomqtt.Client) -> None:  # noqa: PLR0915
         window = asyncio.Semaphore(INFLIGHT_WINDOW)
@@ -249,10 +303,13 @@ class HubLink:
         tokens, last = 0.0, time.monotonic()
         rate_mark, rate_count = time.monotonic(), 0
 
-        async def send(topic: str, payload: bytes, retain: bool, kind: str) -> None:
+        async def send(topic: str, payload: bytes, retain: bool, kind: str,
+                       key: Key | None = None) -> None:  # fmt: skip
             try:
                 await client.publish(topic, payload, qos=1, retain=retain)
                 self._metrics.published.labels(kind).inc()
+                if key is not None:
+                    self._mark_delivered(key)
             finally:
                 window.release()
 
@@ -264,8 +321,8 @@ class HubLink:
                     tg.create_task(send(topic, payload, retain, "control"))
                     continue
                 if not self._live.empty():
-                    topic, payload = self._live.get_nowait()
-                    tg.create_task(send(topic, payload, False, "live"))
+                    topic, payload, key = self._live.get_nowait()
+                    tg.create_task(send(topic, payload, False, "live", key))
                     continue
                 if self._replay_upto is not None:
                     now = time.monotonic()
@@ -281,23 +338,29 @@ class HubLink:
                     )
                     if not rows:
                         self._replay_upto = self._replay_cursor = None
+                        self._force = False
                         window.release()
                         continue
                     window.release()
+                    force, sent = self._force, 0
                     for row in rows:
+                        self._replay_cursor = (row.sid, row.seq)
+                        if not force and self._was_delivered(row.sid, row.seq):
+                            continue
+                        sent += 1
                         await window.acquire()
                         topic = (
                             self.topics.data
                             if row.kind == KIND_DATA
                             else (self.topics.dispatch_status)
                         )
-                        tg.create_task(send(topic, as_history(row, self.topics.edge), False,
-                                            "replay"))  # fmt: skip
-                        self._replay_cursor = (row.sid, row.seq)
-                    tokens -= len(rows)
-                    self.replayed_total += len(rows)
-                    self._metrics.replayed.inc(len(rows))
-                    rate_count += len(rows)
+                        payload = as_history(row, self.topics.edge)
+                        key = (row.sid, row.seq)
+                        tg.create_task(send(topic, payload, False, "replay", key))
+                    tokens -= sent
+                    self.replayed_total += sent
+                    self._metrics.replayed.inc(sent)
+                    rate_count += sent
                     if now - rate_mark >= 1.0:
                         self._metrics.replay_rate.set(rate_count / (now - rate_mark))
                         rate_mark, rate_count = now, 0

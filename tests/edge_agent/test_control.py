@@ -1,0 +1,189 @@
+"""Schedule book, default controls and per-cycle decisions (pure, no I/O)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edge_agent import (
+    Applied,
+    Clamped,
+    ConfigError,
+    CycleInput,
+    DefaultControlConfig,
+    DeviceView,
+    ScheduleBook,
+    decide,
+    default_targets,
+    merge_site_config,
+)
+from edge_agent.devices import DeviceStatus, Reading, WriteResult
+from protocol import (
+    DefaultControl,
+    DeviceLimits,
+    DeviceTarget,
+    DispatchInterval,
+    DispatchSchedule,
+    SiteConfig,
+    SiteLimits,
+)
+from tests.edge_agent.conftest import device_toml, make_config
+
+T0 = 1_767_225_600_000
+
+
+def schedule(version: int = 1, *, device: str = "b1", p: float = 50_000.0,
+             start: int = T0, end: int = T0 + 60_000, expires: int = T0 + 3_600_000,
+             sid: str = "s1") -> DispatchSchedule:  # fmt: skip
+    return DispatchSchedule(
+        id=sid,
+        version=version,
+        edge="site-1",
+        issued_ts_ms=T0 - 1000,
+        expires_ts_ms=expires,
+        intervals=[
+            DispatchInterval(start_ts_ms=start, end_ts_ms=end,
+                             targets=[DeviceTarget(device=device, p_target_w=p,
+                                                   instruction_id="i-1")])
+        ],
+    )  # fmt: skip
+
+
+def view(dev: str, p: float = 0.0, soc: float | None = 50.0,
+         status: DeviceStatus = DeviceStatus.ONLINE) -> DeviceView:  # fmt: skip
+    return DeviceView(dev, status, Reading(values={}, p_w=p, soc_pct=soc), 0.0, None)
+
+
+def test_book_accepts_newer_and_rejects_stale_unknown_and_expired() -> None:
+    book = ScheduleBook()
+    known, ctrl = {"b1", "m1"}, {"b1": None}
+    kw = {"edge": "site-1", "controllable": ctrl, "known": known, "now_ms": T0}
+    assert book.check(schedule(1), **kw).accepted  # type: ignore[arg-type]
+    book.accept(schedule(2))
+    assert book.check(schedule(2), **kw).duplicate  # type: ignore[arg-type]
+    stale = book.check(schedule(1, sid="other"), **kw)  # type: ignore[arg-type]
+    assert not stale.accepted and "stale" in stale.reason
+    unknown = book.check(schedule(3, device="zz"), **kw)  # type: ignore[arg-type]
+    assert "unknown device" in unknown.reason
+    meter = book.check(schedule(3, device="m1"), **kw)  # type: ignore[arg-type]
+    assert "cannot be controlled" in meter.reason
+    old = book.check(schedule(3, expires=T0 - 1), **kw)  # type: ignore[arg-type]
+    assert "expired" in old.reason
+    other = book.check(schedule(3), **{**kw, "edge": "x"})  # type: ignore[arg-type]
+    assert "edge" in other.reason
+
+
+def test_book_answers_what_is_in_force_when() -> None:
+    book = ScheduleBook()
+    assert book.targets_at(T0) is None and book.finished(T0) == "none"
+    book.accept(schedule(1, start=T0 + 10_000, end=T0 + 20_000, expires=T0 + 30_000))
+    assert book.targets_at(T0) is None
+    assert book.targets_at(T0 + 10_000) == (T0 + 10_000, {"b1": (50_000.0, "i-1")})
+    assert book.targets_at(T0 + 20_000) is None
+    assert book.finished(T0 + 25_000) == "done"
+    assert book.finished(T0 + 30_000) == "expired"
+    book.clear()
+    assert book.schedule is None
+
+
+@pytest.mark.parametrize(
+    ("mode", "poc", "batt_now", "expected"),
+    [
+        ("self_consumption", 30_000.0, 0.0, 30_000.0),
+        ("self_consumption", -20_000.0, 0.0, -20_000.0),
+        ("zero_export", 30_000.0, 0.0, 0.0),
+        ("zero_export", -20_000.0, 0.0, -20_000.0),
+        ("peak_shaving", 80_000.0, 0.0, 30_000.0),
+        ("peak_shaving", 20_000.0, 0.0, -30_000.0),
+        ("idle", 80_000.0, 10_000.0, 0.0),
+    ],
+)
+def test_default_controls(mode: str, poc: float, batt_now: float, expected: float) -> None:
+    control = DefaultControlConfig(mode=mode, peak_limit_w=50_000.0)  # type: ignore[arg-type]
+    out = default_targets(control, batteries={"b1": (-100_000.0, 100_000.0)}, pv={},
+                          views={"b1": view("b1", batt_now)}, poc_import_w=poc)  # fmt: skip
+    assert out["b1"] == pytest.approx(expected)
+
+
+def test_zero_export_curtails_pv_when_batteries_cannot_absorb() -> None:
+    control = DefaultControlConfig(mode="zero_export")
+    out = default_targets(control, batteries={"b1": (-10_000.0, 10_000.0)},
+                          pv={"pv1": 100_000.0}, views={"pv1": view("pv1", 60_000.0)},
+                          poc_import_w=-30_000.0)  # fmt: skip
+    assert out["b1"] == pytest.approx(-10_000.0)
+    assert out["pv1"] == pytest.approx(40_000.0)  # 60 kW produced, 20 kW still exported
+
+
+def test_no_meter_reading_means_batteries_idle() -> None:
+    out = default_targets(DefaultControlConfig(), batteries={"b1": (-1.0, 1.0)}, pv={"p": 5.0},
+                          views={}, poc_import_w=None)  # fmt: skip
+    assert out == {"b1": 0.0, "p": 5.0}
+
+
+def test_decide_runs_the_schedule_and_falls_back_on_watchdog(tmp_path: Path) -> None:
+    devices = device_toml("b1", "battery") + device_toml("m1", "meter")
+    config = make_config(tmp_path, devices=devices)
+    book = ScheduleBook()
+    book.accept(schedule(1, p=250_000.0))
+    views = {"b1": view("b1"), "m1": view("m1", 40_000.0)}
+    [d] = decide(config, book, CycleInput(now_ms=T0, views=views, hub_fresh=True, dt_s=1.0))
+    assert d.source == "schedule" and d.schedule_id == "s1" and d.instruction_id == "i-1"
+    assert d.result == Clamped(100_000.0, 250_000.0, "device_max_discharge")
+    [w] = decide(config, book, CycleInput(now_ms=T0, views=views, hub_fresh=False, dt_s=1.0))
+    assert w.source == "watchdog" and w.result == Applied(40_000.0)  # self-consumption
+
+
+def test_decide_skips_offline_and_unconfigured_devices(tmp_path: Path) -> None:
+    devices = (device_toml("b1", "battery") + device_toml("b2", "battery")
+               + device_toml("ev", "ev_charger", extra='register_map = "x"\n')
+               + '\n[register_maps.x]\npoints = [{ name = "p", address = 0 }]\n')  # fmt: skip
+    config = make_config(tmp_path, devices=devices)
+    views = {"b1": view("b1", status=DeviceStatus.ERROR), "b2": view("b2"), "ev": view("ev")}
+    decisions = decide(config, ScheduleBook(),
+                       CycleInput(now_ms=T0, views=views, hub_fresh=True, dt_s=1.0))  # fmt: skip
+    assert [d.device for d in decisions] == ["b2"]
+    assert decisions[0].result == Applied(0.0)  # no meter: idle
+
+
+def test_decide_uses_previous_setpoint_for_ramps(tmp_path: Path) -> None:
+    devices = device_toml("b1", "battery", limits="ramp_w_per_s = 1000.0\n")
+    config = make_config(tmp_path, devices=devices)
+    book = ScheduleBook()
+    book.accept(schedule(1, p=50_000.0))
+    v = DeviceView("b1", DeviceStatus.ONLINE, Reading(values={}, p_w=0.0, soc_pct=50.0), 0.0,
+                   WriteResult(10_000.0, 10.0))  # fmt: skip
+    [d] = decide(config, book, CycleInput(now_ms=T0, views={"b1": v}, hub_fresh=True, dt_s=1.0))
+    assert d.result == Clamped(11_000.0, 50_000.0, "ramp_rate")
+
+
+def test_pushed_config_only_narrows_local_limits(tmp_path: Path) -> None:
+    config = make_config(tmp_path, devices=device_toml("b1", "battery"))
+    pushed = SiteConfig(
+        edge="site-1", version=2, ts_ms=T0,
+        site_limits=SiteLimits(import_max_w=5e6, export_max_w=1000.0, soc_min_pct=20.0),
+        default_control=DefaultControl(mode="peak_shaving", peak_limit_w=9000.0),
+        device_limits=[DeviceLimits(device="b1", p_max_discharge_w=1e9, p_max_charge_w=10.0)],
+        watchdog_s=60.0,
+    )  # fmt: skip
+    merged = merge_site_config(config, pushed)
+    assert merged.site.limits.import_max_w == 1_000_000.0  # local is narrower
+    assert merged.site.limits.export_max_w == 1000.0
+    assert merged.site.limits.soc_min_pct == 20.0
+    assert merged.devices[0].limits.p_max_discharge_w == 100_000.0
+    assert merged.devices[0].limits.p_max_charge_w == 10.0
+    assert merged.site.default_control.mode == "peak_shaving" and merged.site.watchdog_s == 60.0
+    unknown = SiteConfig(
+        edge="site-1",
+        version=3,
+        ts_ms=T0,
+        site_limits=pushed.site_limits,
+        device_limits=[DeviceLimits(device="zz", p_max_discharge_w=1.0)],
+    )
+    with pytest.raises(ConfigError, match="unknown device"):
+        merge_site_config(config, unknown)
+    empty = SiteConfig(edge="site-1", version=3, ts_ms=T0,
+                       site_limits=SiteLimits(import_max_w=1, export_max_w=1, soc_min_pct=99,
+                                              soc_max_pct=99.5))  # fmt: skip
+    with pytest.raises(ConfigError, match="SoC window"):
+        merge_site_config(config, empty)

@@ -1,0 +1,119 @@
+"""The SQLite outbox: keys, durability, acks, replay reads, quota and TTL policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from edge_agent import Outbox
+from edge_agent._outbox import KIND_DATA, KIND_STATUS, as_history
+from protocol import DispatchStatus, Point, TelemetryBatch, decode_uplink
+
+T0 = 1_767_225_600_000
+
+
+def batch(box: Outbox, n_points: int = 3, ts: int = T0) -> TelemetryBatch:
+    sid, seq = box.next_key()
+    points = [Point(device="d", name=f"p{i}", value=float(i), ts_ms=ts) for i in range(n_points)]
+    return TelemetryBatch(edge="e", sid=sid, seq=seq, ts_ms=ts, points=points)
+
+
+async def test_session_id_grows_per_start_and_keys_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "o.db"
+    async with Outbox(path) as box:
+        assert box.sid == 1
+        for _ in range(3):
+            box.append(batch(box))
+        committed = await box.commit()
+        assert [m.seq for m in committed] == [1, 2, 3]
+    async with Outbox(path) as box:
+        assert box.sid == 2
+        rows = await box.read_after(None, box.last_key, 100)
+        assert [(r.sid, r.seq) for r in rows] == [(1, 1), (1, 2), (1, 3)]
+        box.append(batch(box))
+    async with Outbox(path) as box:  # the uncommitted append was flushed on a clean exit
+        rows = await box.read_after(None, (9, 9), 100)
+        assert [(r.sid, r.seq) for r in rows][-1] == (2, 1)
+
+
+async def test_nothing_is_handed_out_before_commit(tmp_path: Path) -> None:
+    async with Outbox(tmp_path / "o.db") as box:
+        box.append(batch(box))
+        assert box.pending == 1
+        assert await box.read_after(None, box.last_key, 10) == []
+        assert len(await box.commit()) == 1
+        assert await box.commit() == []
+
+
+async def test_ack_deletes_up_to_key_of_that_session_only(tmp_path: Path) -> None:
+    path = tmp_path / "o.db"
+    async with Outbox(path) as box:
+        for _ in range(4):
+            box.append(batch(box))
+        await box.commit()
+    async with Outbox(path) as box:
+        box.append(batch(box))
+        await box.commit()
+        box.ack(2, 1)  # acks of the new session do not touch the old one
+        box.ack(1, 2)
+        box.ack(1, 1)  # an older ack never moves backwards
+        await box.commit()
+        rows = await box.read_after(None, (9, 9), 100)
+        assert [(r.sid, r.seq) for r in rows] == [(1, 3), (1, 4)]
+        assert box.last_ack is not None
+    async with Outbox(path) as box:
+        assert box.last_ack is not None
+        stats = await box.stats()
+        assert stats.rows == 2 and stats.points == 6
+
+
+async def test_replay_payload_is_history_with_original_timestamps(tmp_path: Path) -> None:
+    async with Outbox(tmp_path / "o.db") as box:
+        original = batch(box, ts=T0 - 5000)
+        box.append(original)
+        sid, seq = box.next_key()
+        box.append(DispatchStatus(edge="e", sid=sid, seq=seq, ts_ms=T0, schedule_id="s",
+                                  version=1, status="accepted"))  # fmt: skip
+        await box.commit()
+        rows = await box.read_after(None, box.last_key, 10)
+    assert [r.kind for r in rows] == [KIND_DATA, KIND_STATUS]
+    replayed = decode_uplink(as_history(rows[0], "e"))
+    assert isinstance(replayed, TelemetryBatch) and replayed.hist
+    assert msgspec.structs.replace(replayed, hist=False) == original
+    status = decode_uplink(as_history(rows[1], "e"))
+    assert isinstance(status, DispatchStatus) and status.hist
+
+
+async def test_over_quota_the_oldest_are_thinned_newest_kept_keys_contiguous(
+    tmp_path: Path,
+) -> None:
+    async with Outbox(tmp_path / "o.db", quota_bytes=200_000) as box:
+        for i in range(400):
+            box.append(batch(box, n_points=20, ts=T0 + i))
+            if i % 50 == 0:
+                await box.commit()
+        await box.commit()
+        before = await box.stats()
+        assert before.bytes_used > 200_000
+        thinned = await box.enforce_bounds(T0 + 1000)
+        after = await box.stats()
+        rows = await box.read_after(None, box.last_key, 1000)
+    assert thinned > 0 and after.points < before.points
+    assert after.bytes_used <= 200_000 or after.points < before.points // 2
+    assert [r.seq for r in rows] == list(range(1, 401))  # no key lost: no gap for the hub
+    assert all(r.payload for r in rows[-40:])  # the newest tenth is untouched
+    empty = next(r for r in rows if not r.payload)
+    placeholder = decode_uplink(as_history(empty, "e"))
+    assert isinstance(placeholder, TelemetryBatch) and placeholder.points == []
+    assert box.quota_fraction > 0
+
+
+async def test_ttl_empties_old_rows(tmp_path: Path) -> None:
+    async with Outbox(tmp_path / "o.db", ttl_s=10.0) as box:
+        box.append(batch(box, ts=T0))
+        box.append(batch(box, ts=T0 + 20_000))
+        await box.commit()
+        assert await box.enforce_bounds(T0 + 25_000) == 1
+        rows = await box.read_after(None, box.last_key, 10)
+    assert [bool(r.payload) for r in rows] == [False, True]
