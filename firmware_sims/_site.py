@@ -14,6 +14,7 @@ from typing import Annotated, Final, Literal, Self, TypeVar
 import msgspec
 from msgspec import Meta, Struct
 
+from protocol import ID_PATTERN
 from protocol.clock import Clock, RealClock
 
 from ._errors import SimConfigError, SimControlError
@@ -42,11 +43,11 @@ OPCUA_FAULTS: Final = frozenset(
 )
 """The faults an OPC UA device (the chiller) supports."""
 
-Name = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+Name = Annotated[str, Meta(min_length=1, max_length=64, pattern=ID_PATTERN)]
+"""A device or site name: usable as an MQTT topic level (:data:`protocol.ID_PATTERN`)."""
 UnitId = Annotated[int, Meta(ge=1, le=247)]
 Watts = Annotated[float, Meta(gt=0, le=1e8)]
 Pct = Annotated[float, Meta(ge=0, le=100)]
-Kind = Literal["battery", "pv", "meter", "ev_charger", "hvac"]
 Protocol = Literal["modbus", "opcua"]
 
 
