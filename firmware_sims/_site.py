@@ -71,7 +71,7 @@ class PVSpec(_Spec, tag="pv", frozen=True, kw_only=True):
 
 
 class MeterSpec(_Spec, tag="meter", frozen=True, kw_only=True):
-    max_w: Watts = 5_000_000.0
+    max_w: Watts = 2_000_000.0
     """Largest |power| the meter must represent (chooses its scale factor)."""
 
 
@@ -172,21 +172,23 @@ def load_site_config(path: str | Path) -> SiteSpec:
     return parse_site_config(data)
 
 
-def _park(name: str, bess: int, pv: int, ev: int, hvac: int, base_load_w: float) -> SiteSpec:
+def _park(
+    name: str, bess: int, pv: int, ev: int, hvac: int, base_load_w: float, meter_max_w: float
+) -> SiteSpec:
     devices: list[DeviceSpec] = [
         BatterySpec(name=f"bess-{i + 1}", soc_pct=40.0 + 10 * i) for i in range(bess)
     ]
     devices += [PVSpec(name=f"pv-{i + 1}", rated_w=250_000.0 + 50_000 * (i % 3)) for i in range(pv)]
-    devices.append(MeterSpec(name="meter-1"))
+    devices.append(MeterSpec(name="meter-1", max_w=meter_max_w))
     devices += [EVChargerSpec(name=f"evse-{i + 1}") for i in range(ev)]
     devices += [HVACSpec(name=f"chiller-{i + 1}") for i in range(hvac)]
     return SiteSpec(name=name, base_load_w=base_load_w, devices=devices)
 
 
 PRESETS: Final[dict[str, SiteSpec]] = {
-    "park-s": _park("park-s", bess=1, pv=1, ev=2, hvac=0, base_load_w=300_000.0),
-    "park-a": _park("park-a", bess=2, pv=3, ev=4, hvac=1, base_load_w=800_000.0),
-    "park-l": _park("park-l", bess=4, pv=8, ev=12, hvac=2, base_load_w=2_500_000.0),
+    "park-s": _park("park-s", 1, 1, 2, 0, base_load_w=300_000.0, meter_max_w=1_000_000.0),
+    "park-a": _park("park-a", 2, 3, 4, 1, base_load_w=800_000.0, meter_max_w=2_000_000.0),
+    "park-l": _park("park-l", 4, 8, 12, 2, base_load_w=2_500_000.0, meter_max_w=6_000_000.0),
 }
 PRESET_NAMES: Final = tuple(PRESETS)
 """``park-s`` (5 devices), ``park-a`` (11 devices), ``park-l`` (27 devices)."""
