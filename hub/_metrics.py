@@ -33,6 +33,11 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.ingest_store_errors = Counter(
+            "hub_ingest_store_errors_total",
+            "ingest batches that could not be stored (not acknowledged, sent again)",
+            registry=r,
+        )
         self.ingest_queue = Gauge("hub_ingest_queue", "messages waiting to be stored", registry=r)
         self.ack_lag_seconds = Histogram(
             "hub_ack_lag_seconds",

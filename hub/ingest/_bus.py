@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 import aiomqtt
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub._dispatch import build_schedule
@@ -130,6 +131,7 @@ class MqttBus:
         self._task: asyncio.Task[None] | None = None
         self._group: asyncio.TaskGroup | None = None
         self._heartbeats: dict[tuple[str, str], float] = {}
+        self._restored: set[tuple[str, int]] = set()
         self.connected_event = asyncio.Event()
 
     # ------------------------------------------------------------------ public
@@ -256,6 +258,10 @@ class MqttBus:
                         EdgeTopics(tenant, edge).dispatch, encode(schedule), qos=1, retain=True
                     )
                     ctx.metrics.schedules_published.inc()
+                except SQLAlchemyError as exc:
+                    _log.warning("cannot build the schedule of %s (%s); retrying", edge, exc)
+                    self.schedule_changed(edge)
+                    await asyncio.sleep(1.0)
                 except BaseException:
                     self._dirty_edges.add(edge)  # try again after a reconnect
                     raise
@@ -283,9 +289,21 @@ class MqttBus:
                 await out.put(decoded)
 
     async def _write(self, client: aiomqtt.Client, decoded: asyncio.Queue[_Batch]) -> None:
+        failing = False
         while True:
             batch = await decoded.get()
-            await self.store_and_ack(client, batch)
+            try:
+                await self.store_and_ack(client, batch)
+            except SQLAlchemyError as exc:
+                # Not acknowledged: the edges keep these messages and send them again.
+                self._ctx.metrics.ingest_store_errors.inc()
+                if not failing:
+                    _log.warning("cannot store ingest batch (%s); not acknowledging it", exc)
+                failing = True
+                continue
+            if failing:
+                _log.info("storing ingest batches again")
+            failing = False
 
     def _decode(self, message: aiomqtt.Message, out: _Batch) -> None:
         metrics = self._ctx.metrics
@@ -372,7 +390,26 @@ class MqttBus:
             key = (tenant, st.edge, st.sid)
             seqs[key].append(st.seq)
             newest_ts[key] = max(newest_ts.get(key, 0), st.ts_ms)
-        async with ctx.sessions() as session:
+        for (_, edge, sid), stored in seqs.items():
+            self._tracker.seen(edge, sid, stored)
+        snapshot = self._tracker.snapshot([(edge, sid) for _, edge, sid in seqs])
+        try:
+            acks = await self._store_rows(batch, rows, seqs, newest_ts)
+        except BaseException:
+            self._tracker.rollback(snapshot)
+            raise
+        ctx.metrics.ingest_points.inc(len(rows))
+        self._update_cache(batch)
+        return acks
+
+    async def _store_rows(
+        self,
+        batch: _Batch,
+        rows: list[dict[str, Any]],
+        seqs: dict[tuple[str, str, int], list[int]],
+        newest_ts: dict[tuple[str, str, int], int],
+    ) -> dict[tuple[str, str, int], tuple[int, int]]:
+        async with self._ctx.sessions() as session:
             if rows:
                 await session.execute(_insert(session, Telemetry).on_conflict_do_nothing(), rows)
             for _, st in batch.statuses:
@@ -384,8 +421,6 @@ class MqttBus:
             await self._heartbeats_and_status(session, batch)
             acks = await self._advance_cursors(session, seqs, newest_ts)
             await session.commit()
-        ctx.metrics.ingest_points.inc(len(rows))
-        self._update_cache(batch)
         return acks
 
     async def _advance_cursors(
@@ -396,13 +431,16 @@ class MqttBus:
     ) -> dict[tuple[str, str, int], tuple[int, int]]:
         acks: dict[tuple[str, str, int], tuple[int, int]] = {}
         for (tenant, edge, sid), stored in seqs.items():
-            if not self._tracker.known(edge, sid):
+            if (edge, sid) not in self._restored:
                 cursor = await session.get(IngestCursor, (edge, sid))
                 if cursor is not None:
                     self._tracker.restore(edge, sid, cursor.acked_seq)
+                self._restored.add((edge, sid))
             before = self._tracker.acked(edge, sid)
             acked = self._tracker.stored(edge, sid, stored)
-            if acked >= 0 and acked != before:
+            if acked is None:
+                continue
+            if acked != before:
                 await session.execute(
                     _insert(session, IngestCursor)
                     .values(edge_id=edge, sid=sid, acked_seq=acked)
@@ -410,8 +448,7 @@ class MqttBus:
                         index_elements=["edge_id", "sid"], set_={"acked_seq": acked}
                     )
                 )
-            if acked >= 0:
-                acks[(tenant, edge, sid)] = (acked, newest_ts[(tenant, edge, sid)])
+            acks[(tenant, edge, sid)] = (acked, newest_ts[(tenant, edge, sid)])
         return acks
 
     def _update_cache(self, batch: _Batch) -> None:

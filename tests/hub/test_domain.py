@@ -241,3 +241,17 @@ def test_ack_tracker_acknowledges_the_highest_contiguous_seq() -> None:
     assert tracker.stored("e", 2, [12]) == 10 and tracker.stored("e", 2, [11]) == 12
     tracker.restore("e", 2, 5)  # never goes back
     assert tracker.acked("e", 2) == 12
+    # a seq that arrived but failed to store holds later ones back
+    tracker.seen("e", 3, [1])
+    assert tracker.stored("e", 3, [2]) is None and tracker.acked("e", 3) is None
+    assert tracker.stored("e", 3, [1]) == 2
+    # a persisted ack learnt later moves the session forward and keeps what is ahead
+    tracker.seen("e", 4, [1])
+    assert tracker.stored("e", 4, [8]) is None
+    tracker.restore("e", 4, 7)
+    assert tracker.acked("e", 4) == 8
+    snapshot = tracker.snapshot([("e", 4), ("e", 5)])
+    tracker.stored("e", 4, [9])
+    tracker.stored("e", 5, [0])
+    tracker.rollback(snapshot)
+    assert tracker.acked("e", 4) == 8 and tracker.acked("e", 5) is None

@@ -12,7 +12,7 @@ import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import Settings
@@ -321,3 +321,30 @@ async def test_the_api_serves_while_the_broker_is_down(
         return bool((await hub.get("/readyz")).json()["mqtt"])
 
     await wait_until(reconnected)
+
+
+async def test_a_batch_that_cannot_be_stored_is_not_acknowledged(
+    hub: AsyncTestClient[Litestar], edge: aiomqtt.Client, db: async_sessionmaker[AsyncSession]
+) -> None:
+    async with db() as session:
+        await session.execute(text("ALTER TABLE telemetry RENAME TO telemetry_away"))
+        await session.commit()
+    try:
+        await edge.publish(TOPICS.data, encode(batch(1, [("d", "p_w", 1.0)], sid=5)), qos=1)
+
+        async def failed() -> bool:
+            return "hub_ingest_store_errors_total 1.0" in (await hub.get("/metrics")).text
+
+        await wait_until(failed)
+    finally:
+        async with db() as session:
+            await session.execute(text("ALTER TABLE telemetry_away RENAME TO telemetry"))
+            await session.commit()
+    await edge.publish(TOPICS.data, encode(batch(2, [("d", "p_w", 2.0)], sid=5)), qos=1)
+    await edge.publish(TOPICS.data, encode(batch(1, [("d", "p_w", 3.0)], sid=6)), qos=1)
+    ack = await next_of(edge, TOPICS.ack, Ack)
+    assert (ack.sid, ack.seq) == (6, 1)  # nothing for sid 5 while its seq 1 is missing
+    await edge.publish(TOPICS.data, encode(batch(1, [("d", "p_w", 1.0)], sid=5)), qos=1)
+    ack = await next_of(edge, TOPICS.ack, Ack)
+    assert (ack.sid, ack.seq) == (5, 2)
+    assert await count_rows(db) == 3
