@@ -365,6 +365,10 @@ class SimSite:
         """The physics model of device ``name`` (Battery, PVInverter, Meter, EVCharger, Chiller)."""
         return self._get(name).model
 
+    def device_kind(self, name: str) -> str:
+        """``battery``, ``pv``, ``meter``, ``ev_charger`` or ``hvac``."""
+        return _kind(self._get(name).spec)
+
     def _typed(self, name: str, cls: type[_M]) -> _M:
         model = self._get(name).model
         if not isinstance(model, cls):

@@ -172,3 +172,18 @@ def test_the_documented_battery_addresses_match_the_map() -> None:
     ]:
         p = smap.point(model, name)
         assert f"| {p.address} | {model} | {name} |" in doc, name
+
+
+def test_device_kinds_and_typed_accessors() -> None:
+    from firmware_sims import SimControlError
+
+    site = SimSite(load_preset("park-a"), clock=ManualClock())
+    kinds = {name: site.device_kind(name) for name in site.names}
+    assert kinds["bess-1"] == "battery"
+    assert kinds["chiller-1"] == "hvac"
+    assert sorted(set(kinds.values())) == ["battery", "ev_charger", "hvac", "meter", "pv"]
+    assert site.pv("pv-2").rated_w == 300_000
+    with pytest.raises(SimControlError, match="'pv-1' is not a Battery"):
+        site.battery("pv-1")
+    with pytest.raises(SimControlError, match="not a SunSpec device"):
+        site.sunspec_map("evse-1")
