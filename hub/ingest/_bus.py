@@ -195,7 +195,7 @@ class MqttBus:
                     timeout=10,
                     will=aiomqtt.Will(HUB_STATE, self._hub_state(online=False), qos=1, retain=True),
                     max_queued_incoming_messages=settings.ingest_queue,
-                    max_queued_outgoing_messages=settings.ingest_queue,
+                    max_queued_outgoing_messages=settings.ingest_queue * 10,
                 ) as client:
                     self._client = client
                     for topic_filter in hub_uplink_filters(group=settings.mqtt_group):
