@@ -6,6 +6,7 @@
 * Single devices: :func:`run_modbus_device` with :class:`BatteryRegisters`,
   :class:`PVRegisters`, :class:`MeterRegisters` or :class:`EVRegisters` over a physics
   model (:class:`Battery`, :class:`PVInverter`, :class:`Meter`, :class:`EVCharger`).
+* Single OPC UA device: ``OpcUaDeviceServer(name, Chiller(...), FaultSet()).serve(host, port)``.
 * Faults: :class:`FaultKind`, ``SimSite.set_fault`` / ``clear_fault``, or over the control
   server with :func:`send_control`.
 * Errors: :class:`SimError` (root), :class:`SimConfigError`, :class:`SimControlError`.
@@ -16,7 +17,7 @@ starts. Register and node maps: ``docs/sims.md``.
 
 from ._control import send_control
 from ._errors import SimConfigError, SimControlError, SimError
-from ._faults import FaultKind
+from ._faults import FaultKind, FaultSet
 from ._modbus import ModbusDeviceServer, run_modbus_device
 from ._opcua import NAMESPACE_URI, OpcUaDeviceServer
 from ._physics import Battery, Chiller, EVCharger, Meter, PVInverter, Weather, WriteRejected
@@ -69,6 +70,7 @@ __all__ = [
     "EVRegisters",
     "ExcCode",
     "FaultKind",
+    "FaultSet",
     "FaultSpec",
     "HVACSpec",
     "Meter",
