@@ -102,11 +102,11 @@ def map_modbus_exceptions(device: str) -> Iterator[None]:
     try:
         yield
     except (ConnectionException, ModbusIOException) as exc:
-        raise DeviceTimeout(f"{device}: {exc}") from exc
+        raise DeviceTimeout(f"{device}: {str(exc) or type(exc).__name__}") from exc
     except ModbusException as exc:
-        raise DeviceProtocolError(f"{device}: {exc}") from exc
+        raise DeviceProtocolError(f"{device}: {str(exc) or type(exc).__name__}") from exc
     except (TimeoutError, OSError) as exc:
-        raise DeviceTimeout(f"{device}: {exc or type(exc).__name__}") from exc
+        raise DeviceTimeout(f"{device}: {str(exc) or type(exc).__name__}") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +218,8 @@ class ModbusAdapter:
                 await self._discover()
             for span in self._fast + self._slow:
                 await self._read_span(span)
-        self._hb = (None, 0)
+        # the heartbeat history survives reconnects: a frozen device stays suspect until its
+        # heartbeat moves again
 
     async def close(self) -> None:
         client, self._client = self._client, None

@@ -54,7 +54,7 @@ def map_opcua_exceptions(device: str) -> Iterator[None]:
     try:
         yield
     except (TimeoutError, ConnectionError, OSError) as exc:
-        raise DeviceTimeout(f"{device}: {exc or type(exc).__name__}") from exc
+        raise DeviceTimeout(f"{device}: {str(exc) or type(exc).__name__}") from exc
     except UaError as exc:
         raise DeviceProtocolError(f"{device}: {exc}") from exc
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from edge_agent import AdapterFactory, Agent, AgentConfig, DeviceConfig, parse_config
+from edge_agent import Agent, AgentConfig, DeviceConfig, parse_config
 from edge_agent.devices import DeviceStatus
 from protocol.clock import Clock, ManualClock
 from tests.edge_agent.fakes import FakeAdapter, FakeSite
@@ -97,15 +100,48 @@ class Harness:
             await until(lambda t=target: self.agent.cycles >= t, "a control cycle")  # type: ignore[misc]
             # let the device runners write what the cycle handed them
             await until(lambda: all(r._pending is None for r in self.agent.runners.values()
-                                    if r.status is not DeviceStatus.OFFLINE),
+                                    if r.status is DeviceStatus.ONLINE),
                         "device writes")  # fmt: skip
 
 
-def fake_factory(site: FakeSite, clock: ManualClock | Clock,
-                 adapters: dict[str, FakeAdapter]) -> AdapterFactory:  # fmt: skip
+async def advance_until(h: Harness, condition: Callable[[], bool], max_cycles: int) -> bool:
+    """Run control cycles until ``condition()`` holds (at most ``max_cycles``).
+
+    Between cycles the test yields briefly to real network I/O (a reconnect to a simulator
+    needs a few loop turns that the manual clock cannot provide); the outcome is checked
+    by the caller, never the time it took.
+    """
+    for _ in range(max_cycles):
+        if condition():
+            return True
+        await h.cycles(1)
+        await asyncio.sleep(0.02)
+    return condition()
+
+
+def fake_factory(
+    site: FakeSite, clock: ManualClock | Clock, adapters: dict[str, FakeAdapter]
+) -> Callable[[DeviceConfig], FakeAdapter]:
     def create(dev: DeviceConfig) -> FakeAdapter:
         adapter = FakeAdapter(dev.id, dev.kind, site, clock, timeout_s=dev.timeout_s)
         adapters[dev.id] = adapter
         return adapter
 
     return create
+
+
+def status_of(agent: Agent, device: str) -> DeviceStatus:
+    """A device's status (a call, so type checkers do not pin it between awaits)."""
+    return agent.runners[device].status
+
+
+def spawn_agent(config_path: Path) -> subprocess.Popen[bytes]:
+    """``python -m edge_agent run`` in its own process, logging next to its config."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with (config_path.parent / "agent.log").open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "edge_agent", "run", "--config", str(config_path)],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env=env,
+        )

@@ -9,8 +9,6 @@ import asyncio
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +17,7 @@ import pytest
 from edge_agent import Agent
 from lingtan.broker import Mosquitto
 from protocol import State, TelemetryBatch, decode_as
-from tests.edge_agent.conftest import make_config, until
+from tests.edge_agent.conftest import make_config, spawn_agent, until
 from tests.edge_agent.hub import HubStandIn
 from tests.support import SAFETY_TIMEOUT
 
@@ -75,17 +73,6 @@ async def test_broker_outage_loses_nothing_and_sends_nothing_twice(
     assert replayed is not None and replayed >= len(outage)
 
 
-def start_agent(config_path: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with (config_path.parent / "agent.log").open("ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "edge_agent", "run", "--config", str(config_path)],
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            env=env,
-        )
-
-
 def committed_seqs(db: Path, sid: int) -> tuple[int, int]:
     """``(highest committed seq of sid, highest acked seq of sid)`` from the outbox file."""
     with sqlite3.connect(db) as conn:
@@ -108,14 +95,14 @@ async def test_kill_9_mid_stream_then_restart_has_no_gap_and_no_duplicate(
     assert config.outbox.path == str(tmp_path / "outbox.db")
     hub = HubStandIn(mosquitto.port, "acme", "site-1")
     async with hub:
-        proc = start_agent(text)
+        proc = spawn_agent(text)
         try:
             await until(lambda: hub.contiguous(1) >= 30, "first session's data")
             os.kill(proc.pid, signal.SIGKILL)
             await asyncio.to_thread(proc.wait, SAFETY_TIMEOUT)
             last_committed, _ = committed_seqs(tmp_path / "outbox.db", 1)
             assert last_committed >= 30
-            proc = start_agent(text)
+            proc = spawn_agent(text)
             await until(lambda: hub.contiguous(1) >= last_committed, "first session replayed")
             await until(lambda: hub.contiguous(2) >= 20, "second session live")
         finally:

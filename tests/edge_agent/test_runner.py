@@ -1,0 +1,85 @@
+"""Device runners: fairness with a dead device, backoff, status changes logged once."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from pathlib import Path
+
+import pytest
+
+from edge_agent import Agent, DeviceConfig
+from edge_agent.devices import DeviceStatus
+from protocol.clock import ManualClock
+from tests.edge_agent.conftest import (
+    Harness,
+    device_toml,
+    fake_factory,
+    make_config,
+    status_of,
+    until,
+)
+from tests.edge_agent.fakes import FakeAdapter, FakeSite
+
+
+async def test_one_dead_device_among_ten_does_not_slow_the_others(
+    tmp_path: Path, manual_clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    devices = "".join(device_toml(f"m{i}", "meter", extra="timeout_s = 5.0\n") for i in range(10))
+    config = make_config(tmp_path, devices=devices)
+    adapters: dict[str, FakeAdapter] = {}
+    factory = fake_factory(FakeSite(), manual_clock, adapters)
+
+    def create(dev: DeviceConfig) -> FakeAdapter:
+        adapter = factory(dev)
+        adapter.dead = dev.id == "m3"
+        return adapter
+
+    caplog.set_level(logging.INFO, logger="edge_agent")
+    async with Agent(config, clock=manual_clock, adapter_factory=create) as agent:
+        h = Harness(agent, manual_clock)
+        await until(lambda: all(r.polls >= 1 for d, r in agent.runners.items() if d != "m3"))
+        start = manual_clock.monotonic()
+        await h.cycles(60)
+        elapsed = manual_clock.monotonic() - start
+        for dev, runner in agent.runners.items():
+            if dev == "m3":
+                assert runner.status is DeviceStatus.ERROR
+                continue
+            times = [t for t in runner.poll_times if t > start]
+            periods = [b - a for a, b in itertools.pairwise(times)]
+            mean = sum(periods) / len(periods)
+            assert abs(mean - 1.0) <= 0.1, (dev, mean)  # within 10 % of the 1 s period
+            assert len(times) >= 0.9 * elapsed
+        dead = adapters["m3"]
+        # it backed off: far fewer attempts than polls, with growing pauses (capped)
+        assert 2 <= dead.connects <= 20
+    errors = [r for r in caplog.records if "m3" in r.getMessage() and r.levelno == logging.WARNING]
+    assert len(errors) == 1  # logged once, not at every attempt
+    failures = agent.metrics.registry.get_sample_value(
+        "vpp_agent_poll_failures_total", {"device": "m3", "kind": "timeout"}
+    )
+    assert failures is not None and failures >= 2
+
+
+async def test_a_failing_device_is_marked_error_once_and_recovered_once(
+    tmp_path: Path, manual_clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = make_config(tmp_path, devices=device_toml("m1", "meter") + device_toml("m2", "meter"))
+    adapters: dict[str, FakeAdapter] = {}
+    caplog.set_level(logging.INFO, logger="edge_agent")
+    async with Agent(
+        config, clock=manual_clock, adapter_factory=fake_factory(FakeSite(), manual_clock, adapters)
+    ) as agent:
+        h = Harness(agent, manual_clock)
+        await until(lambda: status_of(agent, "m1") is DeviceStatus.ONLINE)
+        adapters["m1"].fail_reads = True
+        await h.cycles(10)
+        assert status_of(agent, "m1") is DeviceStatus.ERROR
+        assert status_of(agent, "m2") is DeviceStatus.ONLINE
+        adapters["m1"].fail_reads = False
+        await h.cycles(40)
+        assert status_of(agent, "m1") is DeviceStatus.ONLINE
+    messages = [r.getMessage() for r in caplog.records if "m1" in r.getMessage()]
+    assert sum("error" in m for m in messages) == 1
+    assert sum("recovered" in m for m in messages) == 1
