@@ -21,8 +21,9 @@ import sqlite3
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -30,6 +31,9 @@ from rich.table import Table
 
 from ._config import AgentConfig, load_config
 from ._errors import AgentError, ConfigError
+
+if TYPE_CHECKING:
+    from firmware_sims import DeviceEndpoint, SiteSpec
 
 err = Console(stderr=True)
 out = Console()
@@ -52,6 +56,55 @@ def _load(path: Path) -> AgentConfig:
         raise typer.Exit(2) from exc
 
 
+def site_config_text(
+    spec: SiteSpec,
+    endpoints: Sequence[DeviceEndpoint],
+    *,
+    mqtt_url: str,
+    tenant: str,
+    edge: str,
+    outbox_path: str,
+    metrics_port: int,
+) -> str:
+    """A validated agent config for a simulated park whose devices answer at ``endpoints``.
+
+    Shared by ``vpp agent init --preset`` and ``vpp demo``; the only place in the agent
+    that knows the simulators' site description.
+    """
+    from firmware_sims import BatterySpec, PVSpec
+
+    from ._config import parse_config
+    from ._init import InitDevice, render_config
+
+    devices = [
+        InitDevice(
+            id=ep.device,
+            kind=ep.kind,
+            protocol=ep.protocol,
+            host=ep.host,
+            port=ep.port,
+            unit_id=ep.unit_id,
+            endpoint=ep.endpoint,
+            rated_w=dev.rated_w if isinstance(dev, BatterySpec | PVSpec) else None,
+            soc_min_pct=dev.soc_min_pct if isinstance(dev, BatterySpec) else None,
+            soc_max_pct=dev.soc_max_pct if isinstance(dev, BatterySpec) else None,
+        )
+        for ep, dev in zip(endpoints, spec.devices, strict=True)
+    ]
+    text = render_config(
+        devices=devices,
+        mqtt_url=mqtt_url,
+        tenant=tenant,
+        edge=edge,
+        import_max_w=max(1.0, spec.base_load_w * 2.5),
+        export_max_w=max(1.0, spec.base_load_w * 0.5),
+        outbox_path=outbox_path,
+        metrics_port=metrics_port,
+    )
+    parse_config(text)
+    return text
+
+
 @app.command("init")
 def init(
     preset: Annotated[str, typer.Option(help="Simulated park preset (park-s, park-a, park-l).")],
@@ -70,11 +123,10 @@ def init(
 ) -> None:
     """Print a working config for a simulated park (`vpp sim site --preset ...`)."""
     try:
-        from firmware_sims import BatterySpec, PVSpec, load_preset, plan_endpoints
+        from firmware_sims import load_preset, plan_endpoints
     except ImportError as exc:
         err.print(f"[red]error:[/] --preset needs the simulators: {exc}")
         raise typer.Exit(2) from exc
-    from ._init import InitDevice, render_config
 
     try:
         spec = load_preset(preset)
@@ -82,37 +134,16 @@ def init(
     except Exception as exc:  # SimError and friends: shown, not raised
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
-    devices = []
-    for ep, dev in zip(endpoints, spec.devices, strict=True):
-        rated = getattr(dev, "rated_w", None)
-        devices.append(
-            InitDevice(
-                id=ep.device,
-                kind=ep.kind,
-                protocol=ep.protocol,
-                host=ep.host,
-                port=ep.port,
-                unit_id=ep.unit_id,
-                endpoint=ep.endpoint,
-                rated_w=rated if isinstance(dev, BatterySpec | PVSpec) else None,
-                soc_min_pct=dev.soc_min_pct if isinstance(dev, BatterySpec) else None,
-                soc_max_pct=dev.soc_max_pct if isinstance(dev, BatterySpec) else None,
-            )
-        )
     try:
-        text = render_config(
-            devices=devices,
+        text = site_config_text(
+            spec,
+            endpoints,
             mqtt_url=mqtt,
             tenant=tenant,
             edge=edge,
-            import_max_w=max(1.0, spec.base_load_w * 2.5),
-            export_max_w=max(1.0, spec.base_load_w * 0.5),
             outbox_path=outbox,
             metrics_port=metrics_port,
         )
-        from ._config import parse_config
-
-        parse_config(text)
     except (ValueError, ConfigError) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
