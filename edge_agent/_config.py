@@ -175,6 +175,9 @@ class OutboxConfig(_Cfg, frozen=True, kw_only=True):
     commit_interval_s: Annotated[float, Meta(ge=0, le=60)] = 1.0
     flush_rate_per_s: Annotated[float, Meta(gt=0, le=1e6)] = 500.0
     """Backlog messages replayed per second, interleaved with live data."""
+    replay_grace_s: Annotated[float, Meta(ge=0, le=60)] = 1.0
+    """After a reconnect the backlog waits this long for the hub's first ack (so what the
+    hub already stored is not sent again); live data flows meanwhile."""
     resend_after_s: Annotated[float, Meta(gt=0, le=86_400)] = 60.0
     """A published message not acked for this long is replayed again."""
 

@@ -96,6 +96,7 @@ class Outbox:
         self._pending: list[tuple[int, int, int, int, int, bytes]] = []
         self._pending_msgs: list[Uplinked] = []
         self._pending_acks: dict[int, int] = {}
+        self._acked: dict[int, int] = {}
         self.last_ack: tuple[int, int] | None = None
         self.committed_key: tuple[int, int] = (0, 0)
         """The newest key known to be committed (what replay may read up to)."""
@@ -176,6 +177,12 @@ class Outbox:
         """Record the hub's ack; rows up to it are deleted at the next commit."""
         if seq > self._pending_acks.get(sid, -1):
             self._pending_acks[sid] = seq
+        if seq > self._acked.get(sid, -1):
+            self._acked[sid] = seq
+
+    def is_acked(self, sid: int, seq: int) -> bool:
+        """Whether the hub has acked ``(sid, seq)`` (deleted or about to be)."""
+        return seq <= self._acked.get(sid, -1)
 
     @property
     def pending(self) -> int:

@@ -18,6 +18,7 @@ the backlog is replayed again; receivers deduplicate by ``(edge, sid, seq)``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -72,6 +73,8 @@ class HubLink:
         persistent session). Bounded: cleared past DELIVERED_MAX (more replays, no loss)."""
         self._delivered_count = 0
         self._force = False
+        self._ack_seen = asyncio.Event()
+        self._hold_until = 0.0
         self._control: asyncio.Queue[tuple[str, bytes, bool]] = asyncio.Queue(CONTROL_QUEUE_MAX)
         self._kick = asyncio.Event()
         self._replay_upto: Key | None = None
@@ -129,6 +132,8 @@ class HubLink:
 
     def acked(self, sid: int, seq: int) -> None:
         """The hub stored everything of ``sid`` up to ``seq``: forget those deliveries."""
+        self._ack_seen.set()
+        self._kick.set()
         seen = self._delivered.get(sid)
         if seen:
             done = {s for s in seen if s <= seq}
@@ -239,6 +244,8 @@ class HubLink:
             )
             await client.publish(topic, encode(birth), qos=1, retain=True)
         self.connects += 1
+        self._ack_seen.clear()
+        self._hold_until = time.monotonic() + self._config.outbox.replay_grace_s
         self.connected = True
         self.connected_key = self._outbox.committed_key
         self.connected_event.set()
@@ -326,6 +333,14 @@ class HubLink:
                     continue
                 if self._replay_upto is not None:
                     now = time.monotonic()
+                    if now < self._hold_until and not self._ack_seen.is_set():
+                        # the backlog waits for the hub's first ack (live data does not)
+                        window.release()
+                        self._kick.clear()
+                        with contextlib.suppress(TimeoutError):
+                            async with asyncio.timeout(self._hold_until - now):
+                                await self._kick.wait()
+                        continue
                     tokens = min(rate, tokens + (now - last) * rate)
                     last = now
                     if tokens < 1.0:
@@ -345,7 +360,9 @@ class HubLink:
                     force, sent = self._force, 0
                     for row in rows:
                         self._replay_cursor = (row.sid, row.seq)
-                        if not force and self._was_delivered(row.sid, row.seq):
+                        if self._outbox.is_acked(row.sid, row.seq) or (
+                            not force and self._was_delivered(row.sid, row.seq)
+                        ):
                             continue
                         sent += 1
                         await window.acquire()

@@ -46,6 +46,7 @@ class HubStandIn:
     _seen: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     _contiguous: dict[int, int] = field(default_factory=dict)
     _acked: dict[int, int] = field(default_factory=dict)
+    _reack: bool = False
     _client: aiomqtt.Client | None = None
     _task: asyncio.Task[None] | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -107,8 +108,9 @@ class HubStandIn:
     async def _ack_all(self, client: aiomqtt.Client) -> None:
         if not self.auto_ack:
             return
+        again, self._reack = self._reack, False
         for sid, top in list(self._contiguous.items()):
-            if top > self._acked.get(sid, 0):
+            if top > self._acked.get(sid, 0) or (again and top > 0):
                 ack = Ack(edge=self.edge, sid=sid, seq=top, ts_ms=1)
                 await client.publish(self.topics.ack, encode(ack), qos=1)
                 self._acked[sid] = top
@@ -116,6 +118,8 @@ class HubStandIn:
     def _record(self, topic: str, payload: bytes) -> None:
         if topic == self.topics.state:
             self.retained_state.append(payload)
+            # as the hub does: an edge that comes (back) online gets the latest ack again
+            self._reack = True
             self.changed.set()
             return
         msg = decode_uplink(payload)
