@@ -131,7 +131,12 @@ def demo(
     fresh: Annotated[bool, typer.Option(help="Start over with a new database.")] = False,
     password: Annotated[str | None, typer.Option(help="Demo user's password.")] = None,
     host: Annotated[str, typer.Option(help="Address for the hub and broker.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Hub HTTP port.")] = 8080,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Hub HTTP port (a free one if taken).")
+    ] = 8080,
+    workdir: Annotated[
+        Path, typer.Option(help="Where the hub database and the agent outbox live.")
+    ] = Path("var/demo"),
     run_for: Annotated[
         float | None, typer.Option(hidden=True, help="Stop after this many seconds.")
     ] = None,
@@ -140,7 +145,13 @@ def demo(
     from .demo import DemoOptions, run_demo
 
     options = DemoOptions(
-        speed=speed, fresh=fresh, password=password, host=host, port=port, run_for=run_for
+        speed=speed,
+        fresh=fresh,
+        password=password,
+        host=host,
+        port=port,
+        run_for=run_for,
+        workdir=workdir,
     )
     with contextlib.suppress(KeyboardInterrupt):
         code = asyncio.run(run_demo(options, err))

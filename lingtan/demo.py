@@ -1,19 +1,44 @@
 """``vpp demo``: the whole system on one machine with embedded defaults.
 
-Today it starts the local broker (mosquitto if installed, else in-process amqtt) and says
-which parts are not yet there; the hub, the simulated park and its agent join as their
-packages land.
+One process runs, on loopback:
+
+1. an MQTT broker: a private mosquitto if installed, else in-process amqtt, on a free port;
+2. the simulated park ``park-a`` (SunSpec Modbus batteries, PV, meter, EV chargers and an
+   OPC UA chiller) on free ports, driven by an accelerated clock;
+3. the hub on an SQLite file under ``var/demo/``, seeded with templates, one instance per
+   device bound to ``(park-a, device)``, one VPP and the user ``demo``;
+4. the park's edge agent, configured exactly as ``vpp agent init`` would.
+
+It prints the hub URL, the login and a live one-line status, and stops everything cleanly
+on Ctrl-C (or after ``run_for`` seconds, for tests).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
+import shutil
+import socket
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from .broker import BrokerError, local_broker
+from protocol.clock import ScaledClock
+
+from .broker import BrokerError, free_port, local_broker
+
+if TYPE_CHECKING:
+    from edge_agent import Agent
+    from firmware_sims import SimSite
+
+TENANT = "demo"
+EDGE = "park-a"
+PRESET = "park-a"
+DEMO_USER = "demo"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,23 +49,139 @@ class DemoOptions:
     host: str = "127.0.0.1"
     port: int = 8080
     run_for: float | None = None
+    workdir: Path = Path("var/demo")
+    status_every_s: float = 2.0
 
 
-NOT_YET = ("hub (API and console)", "simulated park", "edge agent")
+@dataclass(frozen=True, slots=True)
+class DemoHandles:
+    """What a running demo exposes (to its status line and to tests)."""
+
+    hub_url: str
+    mqtt_url: str
+    password: str
+    vpp_id: str
+    instance_ids: dict[str, str]
+    site: SimSite
+    agent: Agent
+
+
+def _port_or_free(host: str, port: int) -> int:
+    """``port`` if it can be bound on ``host`` now, else a free one."""
+    if port == 0:
+        return free_port(host)
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return free_port(host)
+    return port
+
+
+@contextlib.asynccontextmanager
+async def start_demo(options: DemoOptions, console: Console) -> AsyncIterator[DemoHandles]:
+    """Start broker, park, hub and agent; yield their handles; stop them in reverse order."""
+    from edge_agent import Agent, parse_config
+    from edge_agent.cli import site_config_text
+    from firmware_sims import BatterySpec, SimSite, load_preset
+    from hub import DemoDevice, Settings, demo_seed, serve
+
+    workdir = options.workdir
+    if options.fresh and workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    password = options.password or secrets.token_urlsafe(9)
+    clock = ScaledClock(options.speed)
+    spec = load_preset(PRESET)
+
+    async with local_broker(options.host, 0) as mqtt_url:
+        console.print(f"[green]MQTT broker[/]   {mqtt_url}")
+        async with SimSite(spec, clock=clock, host=options.host, port_base=0, seed=7) as site:
+            console.print(f"[green]simulated park[/] {PRESET}: {len(site.endpoints)} devices")
+            settings = Settings(
+                db_url=f"sqlite+aiosqlite:///{(workdir / 'hub.db').resolve()}",
+                mqtt_url=mqtt_url,
+                mqtt_client_id="hub-demo",
+                tenant=TENANT,
+                jwt_secret=secrets.token_urlsafe(32),
+            )
+            seed = await demo_seed(
+                settings,
+                edge=EDGE,
+                tenant=TENANT,
+                devices=[
+                    DemoDevice(
+                        ep.device,
+                        ep.kind,
+                        getattr(dev, "rated_w", 0.0) / 1000,
+                        dev.capacity_wh / 1000 if isinstance(dev, BatterySpec) else 0.0,
+                    )
+                    for ep, dev in zip(site.endpoints, spec.devices, strict=True)
+                ],
+                username=DEMO_USER,
+                password=password,
+            )
+            port = _port_or_free(options.host, options.port)
+            async with serve(settings, host=options.host, port=port, clock=clock) as hub_url:
+                config = parse_config(
+                    site_config_text(
+                        spec,
+                        site.endpoints,
+                        mqtt_url=mqtt_url,
+                        tenant=TENANT,
+                        edge=EDGE,
+                        outbox_path=str(workdir / "outbox.db"),
+                        metrics_port=0,
+                    )
+                )
+                async with Agent(config, clock=clock) as agent:
+                    yield DemoHandles(
+                        hub_url=hub_url,
+                        mqtt_url=mqtt_url,
+                        password=password,
+                        vpp_id=seed.vpp_id,
+                        instance_ids=seed.instance_ids,
+                        site=site,
+                        agent=agent,
+                    )
+
+
+def status_line(handles: DemoHandles) -> str:
+    """Devices online and the VPP's output, from the agent's and the park's own state."""
+    statuses = {name: runner.status.value for name, runner in handles.agent.runners.items()}
+    online = sum(1 for status in statuses.values() if status == "online")
+    site = handles.site
+    batteries = [site.battery(n) for n in site.names if site.device_kind(n) == "battery"]
+    pv = [site.pv(n) for n in site.names if site.device_kind(n) == "pv"]
+    bess_kw = sum(b.p_w for b in batteries) / 1000
+    pv_kw = sum(p.p_w for p in pv) / 1000
+    soc = sum(b.soc_pct for b in batteries) / max(1, len(batteries))
+    return (
+        f"devices online {online}/{len(statuses)} | battery {bess_kw:+.1f} kW "
+        f"(SoC {soc:.1f} %) | PV {pv_kw:.1f} kW | grid import {site.meter_import_w / 1000:.1f} kW"
+    )
 
 
 async def run_demo(options: DemoOptions, console: Console) -> int:
     """Run until Ctrl-C (or ``run_for`` seconds); return the process exit code."""
     try:
-        async with local_broker(options.host, 0) as url:
-            console.print(f"[green]MQTT broker[/] running at [bold]{url}[/]")
-            for part in NOT_YET:
-                console.print(f"[yellow]not yet available:[/] {part}")
-            console.print("Press Ctrl-C to stop.")
+        async with start_demo(options, console) as handles:
+            console.print(
+                f"\n[bold green]Lingtan VPP demo is running[/] (clock x{options.speed:g})\n"
+                f"  open      [bold]{handles.hub_url}/schema[/] (interactive API docs)\n"
+                f"  login     user [bold]{DEMO_USER}[/], password [bold]{handles.password}[/]\n"
+                f"            POST {handles.hub_url}/api/v1/auth/login\n"
+                f"  VPP       {handles.vpp_id}  (GET /api/v1/vpp/vpps/{handles.vpp_id}"
+                "/aggregated-params)\n"
+                f"  broker    {handles.mqtt_url}\n"
+                "Press Ctrl-C to stop.\n"
+            )
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(options.run_for):
-                    await asyncio.Event().wait()
-    except BrokerError as exc:
+                    while True:
+                        console.print(status_line(handles))
+                        await asyncio.sleep(options.status_every_s)
+    except (BrokerError, OSError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 1
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -63,13 +64,34 @@ def test_demo_options_are_validated_by_the_cli() -> None:
     assert "--speed" in result.output
 
 
-async def test_demo_starts_a_broker_and_says_what_is_missing() -> None:
+async def test_demo_prints_the_url_the_login_and_a_live_status(tmp_path: Path) -> None:
     if mosquitto_binary() is None:
         service_missing("mosquitto is not installed")
     out = io.StringIO()
     console = Console(file=out, width=200)
-    code = await run_demo(DemoOptions(run_for=0.3), console)
+    options = DemoOptions(
+        workdir=tmp_path / "demo", port=0, password="pw-123456", run_for=1.5, status_every_s=0.3
+    )
+    code = await run_demo(options, console)
     text = out.getvalue()
-    assert code == 0
-    assert "MQTT broker running at mqtt://127.0.0.1:" in text
-    assert "not yet available" in text
+    assert code == 0, text
+    assert "MQTT broker" in text
+    assert "simulated park park-a: 11 devices" in text
+    assert "/schema" in text
+    assert "user demo, password pw-123456" in text
+    assert "devices online" in text
+    assert (tmp_path / "demo" / "hub.db").exists()
+    assert (tmp_path / "demo" / "outbox.db").exists()
+
+
+async def test_demo_fresh_starts_over(tmp_path: Path) -> None:
+    workdir = tmp_path / "demo"
+    workdir.mkdir()
+    stale = workdir / "stale-file"
+    stale.write_text("from an earlier run")
+    if mosquitto_binary() is None:
+        service_missing("mosquitto is not installed")
+    options = DemoOptions(workdir=workdir, port=0, fresh=True, run_for=0.1)
+    assert await run_demo(options, Console(file=io.StringIO())) == 0
+    assert not stale.exists()
+    assert (workdir / "hub.db").exists()
