@@ -90,7 +90,9 @@ class DeviceRunner:
         self.applied: WriteResult | None = None
         self._last_write_at: float | None = None
         self._pending: Setpoint | None = None
-        self._wake = asyncio.Event()
+        self._woken: asyncio.Future[None] | None = None
+        self._latency = metrics.poll_latency.labels(config.id)
+        self._polls = metrics.polls.labels(config.id)
         self.polls = 0
         self.poll_times: list[float] = []
         """Clock-monotonic times of the last successful polls (bounded, for fairness)."""
@@ -118,7 +120,9 @@ class DeviceRunner:
     def submit(self, setpoint: Setpoint) -> None:
         """Hand over the setpoint to write (replaces a pending one: latest wins)."""
         self._pending = setpoint
-        self._wake.set()
+        woken = self._woken
+        if woken is not None and not woken.done():
+            woken.set_result(None)
 
     # ------------------------------------------------------------------ task
 
@@ -188,8 +192,8 @@ class DeviceRunner:
     async def _poll_once(self, *, slow: bool) -> None:
         started = time.perf_counter()
         reading = await self.adapter.read(slow=slow)
-        self._metrics.poll_latency.labels(self.config.id).observe(time.perf_counter() - started)
-        self._metrics.polls.labels(self.config.id).inc()
+        self._latency.observe(time.perf_counter() - started)
+        self._polls.inc()
         now = self._clock.now()
         self.reading, self.reading_ts = reading, now
         self.polls += 1
@@ -211,7 +215,6 @@ class DeviceRunner:
 
     async def _write_pending(self) -> None:
         setpoint, self._pending = self._pending, None
-        self._wake.clear()
         if setpoint is None:
             return
         now = self._clock.monotonic()
@@ -241,6 +244,26 @@ class DeviceRunner:
             self.write_failed = False
             self._set_status(DeviceStatus.ONLINE)
 
+    async def _sleep_until(self, delay: float) -> None:
+        """Sleep ``delay`` clock seconds, or less if a setpoint is submitted meanwhile.
+
+        One sleeper task and one future per tick (this runs once a second per device).
+        """
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        sleeper = asyncio.ensure_future(self._clock.sleep(delay))
+        def wake(_: object) -> None:
+            if not woken.done():
+                woken.set_result(None)
+
+        sleeper.add_done_callback(wake)
+        self._woken = woken
+        try:
+            await woken
+        finally:
+            self._woken = None
+            if not sleeper.done():
+                sleeper.cancel()
+
     async def _poll_loop(self) -> None:
         cfg = self.config
         interval = cfg.poll_interval_s
@@ -249,24 +272,13 @@ class DeviceRunner:
         while True:
             delay = next_tick - self._clock.monotonic()
             if delay > 0 and self._pending is None:
-                sleeper = asyncio.ensure_future(self._clock.sleep(delay))
-                waker = asyncio.ensure_future(self._wake.wait())
-                try:
-                    await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    sleeper.cancel()
-                    waker.cancel()
+                await self._sleep_until(delay)
             if self._pending is not None:
-                async with asyncio.timeout(cfg.timeout_s * 2):
-                    await self._write_pending()
+                await self._write_pending()  # every request has its own timeout
             if self._clock.monotonic() + 1e-9 < next_tick:
                 continue
             count += 1
-            try:
-                async with asyncio.timeout(cfg.timeout_s * 2):
-                    await self._poll_once(slow=count % cfg.slow_every == 0)
-            except TimeoutError as exc:
-                raise DeviceTimeout(f"{cfg.id}: poll timed out") from exc
+            await self._poll_once(slow=count % cfg.slow_every == 0)
             next_tick += interval
             now = self._clock.monotonic()
             if next_tick <= now:  # ran late: skip the missed ticks, never burst

@@ -179,7 +179,7 @@ class HubLink:
             tls = aiomqtt.TLSParameters(
                 ca_certs=hub.ca_file, certfile=hub.cert_file, keyfile=hub.key_file
             )
-        return aiomqtt.Client(
+        client = aiomqtt.Client(
             hub.host,
             hub.port,
             username=hub.username,
@@ -194,6 +194,9 @@ class HubLink:
             queue_type=self._inbox_type(),
             max_inflight_messages=100,
         )
+        # our own window bounds the publishes in flight; aiomqtt would warn above 10
+        client.pending_calls_threshold = INFLIGHT_WINDOW + CONTROL_QUEUE_MAX + 16
+        return client
 
     async def run(self) -> None:
         """Stay connected until cancelled, reconnecting with backoff and jitter."""

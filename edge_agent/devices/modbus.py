@@ -116,6 +116,8 @@ class _Located:
     name: str
     unit: str
     role: str
+    sf_address: int | None = None
+    """Register of the point's scale factor (None: fixed exponent ``spec.sf`` or none)."""
 
 
 class ModbusAdapter:
@@ -260,11 +262,12 @@ class ModbusAdapter:
                 if spec is None:
                     continue
                 addr = models[model] + spec.offset
-                located.append(_Located(spec, addr, name, unit, role))
-                ranges.append((addr, spec.size))
                 sf = self._sf_spec(spec)
-                if sf is not None:
-                    slow_ranges.append((models[model] + sf.offset, 1))
+                sf_addr = None if sf is None else models[model] + sf.offset
+                located.append(_Located(spec, addr, name, unit, role, sf_addr))
+                ranges.append((addr, spec.size))
+                if sf_addr is not None:
+                    slow_ranges.append((sf_addr, 1))
         if not located:
             raise DeviceProtocolError(f"{self.device}: none of the expected SunSpec models found")
         self._points = located
@@ -307,24 +310,25 @@ class ModbusAdapter:
         return self._sunspec_reading()
 
     def _value(self, loc: _Located) -> float | int | str | None:
-        regs = [self._regs.get(loc.address + k, 0) for k in range(loc.spec.size)]
-        if loc.spec.type == "string":
-            return decode_string(regs)
-        raw = decode(regs, loc.spec)
+        regs = self._regs
+        spec = loc.spec
+        if spec.type == "string":
+            return decode_string([regs.get(loc.address + k, 0) for k in range(spec.size)])
+        if spec.size == 1:
+            raw = decode((regs.get(loc.address, 0),), spec)
+        else:
+            raw = decode([regs.get(loc.address + k, 0) for k in range(spec.size)], spec)
         if raw is None:
             return None
-        sf_spec = self._sf_spec(loc.spec)
-        exponent = 0
-        if isinstance(loc.spec.sf, int):
-            exponent = loc.spec.sf
-        elif sf_spec is not None:
-            sf_raw = decode([self._regs.get(self._models[loc.spec.model] + sf_spec.offset, 0)],
-                            sf_spec)  # fmt: skip
-            if sf_raw is None:
-                return None
-            if not -10 <= sf_raw <= 10:
-                raise DeviceProtocolError(f"{self.device}: implausible scale factor {sf_raw}")
-            exponent = sf_raw
+        if loc.sf_address is None:
+            exponent = spec.sf if isinstance(spec.sf, int) else 0
+        else:
+            sf_raw = regs.get(loc.sf_address, 0x8000)
+            if sf_raw == 0x8000:
+                return None  # scale factor not implemented
+            exponent = sf_raw - 0x10000 if sf_raw >= 0x8000 else sf_raw
+            if not -10 <= exponent <= 10:
+                raise DeviceProtocolError(f"{self.device}: implausible scale factor {exponent}")
         if exponent == 0:
             return raw
         return raw * 10.0**exponent
