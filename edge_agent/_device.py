@@ -204,12 +204,14 @@ class DeviceRunner:
             self._set_status(DeviceStatus.ONLINE)
         ts_ms = int(now * 1000)
         dev = self.config.id
+        fresh = reading.fresh
         self._buffer.extend(
             [
                 Point(device=dev, name=name, value=value, unit=reading.units.get(name, ""),
                       ts_ms=ts_ms)
                 for name, value in reading.values.items()
-                if not (isinstance(value, float) and not math.isfinite(value))
+                if (fresh is None or name in fresh)
+                and not (isinstance(value, float) and not math.isfinite(value))
             ]
         )  # fmt: skip
 
@@ -251,6 +253,7 @@ class DeviceRunner:
         """
         woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         sleeper = asyncio.ensure_future(self._clock.sleep(delay))
+
         def wake(_: object) -> None:
             if not woken.done():
                 woken.set_result(None)

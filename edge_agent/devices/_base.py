@@ -39,6 +39,9 @@ class Reading:
     rated_w: float | None = None
     setpoint_w: float | None = None
     """The setpoint the device reports being in force (read back), if any."""
+    fresh: frozenset[str] | None = None
+    """Names in ``values`` read by this poll (None: all); only these go to telemetry, the
+    rest are the latest known values of slow points."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,6 +137,9 @@ class ModbusAdapter:
         self._points: list[_Located] = []
         self._custom_points: list[RegisterPoint] = []
         self._hb: tuple[int | None, int] = (None, 0)
+        self._fast_names: frozenset[str] = frozenset()
+        self._all_fresh = False
+        self._slow_names: list[frozenset[str]] = []
         self._armed_revert: float | None = None
         self.requests = 0
 
@@ -220,6 +223,7 @@ class ModbusAdapter:
                 await self._discover()
             for span in self._fast + self._slow:
                 await self._read_span(span)
+            self._all_fresh = True
         # the heartbeat history survives reconnects: a frozen device stays suspect until its
         # heartbeat moves again
 
@@ -273,6 +277,8 @@ class ModbusAdapter:
         self._points = located
         self._fast = group_spans(fast_ranges)
         self._slow = group_spans(slow_ranges)
+        self._fast_names = frozenset().union(*self._names_in(self._fast))
+        self._slow_names = self._names_in(self._slow)
 
     @staticmethod
     def _guess_kind(models: dict[int, int]) -> str:
@@ -299,15 +305,31 @@ class ModbusAdapter:
     # ------------------------------------------------------------------ reading
 
     async def read(self, *, slow: bool = False) -> Reading:
+        fresh: frozenset[str] | None = self._fast_names
+        if self._all_fresh:  # connect() just read everything: report it all once
+            self._all_fresh, fresh = False, None
         async with self._lock:
             for span in self._fast:
                 await self._read_span(span)
             if slow and self._slow:
-                await self._read_span(self._slow[self._slow_next % len(self._slow)])
+                index = self._slow_next % len(self._slow)
+                await self._read_span(self._slow[index])
+                if fresh is not None:
+                    fresh = fresh | self._slow_names[index]
                 self._slow_next += 1
         if self._custom is not None:
             return self._custom_reading()
-        return self._sunspec_reading()
+        return self._sunspec_reading(fresh)
+
+    def _names_in(self, spans: list[Span]) -> list[frozenset[str]]:
+        return [
+            frozenset(
+                loc.name
+                for loc in self._points
+                if span.address <= loc.address < span.address + span.count
+            )
+            for span in spans
+        ]
 
     def _value(self, loc: _Located) -> float | int | str | None:
         regs = self._regs
@@ -333,7 +355,7 @@ class ModbusAdapter:
             return raw
         return raw * 10.0**exponent
 
-    def _sunspec_reading(self) -> Reading:
+    def _sunspec_reading(self, fresh: frozenset[str] | None = None) -> Reading:
         values: dict[str, PointValue] = {}
         units: dict[str, str] = {}
         roles: dict[str, float] = {}
@@ -355,6 +377,7 @@ class ModbusAdapter:
             bms_max_discharge_w=roles.get("bms_max_discharge_w"),
             rated_w=roles.get("rated_w"),
             setpoint_w=roles.get("setpoint_w"),
+            fresh=fresh,
         )
 
     def _check_plausible(self, values: dict[str, PointValue], roles: dict[str, float]) -> None:
