@@ -21,9 +21,10 @@ thinned. An alarm gauge turns on at 90 % of the quota.
 from __future__ import annotations
 
 import logging
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import aiosqlite
 import msgspec
@@ -52,6 +53,16 @@ CREATE INDEX IF NOT EXISTS outbox_ts ON outbox (ts_ms);
 """
 
 Uplinked = TelemetryBatch | DispatchStatus
+COMPRESS_ABOVE = 512
+"""Payloads from this size on are stored zlib-compressed (level 1): JSON telemetry shrinks
+several times, which is most of what the outbox writes to flash."""
+
+
+class Committed(NamedTuple):
+    """A message made durable by a commit, with its encoded (uncompressed) payload."""
+
+    message: TelemetryBatch | DispatchStatus
+    payload: bytes
 
 
 class OutboxError(AgentError):
@@ -94,7 +105,7 @@ class Outbox:
         self.sid = 0
         self._next_seq = 1
         self._pending: list[tuple[int, int, int, int, int, bytes]] = []
-        self._pending_msgs: list[Uplinked] = []
+        self._pending_msgs: list[Committed] = []
         self._pending_acks: dict[int, int] = {}
         self._acked: dict[int, int] = {}
         self.last_ack: tuple[int, int] | None = None
@@ -168,10 +179,10 @@ class Outbox:
         """Queue a message (already carrying its ``(sid, seq)``) for the next commit."""
         kind = KIND_DATA if isinstance(message, TelemetryBatch) else KIND_STATUS
         npoints = len(message.points) if isinstance(message, TelemetryBatch) else 0
-        self._pending.append(
-            (message.sid, message.seq, kind, message.ts_ms, npoints, encode(message))
-        )
-        self._pending_msgs.append(message)
+        payload = encode(message)
+        stored = zlib.compress(payload, 1) if len(payload) >= COMPRESS_ABOVE else payload
+        self._pending.append((message.sid, message.seq, kind, message.ts_ms, npoints, stored))
+        self._pending_msgs.append(Committed(message, payload))
 
     def ack(self, sid: int, seq: int) -> None:
         """Record the hub's ack; rows up to it are deleted at the next commit."""
@@ -188,7 +199,7 @@ class Outbox:
     def pending(self) -> int:
         return len(self._pending)
 
-    async def commit(self) -> list[Uplinked]:
+    async def commit(self) -> list[Committed]:
         """Write everything appended and acked since the last commit in one transaction.
 
         Returns the messages that are now durable (the publisher may send them).
@@ -323,6 +334,11 @@ class Outbox:
         return (self.sid, self._next_seq - 1)
 
 
+def stored_payload(data: bytes) -> bytes:
+    """The JSON payload of a stored row (compressed rows start with a zlib header)."""
+    return zlib.decompress(data) if data[:1] == b"\x78" else data
+
+
 def as_history(row: StoredRow, edge: str) -> bytes:
     """The payload of a stored row re-encoded with ``hist=true`` (timestamps untouched).
 
@@ -334,20 +350,24 @@ def as_history(row: StoredRow, edge: str) -> bytes:
         )
         return encode(empty)
     message: Uplinked
+    payload = stored_payload(row.payload)
     if row.kind == KIND_DATA:
-        message = msgspec.json.decode(row.payload, type=TelemetryBatch)
+        message = msgspec.json.decode(payload, type=TelemetryBatch)
     else:
-        message = msgspec.json.decode(row.payload, type=DispatchStatus)
+        message = msgspec.json.decode(payload, type=DispatchStatus)
     return encode(msgspec.structs.replace(message, hist=True))
 
 
 __all__ = [
+    "COMPRESS_ABOVE",
     "KIND_DATA",
     "KIND_STATUS",
+    "Committed",
     "Outbox",
     "OutboxError",
     "OutboxStats",
     "StoredRow",
     "Uplinked",
     "as_history",
+    "stored_payload",
 ]

@@ -33,7 +33,7 @@ from protocol.topics import EdgeTopics
 
 from ._config import AgentConfig
 from ._metrics import AgentMetrics
-from ._outbox import KIND_DATA, Outbox, Uplinked, as_history
+from ._outbox import KIND_DATA, Committed, Outbox, Uplinked, as_history
 
 _log = logging.getLogger(__name__)
 
@@ -94,15 +94,13 @@ class HubLink:
             return self.topics.data
         return self.topics.dispatch_status
 
-    def offer_live(self, messages: list[Uplinked]) -> None:
+    def offer_live(self, messages: list[Committed]) -> None:
         """Publish committed messages live if connected (else they wait in the outbox)."""
         if not self.connected:
             return
-        for message in messages:
+        for message, payload in messages:
             try:
-                self._live.put_nowait(
-                    (self.topic_of(message), encode(message), (message.sid, message.seq))
-                )
+                self._live.put_nowait((self.topic_of(message), payload, (message.sid, message.seq)))
             except asyncio.QueueFull:
                 self._metrics.live_dropped.inc()
                 self.request_replay()

@@ -15,6 +15,7 @@ import msgspec
 import pytest
 
 from edge_agent import Agent, AgentConfig
+from edge_agent._outbox import stored_payload
 from edge_agent.devices import DeviceStatus
 from lingtan.broker import Mosquitto
 from protocol import (
@@ -108,16 +109,12 @@ def status(agent: Agent, device: str) -> DeviceStatus:
     return agent.runners[device].status
 
 
-def statuses(agent: Agent) -> list[DispatchStatus]:
-    return [m for m in agent.outbox._pending_msgs if isinstance(m, DispatchStatus)]
-
-
 async def all_statuses(agent: Agent) -> list[DispatchStatus]:
     await agent.commit()
     rows = await agent.outbox.read_after(None, agent.outbox.last_key, 100_000)
     out = []
     for row in rows:
-        msg = decode_uplink(row.payload)
+        msg = decode_uplink(stored_payload(row.payload))
         if isinstance(msg, DispatchStatus):
             out.append(msg)
     return out
@@ -430,9 +427,13 @@ async def test_telemetry_batches_share_the_sequence_with_statuses(
         rows = await h.agent.outbox.read_after(None, h.agent.outbox.last_key, 1000)
         seqs = [r.seq for r in rows]
         assert seqs == list(range(1, len(seqs) + 1))
-        kinds = {type(decode_uplink(r.payload)) for r in rows}
+        kinds = {type(decode_uplink(stored_payload(r.payload))) for r in rows}
         assert kinds == {TelemetryBatch, DispatchStatus}
-        data = [m for r in rows if isinstance(m := decode_uplink(r.payload), TelemetryBatch)]
+        data = [
+            m
+            for r in rows
+            if isinstance(m := decode_uplink(stored_payload(r.payload)), TelemetryBatch)
+        ]
         names = {(p.device, p.name) for b in data for p in b.points}
         assert ("m1", "p_w") in names and ("site-1", "agent.cycle") in names
 
