@@ -148,15 +148,22 @@ class DeviceRunner:
         self._set_status(DeviceStatus.ERROR, str(exc))
 
     async def run(self) -> None:
-        """Run until cancelled; never raises a DeviceError."""
+        """Run until cancelled; never raises (a bug in one device's path stays there)."""
         try:
             while True:
                 self.write_failed = False
-                await self._connect_with_backoff()
                 try:
+                    await self._connect_with_backoff()
                     await self._poll_loop()
                 except DeviceError as exc:
                     self._failed(exc)
+                except Exception as exc:
+                    _log.exception("device %s: unexpected error", self.config.id)
+                    self._metrics.poll_failures.labels(self.config.id, "internal").inc()
+                    self.last_error = repr(exc)
+                    self._set_status(DeviceStatus.ERROR, repr(exc))
+                    await self.adapter.close()
+                    await self._clock.sleep(self.config.backoff_max_s)
                 await self.adapter.close()
         finally:
             await self.release()

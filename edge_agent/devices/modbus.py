@@ -301,6 +301,8 @@ class ModbusAdapter:
                                  if p.poll == "fast")  # fmt: skip
         self._slow = group_spans((p.address, size[p.type]) for p in custom.points
                                  if p.poll == "slow")  # fmt: skip
+        self._fast_names = frozenset()
+        self._slow_names = [frozenset() for _ in self._slow]  # custom readings report all
 
     # ------------------------------------------------------------------ reading
 

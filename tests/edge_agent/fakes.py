@@ -58,6 +58,8 @@ class FakeAdapter:
         self.dead = False
         self.fail_reads = False
         self.refuse_writes = False
+        self.buggy = False
+        """Reads raise an exception that is not a DeviceError (a bug in an adapter)."""
         self.connected = False
         self.connects = 0
         self.reads = 0
@@ -88,6 +90,8 @@ class FakeAdapter:
             raise DeviceTimeout(f"{self.name}: no answer")
         if self.fail_reads:
             raise DeviceProtocolError(f"{self.name}: exception code 4")
+        if self.buggy:
+            raise IndexError("list index out of range")
         self.reads += 1
         site = self.site
         if self.kind == "meter":

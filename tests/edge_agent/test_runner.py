@@ -83,3 +83,27 @@ async def test_a_failing_device_is_marked_error_once_and_recovered_once(
     messages = [r.getMessage() for r in caplog.records if "m1" in r.getMessage()]
     assert sum("error" in m for m in messages) == 1
     assert sum("recovered" in m for m in messages) == 1
+
+
+async def test_a_bug_in_one_device_path_does_not_stop_the_agent(
+    tmp_path: Path, manual_clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = make_config(tmp_path, devices=device_toml("m1", "meter") + device_toml("m2", "meter"))
+    adapters: dict[str, FakeAdapter] = {}
+    async with Agent(
+        config, clock=manual_clock, adapter_factory=fake_factory(FakeSite(), manual_clock, adapters)
+    ) as agent:
+        h = Harness(agent, manual_clock)
+        await until(lambda: status_of(agent, "m1") is DeviceStatus.ONLINE)
+        adapters["m1"].buggy = True
+        await h.cycles(3)
+        assert status_of(agent, "m1") is DeviceStatus.ERROR
+        assert status_of(agent, "m2") is DeviceStatus.ONLINE
+        adapters["m1"].buggy = False
+        await h.cycles(40)
+        assert status_of(agent, "m1") is DeviceStatus.ONLINE
+        internal = agent.metrics.registry.get_sample_value(
+            "vpp_agent_poll_failures_total", {"device": "m1", "kind": "internal"}
+        )
+        assert internal is not None and internal >= 1
+    assert any("unexpected error" in r.getMessage() for r in caplog.records)

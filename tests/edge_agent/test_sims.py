@@ -15,11 +15,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from edge_agent import Agent
+from edge_agent import Agent, DeviceLimitsConfig
 from edge_agent.devices import DeviceStatus
-from firmware_sims import Battery, FaultKind, PVInverter, SimSite, load_preset
+from firmware_sims import Battery, Chiller, FaultKind, PVInverter, SimSite, load_preset
 from lingtan.broker import Mosquitto
 from protocol import (
     Command,
@@ -68,7 +69,8 @@ def site_devices(site: SimSite, *, battery_max_w: float = 100_000.0, timeout_s: 
         out.append("\n".join(lines))
     out.append(
         '\n[register_maps.evse]\npoints = [{ name = "p_w", address = 2, type = "uint32", '
-        'scale = -1.0, role = "p_w", unit = "W" }]\n'
+        'scale = -1.0, role = "p_w", unit = "W" },\n'
+        '  { name = "total_wh", address = 6, type = "uint32", unit = "Wh", poll = "slow" }]\n'
     )
     return "\n".join(out)
 
@@ -174,11 +176,18 @@ async def test_every_fault_kind_puts_the_device_in_error_and_the_rest_keeps_poll
             assert kinds["timeout"] and kinds["protocol"]
 
 
-async def test_opcua_chiller_is_read_by_subscription(
+async def test_opcua_chiller_is_read_by_subscription_and_limited_by_dispatch(
     tmp_path: Path, manual_clock: ManualClock
 ) -> None:
     async with park(manual_clock, "park-a") as site:
         config = make_config(tmp_path, devices=site_devices(site, only={"chiller-1", "meter-1"}))
+        chiller_cfg = msgspec.structs.replace(
+            config.device("chiller-1"),
+            limits=DeviceLimitsConfig(p_max_charge_w=200_000.0, revert_s=10.0),
+        )
+        config = msgspec.structs.replace(
+            config, devices=[chiller_cfg if d.id == "chiller-1" else d for d in config.devices]
+        )
         async with Agent(config, clock=manual_clock) as agent:
             await online(agent, "chiller-1", "meter-1")
             h = Harness(agent, manual_clock)
@@ -187,9 +196,14 @@ async def test_opcua_chiller_is_read_by_subscription(
             assert reading is not None and reading.p_w is not None and reading.p_w < 0
             adapter = agent.runners["chiller-1"].adapter
             assert getattr(adapter, "subscribed", False)
+            chiller = site.device("chiller-1")
+            assert isinstance(chiller, Chiller)
+            agent.on_message(T.dispatch, encode(schedule(manual_clock, {"chiller-1": -50_000.0})))
+            await h.cycles(2)
+            assert chiller.power_limit_w == 50_000.0  # consumption capped by the dispatch
+            assert agent.runners["chiller-1"].applied is not None
             site.set_fault("chiller-1", FaultKind.ALARM)
-            chiller = agent.runners["chiller-1"]
-            await advance_until(h, lambda: chiller.status is DeviceStatus.ERROR, 10)
+            await advance_until(h, lambda: status_of(agent, "chiller-1") is DeviceStatus.ERROR, 10)
             assert status_of(agent, "chiller-1") is DeviceStatus.ERROR
             assert status_of(agent, "meter-1") is DeviceStatus.ONLINE
 
