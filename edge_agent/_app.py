@@ -271,7 +271,13 @@ class Agent:
                 self.metrics.cycle_overruns.inc()
                 next_at = self.clock.monotonic()
             await self.clock.sleep(max(0.0, delay))
-            self.cycle()
+            try:
+                self.cycle()
+            except Exception:
+                # Nothing new is written this cycle; if it keeps failing, the devices'
+                # own revert timers lapse and they fall back by themselves.
+                _log.exception("control cycle failed")
+                self.metrics.cycle_errors.inc()
             now = self.clock.monotonic()
             if now - last_commit >= self.config.outbox.commit_interval_s:
                 last_commit = now

@@ -71,6 +71,9 @@ class AgentMetrics:
         self.control_mode = Gauge(
             "vpp_agent_control_mode", "1 for the control source in force", ["source"], registry=r
         )
+        self.cycle_errors = Counter(
+            "vpp_agent_cycle_errors", "Control cycles that failed unexpectedly", registry=r
+        )
         self.cycle_overruns = Counter(
             "vpp_agent_cycle_overruns", "Control cycles that started late", registry=r
         )

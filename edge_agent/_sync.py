@@ -285,7 +285,11 @@ class HubLink:
 
         class Inbox(asyncio.Queue[aiomqtt.Message]):
             def put_nowait(self, item: aiomqtt.Message) -> None:
-                link._on_message(str(item.topic), bytes(item.payload), bool(item.retain))
+                try:
+                    link._on_message(str(item.topic), bytes(item.payload), bool(item.retain))
+                except Exception:  # a bug in a handler must not break the connection
+                    _log.exception("downlink handler failed on %s", item.topic)
+                    link._metrics.rejections.labels("internal", "handler error").inc()
 
         return Inbox
 

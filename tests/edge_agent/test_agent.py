@@ -14,7 +14,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from edge_agent import Agent, AgentConfig
+from edge_agent import Agent, AgentConfig, Decision
 from edge_agent._outbox import stored_payload
 from edge_agent.devices import DeviceStatus
 from lingtan.broker import Mosquitto
@@ -463,3 +463,64 @@ async def test_shutdown_releases_control_of_written_devices(
     assert enabled_while_running
     assert adapters["b1"].released and not site.batteries["b1"].enabled
     assert not adapters["m1"].released  # never written to: nothing to release
+
+
+class BrokenOnce(Agent):
+    """An agent whose first control cycle and first downlink handler hit a bug."""
+
+    broke_cycle = False
+    broke_handler = False
+
+    def cycle(self) -> list[Decision]:
+        if not self.broke_cycle:
+            self.broke_cycle = True
+            raise ZeroDivisionError("a bug in the cycle")
+        return super().cycle()
+
+    def on_message(self, topic: str, payload: bytes, retained: bool = False) -> None:
+        if not self.broke_handler and topic.endswith("/cmd/b1"):
+            self.broke_handler = True
+            raise KeyError("a bug in a handler")
+        super().on_message(topic, payload, retained)
+
+
+@pytest.mark.mosquitto
+async def test_bugs_in_a_cycle_or_a_handler_do_not_stop_the_agent(
+    tmp_path: Path, manual_clock: ManualClock, mosquitto: Mosquitto
+) -> None:
+    config, site = two_batteries(tmp_path, mqtt_port=mosquitto.port)
+    adapters: dict[str, FakeAdapter] = {}
+    hub = HubStandIn(mosquitto.port, "acme", "site-1")
+    async with (
+        hub,
+        BrokenOnce(
+            config, clock=manual_clock, adapter_factory=fake_factory(site, manual_clock, adapters)
+        ) as agent,
+    ):
+        await until(lambda: agent.link is not None and agent.link.connected, "connected")
+        await until(lambda: status(agent, "b1") is DeviceStatus.ONLINE, "online")
+        h = Harness(agent, manual_clock)
+        manual_clock.advance(1.0)
+        await until(lambda: agent.broke_cycle, "the broken cycle")
+        await h.cycles(2)
+        assert agent.cycles >= 2 and site.import_w == pytest.approx(0.0)
+        now = manual_clock.now_ms()
+        for cid in ("x1", "x2"):
+            await hub.publish(
+                T.cmd("b1"),
+                encode(
+                    Command(
+                        cid=cid,
+                        device="b1",
+                        op="ping",
+                        reply_to=T.reply,
+                        ts_ms=now,
+                        expires_ts_ms=now + 60_000,
+                    )
+                ),
+            )
+        await until(lambda: len(hub.replies) >= 1, "the second command's reply")
+        assert [r.cid for r in hub.replies] == ["x2"] and agent.link is not None
+        assert agent.link.connects == 1  # the connection survived the handler's bug
+    errors = agent.metrics.registry.get_sample_value("vpp_agent_cycle_errors_total")
+    assert errors == 1.0
