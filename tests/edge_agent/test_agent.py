@@ -491,12 +491,10 @@ async def test_bugs_in_a_cycle_or_a_handler_do_not_stop_the_agent(
     config, site = two_batteries(tmp_path, mqtt_port=mosquitto.port)
     adapters: dict[str, FakeAdapter] = {}
     hub = HubStandIn(mosquitto.port, "acme", "site-1")
-    async with (
-        hub,
-        BrokenOnce(
-            config, clock=manual_clock, adapter_factory=fake_factory(site, manual_clock, adapters)
-        ) as agent,
-    ):
+    agent = BrokenOnce(
+        config, clock=manual_clock, adapter_factory=fake_factory(site, manual_clock, adapters)
+    )
+    async with hub, agent:
         await until(lambda: agent.link is not None and agent.link.connected, "connected")
         await until(lambda: status(agent, "b1") is DeviceStatus.ONLINE, "online")
         h = Harness(agent, manual_clock)
