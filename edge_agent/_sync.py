@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import Callable
 from typing import Final
@@ -207,7 +208,14 @@ class HubLink:
             )
             async for attempt in retrying:
                 with attempt:
-                    await self._session()
+                    before = self.connects
+                    try:
+                        await self._session()
+                    except (aiomqtt.MqttError, OSError):
+                        if self.connects == before:
+                            raise  # never got connected: back off further
+            # Connected, then lost: start over with a short pause, not the grown one.
+            await asyncio.sleep(random.uniform(0.1, 0.3))  # noqa: S311 - jitter
 
     async def _session(self) -> None:
         try:
@@ -302,7 +310,7 @@ class HubLink:
         marker: Key | None = None
         while True:
             await asyncio.sleep(period)
-            if marker is not None and not self.replaying:
+            if marker is not None and not self.replaying and self.hub_online:
                 rows = await self._outbox.read_after(None, marker, 1)
                 if rows:
                     self._replay_upto, self._replay_cursor = marker, None
