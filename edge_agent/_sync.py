@@ -252,6 +252,7 @@ class HubLink:
                 else self.topics.device_birth(birth.device)
             )
             await client.publish(topic, encode(birth), qos=1, retain=True)
+        await self._prime_session(client)
         self.connects += 1
         self._ack_seen.clear()
         self._hold_until = time.monotonic() + self._config.outbox.replay_grace_s
@@ -262,6 +263,25 @@ class HubLink:
         _log.info("connected to the hub broker %s (session %d)", self._config.hub.url,
                   self._outbox.sid)  # fmt: skip
         self.request_replay()
+
+    async def _prime_session(self, client: aiomqtt.Client) -> None:
+        """Send the current session's oldest unacked row before any live data.
+
+        Live data goes ahead of the backlog, and a receiver that meets a session for the
+        first time may start counting contiguity at the first seq it sees (the hub does):
+        seeing seq 101 live before the stored 1..100 would ack them unseen. One message,
+        the oldest of this session, fixes where the count starts.
+        """
+        sid, committed = self._outbox.committed_key
+        if sid != self._outbox.sid:
+            return  # nothing committed in this session yet: live data starts at seq 1
+        rows = await self._outbox.read_after((sid, 0), (sid, committed), 1)
+        if not rows or self._was_delivered(rows[0].sid, rows[0].seq):
+            return
+        row = rows[0]
+        topic = self.topics.data if row.kind == KIND_DATA else self.topics.dispatch_status
+        await client.publish(topic, as_history(row, self.topics.edge), qos=1)
+        self._mark_delivered((row.sid, row.seq))
 
     async def _run_tasks(self, client: aiomqtt.Client) -> None:
         try:

@@ -38,6 +38,8 @@ class HubStandIn:
     tenant: str
     edge: str
     auto_ack: bool = True
+    start_at_first_seen: bool = False
+    """Count contiguity from the first seq seen of a session (as the hub does) instead of 1."""
     client_id: str = "hub-standin"
     received: list[Received] = field(default_factory=list)
     statuses: list[DispatchStatus] = field(default_factory=list)
@@ -131,6 +133,8 @@ class HubStandIn:
                 self.statuses.append(msg)
             seen = self._seen[msg.sid]
             seen.add(msg.seq)
+            if self.start_at_first_seen and msg.sid not in self._contiguous:
+                self._contiguous[msg.sid] = msg.seq - 1
             top = self._contiguous.get(msg.sid, 0)
             while top + 1 in seen:
                 top += 1
