@@ -22,6 +22,7 @@ stops moving (frozen readings) all raise :class:`DeviceProtocolError`.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import struct
 import time
@@ -142,6 +143,8 @@ class ModbusAdapter:
         self._slow_names: list[frozenset[str]] = []
         self._armed_revert: float | None = None
         self.requests = 0
+        self.request_times: collections.deque[float] = collections.deque(maxlen=64)
+        """Monotonic start times of the latest requests (diagnostics, bounded)."""
 
     @property
     def device(self) -> str:
@@ -162,6 +165,7 @@ class ModbusAdapter:
             if wait > 0:
                 await asyncio.sleep(wait)
         self._last_request = time.monotonic()
+        self.request_times.append(self._last_request)
 
     async def _read(self, address: int, count: int) -> list[int]:
         client = self._client

@@ -12,10 +12,12 @@ import aiomqtt
 
 from protocol import (
     Ack,
+    Birth,
     DispatchStatus,
     HubState,
     Reply,
     TelemetryBatch,
+    decode_as,
     decode_uplink,
     encode,
 )
@@ -45,6 +47,7 @@ class HubStandIn:
     statuses: list[DispatchStatus] = field(default_factory=list)
     replies: list[Reply] = field(default_factory=list)
     retained_state: list[bytes] = field(default_factory=list)
+    births: dict[str, Birth] = field(default_factory=dict)
     _seen: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     _contiguous: dict[int, int] = field(default_factory=dict)
     _acked: dict[int, int] = field(default_factory=dict)
@@ -98,7 +101,8 @@ class HubStandIn:
                 ) as client:
                     self._client = client
                     t = self.topics
-                    for topic in (t.data, t.dispatch_status, t.reply, t.state):
+                    for topic in (t.data, t.dispatch_status, t.reply, t.state, t.birth,
+                                  f"{t.base}/+/birth"):  # fmt: skip
                         await client.subscribe(topic, qos=1)
                     await self._ack_all(client)
                     async for _ in client.messages:
@@ -118,6 +122,9 @@ class HubStandIn:
                 self._acked[sid] = top
 
     def _record(self, topic: str, payload: bytes) -> None:
+        if topic.endswith("/birth"):
+            self.births[topic] = decode_as(payload, Birth)
+            return
         if topic == self.topics.state:
             self.retained_state.append(payload)
             # as the hub does: an edge that comes (back) online gets the latest ack again

@@ -8,6 +8,7 @@ chiller, and what each simulated device does when the agent is killed (its rever
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import time
@@ -18,8 +19,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from edge_agent import Agent, DeviceLimitsConfig
+from edge_agent import Agent, DeviceConfig, DeviceLimitsConfig
 from edge_agent.devices import DeviceStatus
+from edge_agent.devices.modbus import ModbusAdapter
 from firmware_sims import Battery, Chiller, FaultKind, PVInverter, SimSite, load_preset
 from lingtan.broker import Mosquitto
 from protocol import (
@@ -123,6 +125,40 @@ async def test_dispatch_above_device_limit_is_clamped_on_the_register(
             assert clamped.device == "bess-1" and clamped.p_applied_w == 100_000.0
             assert clamped.reason.startswith("device_max_discharge")
             assert hub.statuses[0].status == "accepted"
+            # retained birth certificates: the edge's and one per device, with SunSpec points
+            await until(lambda: T.device_birth("bess-1") in hub.births, "births")
+            birth = hub.births[T.device_birth("bess-1")]
+            assert birth.device_kind == "battery" and birth.protocol == "modbus"
+            by_name = {m.name: m for m in birth.metrics}
+            assert by_name["p_w"].sunspec_point == "701.W" and by_name["setpoint_w"].writable
+            assert T.birth in hub.births
+
+
+async def test_reads_are_grouped_and_spaced_on_one_connection(manual_clock: ManualClock) -> None:
+    async with park(manual_clock) as site:
+        ep = site.endpoint("bess-1")
+        config = DeviceConfig(id="bess-1", kind="battery", port=ep.port, min_request_gap_s=0.05)
+        adapter = ModbusAdapter(config)
+        await adapter.connect()
+        try:
+            before = adapter.requests
+            reading = await adapter.read()
+            assert adapter.requests - before == 2  # 10 fast points in two requests
+            assert reading.fresh is None  # the first reading after connect has it all
+            before = adapter.requests
+            slow = await adapter.read(slow=True)
+            assert adapter.requests - before == 3  # plus one slow group (round robin)
+            assert slow.fresh is not None and "p_w" in slow.fresh
+            fast = await adapter.read()
+            assert fast.fresh is not None
+            cached = set(fast.values) - fast.fresh
+            assert cached  # slow points not read by this poll are not sent again...
+            assert all(fast.values[name] is not None for name in cached)  # ...but still known
+            assert fast.soc_pct == 40.0
+            stamps = list(adapter.request_times)
+            assert all(b - a >= 0.05 for a, b in itertools.pairwise(stamps))
+        finally:
+            await adapter.close()
 
 
 FAULTS = [
