@@ -7,8 +7,8 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
 # Coverage floor enforced by `make test` (and so by CI). Raise it as code lands; never lower
-# it to make a change pass. Target: 90.
-COVERAGE_FLOOR := 85
+# it to make a change pass (92 % measured when it was raised to 90).
+COVERAGE_FLOOR := 90
 
 SYSTEM_TOOLS := mosquitto mosquitto_sub mbpoll
 APT_PACKAGES := mosquitto mosquitto-clients mbpoll
