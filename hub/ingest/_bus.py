@@ -10,10 +10,12 @@ Tasks (owned by one TaskGroup per connection, under the supervisor task owned by
 * ``_publish_schedules``: rebuilds and publishes the schedule of every edge marked by
   :meth:`MqttBus.schedule_changed` (latest wins per edge; kept across reconnects).
 
-Queues: aiomqtt's incoming queue, bounded by ``ingest_queue`` (when it is full aiomqtt
-drops the newest message; nothing dropped is acknowledged, so the edge keeps it in its
-outbox and sends it again: at-least-once, stored exactly once by key), and the hand-over
-between reader and writer, two decoded batches at most (the reader waits: backpressure).
+Flow control: messages are PUBACKed to the broker only once handled (stored, or counted
+and dropped), so the broker's in-flight window (mosquitto ``max_inflight_messages``, MQTT 5
+receive maximum) bounds what is queued here; a slow database slows the broker down instead
+of overflowing the hub. Queues: aiomqtt's incoming queue, bounded by that window (no local
+limit: aiomqtt would drop messages that are then never PUBACKed, stalling the window), and
+the reader-writer hand-over, two decoded batches at most.
 
 Malformed payloads (bad topic, undecodable, wrong kind for the topic, edge mismatch) are
 counted in ``hub_ingest_malformed_total{reason}`` and dropped before any write.
@@ -108,6 +110,13 @@ def _as_float(value: object) -> float | None:
     return None
 
 
+def _leaf(error: BaseException) -> BaseException:
+    """The first real error inside (possibly nested) exception groups."""
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return error
+
+
 def _utc(ms: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
 
@@ -184,7 +193,7 @@ class MqttBus:
         settings = self._ctx.settings
         while not self._stop_requested():
             try:
-                async with aiomqtt.Client(
+                client = aiomqtt.Client(
                     self._host,
                     self._port,
                     username=settings.mqtt_username,
@@ -194,9 +203,16 @@ class MqttBus:
                     keepalive=30,
                     timeout=10,
                     will=aiomqtt.Will(HUB_STATE, self._hub_state(online=False), qos=1, retain=True),
-                    max_queued_incoming_messages=settings.ingest_queue,
+                    # Bounded by the broker's in-flight window (manual PUBACK below): a
+                    # local limit would make aiomqtt drop messages it never acknowledges,
+                    # which would stall that window for good.
+                    max_queued_incoming_messages=0,
                     max_queued_outgoing_messages=settings.ingest_queue * 10,
-                ) as client:
+                )
+                # PUBACK only once a message is handled (stored or dropped): the broker's
+                # in-flight window then holds the rest back instead of our queue overflowing.
+                client._client.manual_ack_set(True)
+                async with client:
                     self._client = client
                     for topic_filter in hub_uplink_filters(group=settings.mqtt_group):
                         await client.subscribe(topic_filter, qos=1)
@@ -223,7 +239,7 @@ class MqttBus:
                         "MQTT broker %s:%s unreachable (%s); retrying in the background",
                         self._host,
                         self._port,
-                        errors.exceptions[0],
+                        _leaf(errors),
                     )
                 failed = True
             finally:
@@ -271,12 +287,21 @@ class MqttBus:
     async def _ingest(self, client: aiomqtt.Client) -> None:
         """Reader and writer in a pipeline: the next batch is received and decoded while
         the previous one is written. The hand-over queue holds two batches at most."""
-        decoded: asyncio.Queue[_Batch] = asyncio.Queue(maxsize=2)
+        decoded: asyncio.Queue[tuple[_Batch, list[aiomqtt.Message]]] = asyncio.Queue(maxsize=2)
         async with asyncio.TaskGroup() as group:
             group.create_task(self._read(client, decoded))
             group.create_task(self._write(client, decoded))
 
-    async def _read(self, client: aiomqtt.Client, out: asyncio.Queue[_Batch]) -> None:
+    @staticmethod
+    def _puback(client: aiomqtt.Client, messages: list[aiomqtt.Message]) -> None:
+        paho = client._client
+        for message in messages:
+            if message.qos > 0:
+                paho.ack(message.mid, message.qos)
+
+    async def _read(
+        self, client: aiomqtt.Client, out: asyncio.Queue[tuple[_Batch, list[aiomqtt.Message]]]
+    ) -> None:
         settings = self._ctx.settings
         messages = client.messages
         async for first in messages:
@@ -285,22 +310,28 @@ class MqttBus:
                 batch.append(await anext(messages))
             self._ctx.metrics.ingest_queue.set(len(messages))
             decoded = self.decode(batch)
-            if not decoded.empty:
-                await out.put(decoded)
+            if decoded.empty:
+                self._puback(client, batch)
+            else:
+                await out.put((decoded, batch))
 
-    async def _write(self, client: aiomqtt.Client, decoded: asyncio.Queue[_Batch]) -> None:
+    async def _write(
+        self, client: aiomqtt.Client, decoded: asyncio.Queue[tuple[_Batch, list[aiomqtt.Message]]]
+    ) -> None:
         failing = False
         while True:
-            batch = await decoded.get()
+            batch, messages = await decoded.get()
             try:
                 await self.store_and_ack(client, batch)
             except SQLAlchemyError as exc:
+                self._puback(client, messages)
                 # Not acknowledged: the edges keep these messages and send them again.
                 self._ctx.metrics.ingest_store_errors.inc()
                 if not failing:
                     _log.warning("cannot store ingest batch (%s); not acknowledging it", exc)
                 failing = True
                 continue
+            self._puback(client, messages)
             if failing:
                 _log.info("storing ingest batches again")
             failing = False
