@@ -348,3 +348,22 @@ async def test_a_batch_that_cannot_be_stored_is_not_acknowledged(
     ack = await next_of(edge, TOPICS.ack, Ack)
     assert (ack.sid, ack.seq) == (5, 2)
     assert await count_rows(db) == 3
+
+
+async def test_a_flood_is_stored_completely_with_broker_backpressure(
+    hub: AsyncTestClient[Litestar], edge: aiomqtt.Client, db: async_sessionmaker[AsyncSession]
+) -> None:
+    count = 400
+    for seq in range(1, count + 1):
+        points = [("d", f"p{i}", float(i)) for i in range(10)]
+        await edge.publish(TOPICS.data, encode(batch(seq, points, sid=2)), qos=1)
+    async with asyncio.timeout(SAFETY_TIMEOUT * 4):
+        while (await next_of(edge, TOPICS.ack, Ack)).seq < count:
+            pass
+    assert await count_rows(db) == count * 10
+    assert (
+        "hub_ingest_malformed_total"
+        not in (await hub.get("/metrics"))
+        .text.split("# TYPE hub_ingest_malformed_total counter")[1]
+        .split("# HELP")[0]
+    )
