@@ -329,7 +329,18 @@ class Agent:
             active = any(d.source == source for d in decisions)
             self.metrics.control_mode.labels(source).set(1 if active else 0)
         self._telemetry(now_ms)
+        self._device_births()
         return decisions
+
+    def _device_births(self) -> None:
+        """Publish the birth of each device that came online since the last cycle."""
+        link = self.link
+        if link is None or not link.connected:
+            return
+        for birth in self.births(only_due=True):
+            if birth.device is not None:
+                link.send_control(link.topics.device_birth(birth.device), encode(birth),
+                                  retain=True)  # fmt: skip
 
     def _apply(self, decision: Decision) -> None:
         runner = self.runners[decision.device]
@@ -619,15 +630,20 @@ class Agent:
 
     # ------------------------------------------------------------------ introspection
 
-    def births(self) -> list[Birth]:
+    def births(self, *, only_due: bool = False) -> list[Birth]:
+        """The edge's birth and each device's (``only_due``: devices newly online only)."""
         edge, sid, now = self.config.site.edge, self.outbox.sid, self.clock.now_ms()
         metrics: list[MetricDef] = [
             MetricDef(name="agent.cycle", dtype="int", description="control cycles run"),
             MetricDef(name="agent.buffered_points", dtype="int"),
         ]
-        out = [Birth(edge=edge, sid=sid, ts_ms=now, agent_version=AGENT_VERSION,
-                     metrics=metrics)]  # fmt: skip
+        out = [] if only_due else [
+            Birth(edge=edge, sid=sid, ts_ms=now, agent_version=AGENT_VERSION, metrics=metrics)
+        ]  # fmt: skip
         for dev, runner in self.runners.items():
+            if only_due and not runner.birth_due:
+                continue
+            runner.birth_due = False
             try:
                 catalogue = runner.adapter.metrics()
             except AgentError:

@@ -98,6 +98,7 @@ class DeviceRunner:
         """Clock-monotonic times of the last successful polls (bounded, for fairness)."""
         self.last_error: str = ""
         self.write_failed = False
+        self.birth_due = False
         metrics.device_status.labels(config.id).set(0)
 
     # ------------------------------------------------------------------ control side
@@ -118,7 +119,14 @@ class DeviceRunner:
         )
 
     def submit(self, setpoint: Setpoint) -> None:
-        """Hand over the setpoint to write (replaces a pending one: latest wins)."""
+        """Hand over the setpoint to write (replaces a pending one: latest wins).
+
+        An unchanged setpoint whose device fail-safe is still fresh needs no write and
+        does not wake the runner (this runs every cycle for every device).
+        """
+        if self._fresh(setpoint):
+            self._pending = None
+            return
         self._pending = setpoint
         woken = self._woken
         if woken is not None and not woken.done():
@@ -133,6 +141,8 @@ class DeviceRunner:
         self._metrics.device_status.labels(self.config.id).set(
             1 if status is DeviceStatus.ONLINE else 0
         )
+        if status is DeviceStatus.ONLINE:
+            self.birth_due = True  # its metric catalogue is known now (or may have changed)
         if status is DeviceStatus.ONLINE and previous is DeviceStatus.ERROR:
             _log.info("device %s recovered", self.config.id)
         elif status is DeviceStatus.ONLINE:
@@ -222,17 +232,21 @@ class DeviceRunner:
             ]
         )  # fmt: skip
 
+    def _fresh(self, setpoint: Setpoint) -> bool:
+        """Whether ``setpoint`` is already written and its fail-safe needs no refresh yet."""
+        return (
+            self.applied is not None
+            and self._last_write_at is not None
+            and self.applied.p_w == setpoint.p_w
+            and self._clock.monotonic() - self._last_write_at < setpoint.revert_s / 2
+        )
+
     async def _write_pending(self) -> None:
         setpoint, self._pending = self._pending, None
         if setpoint is None:
             return
         now = self._clock.monotonic()
-        if (
-            self.applied is not None
-            and self._last_write_at is not None
-            and self.applied.p_w == setpoint.p_w
-            and now - self._last_write_at < setpoint.revert_s / 2
-        ):
+        if self._fresh(setpoint):
             return  # unchanged and the device's fail-safe is still fresh
         try:
             self.applied = await self.adapter.write(setpoint)
