@@ -1,6 +1,6 @@
 """Persistence: SQLAlchemy 2 models, async engines and Alembic migrations."""
 
-from ._db import create_engine, migrate, normalize_url, schema_is_current, sessionmaker
+from ._db import create_engine, downgrade, migrate, normalize_url, schema_is_current, sessionmaker
 from ._models import (
     CATEGORIES,
     INSTANCE_STATUSES,
@@ -54,6 +54,7 @@ __all__ = [
     "User",
     "Vpp",
     "create_engine",
+    "downgrade",
     "migrate",
     "normalize_url",
     "row_dict",

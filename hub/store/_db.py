@@ -90,6 +90,18 @@ def _head(connection: Connection) -> str | None:
     return ScriptDirectory.from_config(_alembic_config(connection)).get_current_head()
 
 
+def _downgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+
+    command.downgrade(_alembic_config(connection), revision)
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Step the schema back to ``revision`` (``"base"`` drops everything)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_downgrade, revision)
+
+
 async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the schema up to ``revision`` (idempotent)."""
     async with engine.begin() as conn:

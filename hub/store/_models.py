@@ -151,6 +151,7 @@ class ResourceInstance(Base):
     __table_args__ = (
         Index("idx_template", "template_id"),
         Index("idx_status", "status"),
+        Index("idx_instances_created", "created_at", "id"),
         UniqueConstraint("edge_id", "device_id", name="uk_instance_edge_device"),
     )
 
@@ -176,6 +177,7 @@ class Vpp(Base):
     __table_args__ = (
         Index("idx_vpps_market_type", "market_type"),
         Index("idx_vpps_status", "status"),
+        Index("idx_vpps_created", "created_at", "id"),
     )
 
 
