@@ -201,10 +201,18 @@ async def bench_polling(sizes: list[int], seconds: float, tmp: Path, mqtt_port: 
                 [sys.executable, str(Path(__file__)), "--floor-worker", str(path)], seconds, warmup
             )
         ratio = agent_cpu / floor_cpu if floor_cpu > 0 else float("inf")
-        checks = [ratio <= CPU_TARGET_RATIO or agent_cpu < 0.5, agent_rss <= RSS_TARGET_MB]
+        # Below half a percent of a core the ratio compares the agent's fixed per-second
+        # work (control cycle, outbox commit, MQTT publish) with almost nothing: it is
+        # printed, and marked, but not held against the target.
+        waived = ratio > CPU_TARGET_RATIO and agent_cpu < 0.5
+        checks = [ratio <= CPU_TARGET_RATIO or waived, agent_rss <= RSS_TARGET_MB]
         if n in CPU_TARGETS:
             checks.append(agent_cpu <= CPU_TARGETS[n])
-        verdict = "ok" if all(checks) else "MISSED"
+        verdict = (
+            ("ok (ratio waived: < 0.5 % of a core)" if waived else "ok")
+            if all(checks)
+            else "MISSED"
+        )
         ok &= all(checks)
         print(f"{n:>8} {agent_cpu:>9.2f}% {floor_cpu:>9.2f}% {ratio:>6.2f}x {agent_rss:>9.1f}M"
               f" {floor_rss:>9.1f}M  {verdict}")  # fmt: skip
