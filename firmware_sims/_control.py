@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import msgspec
 
 from ._errors import SimControlError, SimError
+from ._faults import fault_params, parse_kind
 
 if TYPE_CHECKING:
     from ._site import SimSite
@@ -62,6 +63,9 @@ def handle(site: SimSite, line: bytes) -> dict[str, Any]:
         if req.op == "fault":
             if req.kind is None:
                 raise SimControlError("kind: required")
+            # Validate first: a parameter named like set_fault's own arguments ("seconds",
+            # "device", "kind") must be a bad-request reply, not a TypeError.
+            fault_params(parse_kind(req.kind), req.params)
             site.set_fault(req.device, req.kind, req.seconds, **req.params)
         else:
             site.clear_fault(req.device, req.kind)
@@ -85,7 +89,8 @@ async def serve_control(site: SimSite, host: str, port: int) -> AsyncIterator[tu
                 if not line:
                     break
                 writer.write(_encoder.encode(handle(site, line)) + b"\n")
-                await writer.drain()
+                async with asyncio.timeout(IDLE_TIMEOUT_S):  # a client that never reads
+                    await writer.drain()
         except (ValueError, TimeoutError, ConnectionError):
             pass  # over-long line, idle or gone: close the connection
         finally:

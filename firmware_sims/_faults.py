@@ -60,7 +60,9 @@ def fault_params(kind: FaultKind, params: dict[str, float]) -> dict[str, float]:
             raise SimControlError(f"params.{name}: not a parameter of {kind.value} ({known})")
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise SimControlError(f"params.{name}: must be a number, got {value!r}")
-        out[name] = int(value) if name == "code" and float(value).is_integer() else float(value)
+        if name == "code" and not float(value).is_integer():
+            raise SimControlError(f"params.code: {value!r} is not a whole number")
+        out[name] = int(value) if name == "code" else float(value)
     if "code" in out and int(out["code"]) not in _VALID_CODES:
         raise SimControlError(f"params.code: {out['code']:g} is not a Modbus exception code")
     if not 0 <= out.get("delay_s", 0) <= 60:

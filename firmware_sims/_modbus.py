@@ -22,6 +22,9 @@ from ._sunspec import SUNS_BASE
 if TYPE_CHECKING:
     from pymodbus.server import ModbusTcpServer
 
+REGISTER_FUNCTIONS = frozenset({3, 4, 6, 16, 23})
+"""Read holding/input registers, write single/multiple, read-write multiple."""
+
 
 class ModbusDeviceServer:
     """A running Modbus TCP server for one device; ``port`` is the bound port."""
@@ -112,6 +115,8 @@ class ModbusDeviceServer:
         from pymodbus.constants import ExcCodes
 
         self.requests += 1
+        if function_code not in REGISTER_FUNCTIONS:  # coils, discrete inputs: not a SunSpec map
+            return ExcCodes.ILLEGAL_FUNCTION
         faults = self.faults
         if faults.active and (code := await self._request_fault(set_values is not None)):
             return ExcCodes(code)

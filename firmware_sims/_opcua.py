@@ -190,7 +190,9 @@ class OpcUaDeviceServer:
         ua = _ua()
         server_cls: Any = Server
 
-        logging.getLogger("asyncua").setLevel(logging.ERROR)
+        # The server side of asyncua is chatty; quieten only it, never the clients (the
+        # edge agent's OPC UA adapter runs in the same process in `vpp demo`).
+        logging.getLogger("asyncua.server").setLevel(logging.ERROR)
         port = port or free_port(host)
         server = server_cls(
             user_manager=None if username is None else _PasswordUsers(username, password or "")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import time
 from dataclasses import dataclass, field
 from typing import ClassVar, Final
 
@@ -94,7 +95,7 @@ class Weather:
 
     def clear_sky_ghi(self, t: float) -> float:
         """Haurwitz clear-sky GHI in W/m²."""
-        day = int(t // SECONDS_PER_DAY) % 365
+        day = time.gmtime(t).tm_yday - 1
         decl = math.radians(23.45) * math.sin(2 * math.pi * (284 + day + 1) / 365.0)
         hour_angle = math.radians(15.0 * (self.solar_hour(t) - 12.0))
         cos_z = math.sin(self.lat) * math.sin(decl) + math.cos(self.lat) * math.cos(
@@ -592,18 +593,21 @@ class Chiller:
             self.reverts += 1
         t_out = self.weather.outdoor_c(self.t)
         self.cop = _clamp(self.cop_nominal - 0.1 * (t_out - 25.0), 2.0, 7.0)
-        demand = _clamp((self.room_c - self.setpoint_c + 1.0) / 2.0, 0.0, 1.0)
         limit = 0.0 if self.alarm else min(self.power_limit_w, self.rated_w)
-        wanted = demand * self.rated_w
-        self.p_w = min(wanted, limit)
-        unmet = 0.0 if wanted <= 0 else 1.0 - self.p_w / wanted
-        self.supply_c = 7.0 + 8.0 * unmet
-        q_cool = self.cop * self.p_w
-        flow = (t_out - self.room_c) / self.r_k_per_w + self.internal_gain_w - q_cool
+        # The controller and the thermal node advance together in sub-steps of at most a
+        # minute, so a long step stays what many short ones would give.
         sub = max(1, math.ceil(dt / 60.0))
+        sub_dt = dt / sub
         for _ in range(sub):
-            self.room_c += flow * (dt / sub) / self.c_j_per_k
-        self.wh_consumed += self.p_w * dt / 3600.0
+            demand = _clamp((self.room_c - self.setpoint_c + 1.0) / 2.0, 0.0, 1.0)
+            wanted = demand * self.rated_w
+            self.p_w = min(wanted, limit)
+            unmet = 0.0 if wanted <= 0 else 1.0 - self.p_w / wanted
+            self.supply_c = 7.0 + 8.0 * unmet
+            q_cool = self.cop * self.p_w
+            flow = (t_out - self.room_c) / self.r_k_per_w + self.internal_gain_w - q_cool
+            self.room_c += flow * sub_dt / self.c_j_per_k
+            self.wh_consumed += self.p_w * sub_dt / 3600.0
 
 
 # --------------------------------------------------------------------------- meter

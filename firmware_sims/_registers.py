@@ -502,7 +502,7 @@ class MeterRegisters(SunSpecDevice):
         self.model = model
         w_sf = scale_for(max_w * 1.5)
         sf = {
-            (203, "A_SF"): scale_for(max_w * 1.5 / (PHASES * PHASE_V)),
+            (203, "A_SF"): scale_for(max_w * 1.5 / PHASE_V),  # total A = 3 x phase A
             (203, "V_SF"): -1,
             (203, "Hz_SF"): -2,
             (203, "W_SF"): w_sf,

@@ -117,16 +117,26 @@ class Mosquitto:
             self.port = free_port(self.host)
         conf = self.workdir / "mosquitto.conf"
         conf.write_text(self.config_text())
-        self._proc = subprocess.Popen(
-            [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        with (self.workdir / "mosquitto.log").open("ab") as log:
+            self._proc = subprocess.Popen(
+                [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=log
+            )
         try:
             wait_for_port(self.host, self.port, timeout)
+            if not self.running:
+                raise BrokerError(
+                    f"mosquitto exited at start (port {self.port} taken?): {self.log_tail()}"
+                )
         except BrokerError:
             self.stop()
             raise
-        if not self.running:
-            raise BrokerError(f"mosquitto exited at start (port {self.port} taken?)")
+
+    def log_tail(self, lines: int = 5) -> str:
+        """The last lines mosquitto wrote to its log (errors and warnings only)."""
+        if self.workdir is None or not (self.workdir / "mosquitto.log").exists():
+            return ""
+        text = (self.workdir / "mosquitto.log").read_text(errors="replace")
+        return " | ".join(text.strip().splitlines()[-lines:])
 
     def stop(self, timeout: float = 10.0) -> None:
         proc, self._proc = self._proc, None
@@ -139,8 +149,6 @@ class Mosquitto:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout)
-        if proc.stderr is not None:
-            proc.stderr.close()
 
     def close(self) -> None:
         self.stop()
@@ -213,8 +221,8 @@ async def local_broker(
 @contextlib.contextmanager
 def _mosquitto(host: str, port: int) -> Iterator[str]:
     broker = Mosquitto(host=host, port=port)
-    broker.start()
     try:
+        broker.start()
         yield broker.url
     finally:
         broker.close()

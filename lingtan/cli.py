@@ -153,6 +153,7 @@ def demo(
         run_for=run_for,
         workdir=workdir,
     )
+    code = 0  # Ctrl-C is how the demo is meant to stop: a clean exit, not a traceback
     with contextlib.suppress(KeyboardInterrupt):
         code = asyncio.run(run_demo(options, err))
     raise typer.Exit(code)

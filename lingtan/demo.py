@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-import shutil
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -66,6 +65,37 @@ class DemoHandles:
     agent: Agent
 
 
+DEMO_FILES = ("hub.db", "outbox.db")
+
+
+class DemoError(Exception):
+    """The demo cannot start as asked (the message says why)."""
+
+
+def clear_workdir(workdir: Path) -> None:
+    """Delete the demo's own files for ``--fresh``; refuse a folder holding anything else."""
+    if not workdir.exists():
+        return
+    foreign = [p.name for p in workdir.iterdir() if not p.name.startswith(DEMO_FILES)]
+    if foreign:
+        raise DemoError(
+            f"--fresh: {workdir} holds files the demo did not make ({', '.join(sorted(foreign))});"
+            " choose another --workdir"
+        )
+    for path in workdir.iterdir():
+        path.unlink()
+
+
+def rated_kw(spec: object) -> float:
+    """Nameplate power of a simulated device: rated W, or a three-phase charger's current."""
+    from firmware_sims import EVChargerSpec
+
+    if isinstance(spec, EVChargerSpec):
+        return spec.max_a * 230.0 * 3 / 1000
+    rated_w = getattr(spec, "rated_w", 0.0)
+    return float(rated_w) / 1000 if isinstance(rated_w, int | float) else 0.0
+
+
 def _port_or_free(host: str, port: int) -> int:
     """``port`` if it can be bound on ``host`` now, else a free one."""
     if port == 0:
@@ -87,8 +117,8 @@ async def start_demo(options: DemoOptions, console: Console) -> AsyncIterator[De
     from hub import DemoDevice, Settings, demo_seed, serve
 
     workdir = options.workdir
-    if options.fresh and workdir.exists():
-        shutil.rmtree(workdir)
+    if options.fresh:
+        clear_workdir(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     password = options.password or secrets.token_urlsafe(9)
     clock = ScaledClock(options.speed)
@@ -113,7 +143,7 @@ async def start_demo(options: DemoOptions, console: Console) -> AsyncIterator[De
                     DemoDevice(
                         ep.device,
                         ep.kind,
-                        getattr(dev, "rated_w", 0.0) / 1000,
+                        rated_kw(dev),
                         dev.capacity_wh / 1000 if isinstance(dev, BatterySpec) else 0.0,
                     )
                     for ep, dev in zip(site.endpoints, spec.devices, strict=True)
@@ -181,7 +211,7 @@ async def run_demo(options: DemoOptions, console: Console) -> int:
                     while True:
                         console.print(status_line(handles))
                         await asyncio.sleep(options.status_every_s)
-    except (BrokerError, OSError) as exc:
+    except (BrokerError, DemoError, OSError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 1
     return 0

@@ -32,10 +32,16 @@ M = TypeVar("M", bound=msgspec.Struct)
 
 
 class ProtocolError(ValueError):
-    """A payload that is not a valid message of the expected kind.
+    """Something that does not fit the contract; the root of this package's errors.
 
-    ``field`` is the JSON path of the offending field (``"$.points[0].value"``), or ``"$"``
-    when the payload as a whole is unusable (malformed bytes, too large, wrong kind).
+    ::
+
+        ProtocolError          a payload that is not a valid message of the expected kind
+         └── TopicError        a topic, filter or id that does not fit the topic tree
+
+    ``field`` is the JSON path of the offending field (``"$.points[0].value"``), ``"$"``
+    when the payload as a whole is unusable (malformed bytes, too large, wrong kind), or
+    ``"$topic"`` for a topic error.
     """
 
     def __init__(self, message: str, *, field: str = "$") -> None:

@@ -40,7 +40,9 @@ RESERVED_SEGMENTS: Final = frozenset(
 )
 """Topic words that cannot be used as device ids (they would make topics ambiguous)."""
 
-ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$(?!\n)"
+"""``$(?!\n)``: Python's ``$`` also matches before a trailing newline ("park\n" would pass
+and end up inside a topic); the lookahead closes that, and reads the same in JSON Schema."""
 
 Id = Annotated[str, Meta(min_length=1, max_length=64, pattern=ID_PATTERN)]
 """A tenant, edge or device id: safe as one MQTT topic level (no ``+ # /``, not empty)."""
@@ -237,6 +239,10 @@ class SiteConfig(_Wire, tag="config.v1", frozen=True, kw_only=True):
     watchdog_s: Seconds = 300.0
     """Hub silence after which the edge falls back to its default control."""
 
+    def __post_init__(self) -> None:
+        devices = [d.device for d in self.device_limits]
+        _check(len(set(devices)) == len(devices), "device_limits names a device twice")
+
 
 # --------------------------------------------------------------------------- dispatch
 
@@ -259,6 +265,8 @@ class DispatchInterval(Struct, frozen=True, kw_only=True, omit_defaults=True):
 
     def __post_init__(self) -> None:
         _check(self.start_ts_ms < self.end_ts_ms, "start_ts_ms must be before end_ts_ms")
+        devices = [t.device for t in self.targets]
+        _check(len(set(devices)) == len(devices), "a device has two targets in one interval")
 
 
 class DispatchSchedule(_Wire, tag="dispatch.v1", frozen=True, kw_only=True):

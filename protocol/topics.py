@@ -34,6 +34,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from ._codec import ProtocolError
 from ._messages import ID_PATTERN, RESERVED_SEGMENTS
 
 ROOT: Final = "vpp/v1"
@@ -44,8 +45,11 @@ _ID: Final = re.compile(ID_PATTERN)
 _SHARE_GROUP: Final = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
-class TopicError(ValueError):
+class TopicError(ProtocolError):
     """A topic, filter or id that does not fit the contract."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="$topic")
 
 
 class TopicKind(enum.StrEnum):
@@ -102,7 +106,7 @@ _SUFFIX: Final[dict[TopicKind, tuple[str, ...]]] = {
 
 def validate_id(value: str, what: str = "id") -> str:
     """Return ``value`` if it can be one topic level, else raise :class:`TopicError`."""
-    if not isinstance(value, str) or len(value) > 64 or _ID.match(value) is None:
+    if not isinstance(value, str) or len(value) > 64 or _ID.fullmatch(value) is None:
         raise TopicError(
             f"invalid {what} {value!r}: use 1-64 characters from A-Z a-z 0-9 _ . - "
             "starting with a letter or digit (no '+', '#', '/')"

@@ -4,7 +4,8 @@
   free 127.0.0.1 port (``.url``, ``.port``; ``.stop()``/``.start()`` to simulate outages).
 * ``mosquitto_factory``: the same with extra config lines (ACL, TLS, listeners).
 * ``postgres_url``: a throw-away PostgreSQL database for the test session
-  (``VPP_TEST_PG`` overrides the server DSN, default ``postgresql://postgres@127.0.0.1:5432/test``).
+  (``VPP_TEST_PG`` overrides the server DSN, default
+  ``postgresql://postgres:postgres@127.0.0.1:5432/postgres``, which `make test` sets up).
 * ``free_port``, ``manual_clock``.
 
 With ``CI=true`` a service that cannot be started fails the run instead of skipping.
@@ -24,7 +25,9 @@ from lingtan.broker import free_port as _free_port
 from protocol.clock import ManualClock
 from tests.support import service_missing
 
-PG_SERVER_DSN = os.environ.get("VPP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+PG_SERVER_DSN = os.environ.get(
+    "VPP_TEST_PG", "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
+)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from lingtan import __version__
 from lingtan.broker import mosquitto_binary
 from lingtan.cli import _mount, app
-from lingtan.demo import DemoOptions, run_demo
+from lingtan.demo import DemoOptions, rated_kw, run_demo
 from tests.support import SAFETY_TIMEOUT, service_missing
 
 runner = CliRunner()
@@ -85,13 +85,28 @@ async def test_demo_prints_the_url_the_login_and_a_live_status(tmp_path: Path) -
 
 
 async def test_demo_fresh_starts_over(tmp_path: Path) -> None:
-    workdir = tmp_path / "demo"
-    workdir.mkdir()
-    stale = workdir / "stale-file"
-    stale.write_text("from an earlier run")
     if mosquitto_binary() is None:
         service_missing("mosquitto is not installed")
+    workdir = tmp_path / "demo"
+    workdir.mkdir()
+    (workdir / "hub.db").write_text("not a database: an earlier run's leftovers")
     options = DemoOptions(workdir=workdir, port=0, fresh=True, run_for=0.1)
     assert await run_demo(options, Console(file=io.StringIO())) == 0
-    assert not stale.exists()
-    assert (workdir / "hub.db").exists()
+    assert (workdir / "hub.db").read_bytes().startswith(b"SQLite format 3")
+
+
+async def test_demo_fresh_refuses_to_delete_what_it_did_not_make(tmp_path: Path) -> None:
+    precious = tmp_path / "thesis.tex"
+    precious.write_text("years of work")
+    out = io.StringIO()
+    options = DemoOptions(workdir=tmp_path, port=0, fresh=True, run_for=0.1)
+    assert await run_demo(options, Console(file=out, width=200)) == 1
+    assert precious.exists()
+    assert "thesis.tex" in out.getvalue()
+
+
+def test_demo_counts_ev_chargers_by_their_current_rating() -> None:
+    from firmware_sims import BatterySpec, EVChargerSpec
+
+    assert rated_kw(EVChargerSpec(name="ev-1", max_a=32.0)) == 32.0 * 230 * 3 / 1000
+    assert rated_kw(BatterySpec(name="bess-1", rated_w=500_000.0)) == 500.0

@@ -109,7 +109,15 @@ def test_wrong_type_names_the_nested_field() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("seq", -1), ("sid", "1"), ("edge", "a/b"), ("edge", ""), ("edge", "+"), ("ts_ms", 1.5)],
+    [
+        ("seq", -1),
+        ("sid", "1"),
+        ("edge", "a/b"),
+        ("edge", ""),
+        ("edge", "+"),
+        ("edge", "park\n"),
+        ("ts_ms", 1.5),
+    ],
 )
 def test_out_of_range_or_malformed_values_name_their_field(field: str, value: object) -> None:
     raw = msgspec.json.decode(encode(batch()))
@@ -152,6 +160,42 @@ def test_cross_field_rules_are_enforced_on_decode() -> None:
     with pytest.raises(ProtocolError) as info:
         decode_as(msgspec.json.encode(schedule), DispatchSchedule)
     assert info.value.field == "$.intervals[0]"
+
+
+def test_a_device_cannot_have_two_targets_in_one_interval() -> None:
+    interval = {
+        "start_ts_ms": 1,
+        "end_ts_ms": 2,
+        "targets": [{"device": "b", "p_target_w": 1.0}, {"device": "b", "p_target_w": -1.0}],
+    }
+    schedule = {
+        "kind": "dispatch.v1",
+        "id": "s1",
+        "version": 1,
+        "edge": "park-a",
+        "issued_ts_ms": 0,
+        "expires_ts_ms": 5,
+        "intervals": [interval],
+    }
+    with pytest.raises(ProtocolError, match="two targets") as info:
+        decode_as(msgspec.json.encode(schedule), DispatchSchedule)
+    assert info.value.field == "$.intervals[0]"
+
+
+def test_site_config_names_each_device_once() -> None:
+    config = {
+        "kind": "config.v1",
+        "edge": "park-a",
+        "version": 2,
+        "ts_ms": 1,
+        "site_limits": {"import_max_w": 1.0, "export_max_w": 1.0},
+        "device_limits": [
+            {"device": "b", "p_max_discharge_w": 1.0},
+            {"device": "b", "p_max_discharge_w": 2.0},
+        ],
+    }
+    with pytest.raises(ProtocolError, match="twice"):
+        decode_downlink(msgspec.json.encode(config))
 
 
 def test_unknown_fields_are_accepted_for_forward_compatibility() -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol import ID_PATTERN, RESERVED_SEGMENTS
+from protocol import ID_PATTERN, RESERVED_SEGMENTS, ProtocolError
 from protocol.topics import (
     HUB_STATE,
     RETAINED_KINDS,
@@ -110,6 +110,13 @@ def test_topic_words_cannot_be_device_ids(word: str) -> None:
         validate_device_id(word)
     with pytest.raises(TopicError):
         EdgeTopics("acme", "park-a").cmd(word)
+
+
+def test_topic_errors_are_protocol_errors_naming_the_topic() -> None:
+    with pytest.raises(ProtocolError) as info:
+        parse("vpp/v1/acme/park-a/nope")
+    assert isinstance(info.value, TopicError)
+    assert info.value.field == "$topic"
 
 
 def test_device_kinds_need_a_device() -> None:
