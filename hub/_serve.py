@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 
 import msgspec
@@ -106,9 +106,13 @@ async def demo_seed(
     password: str,
     role: Role = "admin",
     vpp_name: str = "Demo VPP",
+    vpp_kinds: Collection[str] | None = None,
 ) -> DemoSeed:
     """Create (or reuse) templates, one instance per device bound to ``(edge, device)``,
-    one VPP of the dispatchable ones, and the demo user. Idempotent: run it at every start."""
+    one VPP of the dispatchable ones, and the demo user. Idempotent: run it at every start.
+
+    ``vpp_kinds`` limits the VPP's members to those device kinds (default: every kind but
+    the meter): a VPP should hold only what the site's agent can actually control."""
     engine = create_engine(settings.db_url)
     try:
         await migrate(engine)
@@ -158,7 +162,10 @@ async def demo_seed(
                     )
                     session.add(instance)
                 ids[dev.device_id] = instance.id
-                if template.type != "site_meter":
+                wanted = (
+                    template.type != "site_meter" if vpp_kinds is None else dev.kind in vpp_kinds
+                )
+                if wanted:
                     members.append(instance.id)
             await session.flush()
             vpp = (

@@ -66,6 +66,8 @@ class DemoHandles:
 
 
 DEMO_FILES = ("hub.db", "outbox.db")
+DISPATCHABLE_KINDS = frozenset({"battery", "pv"})
+"""What the park's agent writes setpoints to; the chiller and EV chargers are monitored."""
 
 
 class DemoError(Exception):
@@ -150,6 +152,7 @@ async def start_demo(options: DemoOptions, console: Console) -> AsyncIterator[De
                 ],
                 username=DEMO_USER,
                 password=password,
+                vpp_kinds=DISPATCHABLE_KINDS,
             )
             port = _port_or_free(options.host, options.port)
             async with serve(settings, host=options.host, port=port, clock=clock) as hub_url:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from rich.console import Console
 
 from lingtan.broker import mosquitto_binary
@@ -110,3 +111,70 @@ async def test_a_dispatch_through_the_api_reaches_a_simulated_battery(tmp_path: 
         assert isinstance(status["actual_power"], float | int)
         assert abs(status["actual_power"] - TARGET_KW) < 5, status
         assert status["status"] in {"executing", "EXECUTING", "accepted", "ACCEPTED"}, status
+
+
+async def test_a_vpp_level_target_is_split_over_members_and_met(tmp_path: Path) -> None:
+    if mosquitto_binary() is None:
+        service_missing("mosquitto is not installed")
+    options = DemoOptions(workdir=tmp_path / "demo", port=0, speed=10.0, password=PASSWORD)
+    async with (
+        asyncio.timeout(SAFETY_TIMEOUT * 8),
+        start_demo(options, Console(file=io.StringIO(), width=200)) as demo,
+        httpx.AsyncClient(base_url=demo.hub_url, timeout=SAFETY_TIMEOUT) as http,
+    ):
+        login = await http.post(
+            "/api/v1/auth/login", json={"username": "demo", "password": PASSWORD}
+        )
+        http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        params: dict[str, float] = {}
+        for _ in range(int(SAFETY_TIMEOUT * 2 / 0.2)):
+            params = (await http.get(f"/api/v1/vpp/vpps/{demo.vpp_id}/aggregated-params")).json()
+            if params["online_count"] == params["member_count"] > 0:
+                break
+            await asyncio.sleep(0.2)
+        assert params["online_count"] == params["member_count"] == 5  # 2 batteries, 3 PV
+
+        response = await http.post(
+            "/api/v1/vpp/trading/execute-dispatch",
+            json={
+                "vpp_id": demo.vpp_id,
+                "dispatch_instructions": [{"target_power": -300.0, "duration": 3600}],
+            },
+        )
+        assert response.status_code == 201, response.text
+        instruction = response.json()["instructions"][0]
+        assert instruction["feasible_power"] == -300.0
+        members = instruction["members"]
+        assert {m["device_id"] for m in members} <= {"bess-1", "bess-2", "pv-1", "pv-2", "pv-3"}
+        assert sum(m["target_power"] for m in members) == pytest.approx(-300.0, abs=0.01)
+
+        def vpp_output_kw() -> float:
+            site = demo.site
+            names = site.names
+            batteries = sum(site.battery(n).p_w for n in names if site.device_kind(n) == "battery")
+            pv = sum(site.pv(n).p_w for n in names if site.device_kind(n) == "pv")
+            return (batteries + pv) / 1e3
+
+        await eventually(
+            lambda: abs(vpp_output_kw() + 300.0) < 5.0,
+            "the VPP's members to deliver -300 kW together",
+            SAFETY_TIMEOUT * 3,
+        )
+        status: dict[str, object] = {}
+        for _ in range(int(SAFETY_TIMEOUT * 3 / 0.2)):
+            status = (
+                await http.get(
+                    f"/api/v1/vpp/trading/execution-status/{instruction['instruction_id']}"
+                )
+            ).json()
+            actual = status.get("actual_power")
+            if (
+                status.get("status") == "executing"
+                and isinstance(actual, float | int)
+                and abs(actual + 300.0) < 5.0
+            ):
+                break
+            await asyncio.sleep(0.2)
+        assert status["status"] == "executing", status
+        assert isinstance(status["actual_power"], float | int)
+        assert abs(status["actual_power"] + 300.0) < 5.0, status
