@@ -140,7 +140,6 @@ class MqttBus:
         self._task: asyncio.Task[None] | None = None
         self._group: asyncio.TaskGroup | None = None
         self._heartbeats: dict[tuple[str, str], float] = {}
-        self._restored: set[tuple[str, int]] = set()
         self.connected_event = asyncio.Event()
 
     # ------------------------------------------------------------------ public
@@ -421,8 +420,12 @@ class MqttBus:
             key = (tenant, st.edge, st.sid)
             seqs[key].append(st.seq)
             newest_ts[key] = max(newest_ts.get(key, 0), st.ts_ms)
-        for (_, edge, sid), stored in seqs.items():
-            self._tracker.seen(edge, sid, stored)
+        try:
+            await self._restore_cursors([(edge, sid) for _, edge, sid in seqs])
+        finally:
+            # Seen even when the cursors could not be read: a failed batch holds acks back.
+            for (_, edge, sid), stored in seqs.items():
+                self._tracker.seen(edge, sid, stored)
         snapshot = self._tracker.snapshot([(edge, sid) for _, edge, sid in seqs])
         try:
             acks = await self._store_rows(batch, rows, seqs, newest_ts)
@@ -454,6 +457,18 @@ class MqttBus:
             await session.commit()
         return acks
 
+    async def _restore_cursors(self, keys: list[tuple[str, int]]) -> None:
+        """Read the persisted ack of every ``(edge, sid)`` not seen since the hub started,
+        before any of its seqs are seen (else the first live seq after a restart would
+        start contiguity past the backlog the hub never stored)."""
+        missing = [key for key in keys if self._tracker.needs_restore(*key)]
+        if not missing:
+            return
+        async with self._ctx.sessions() as session:
+            for edge, sid in missing:
+                cursor = await session.get(IngestCursor, (edge, sid))
+                self._tracker.restore(edge, sid, None if cursor is None else cursor.acked_seq)
+
     async def _advance_cursors(
         self,
         session: AsyncSession,
@@ -462,11 +477,6 @@ class MqttBus:
     ) -> dict[tuple[str, str, int], tuple[int, int]]:
         acks: dict[tuple[str, str, int], tuple[int, int]] = {}
         for (tenant, edge, sid), stored in seqs.items():
-            if (edge, sid) not in self._restored:
-                cursor = await session.get(IngestCursor, (edge, sid))
-                if cursor is not None:
-                    self._tracker.restore(edge, sid, cursor.acked_seq)
-                self._restored.add((edge, sid))
             before = self._tracker.acked(edge, sid)
             acked = self._tracker.stored(edge, sid, stored)
             if acked is None:

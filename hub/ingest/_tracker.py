@@ -5,7 +5,10 @@ edge may start a session at 0 or 1, and after an outbox trim at any number). A s
 as seen when it arrives, whether or not storing it succeeds, so a batch that failed to
 store keeps later ones from being acknowledged past it. The acknowledged seq is persisted
 in ``ingest_cursors`` and restored after a hub restart, so contiguity continues from it
-instead of restarting at whatever arrives first (live data overtakes replayed backlog).
+instead of restarting at whatever arrives first (live data overtakes replayed backlog):
+the cursor of an ``(edge, sid)`` is read (:meth:`AckTracker.restore`) *before* its first
+seqs are :meth:`~AckTracker.seen`. If that read fails, :meth:`~AckTracker.seen` still
+records the seqs and the next successful restore replaces its guess.
 Seqs at or below the ack are duplicates; stored seqs above a gap wait until it closes.
 """
 
@@ -24,23 +27,34 @@ class _Session:
 class AckTracker:
     def __init__(self) -> None:
         self._sessions: dict[tuple[str, int], _Session] = {}
+        self._restored: set[tuple[str, int]] = set()
+
+    def needs_restore(self, edge: str, sid: int) -> bool:
+        """Whether the persisted cursor of ``(edge, sid)`` has not been read yet."""
+        return (edge, sid) not in self._restored
+
+    def restore(self, edge: str, sid: int, acked: int | None) -> None:
+        """Continue after the persisted ack (``ingest_cursors``; None: nothing persisted).
+
+        Called once per ``(edge, sid)`` before its seqs are :meth:`seen`; it replaces
+        what :meth:`seen` guessed while the cursor could not be read (nothing has been
+        stored for it then: storing needs the cursor first)."""
+        key = (edge, sid)
+        self._restored.add(key)
+        if acked is None:
+            return
+        held = self._sessions.get(key)
+        ahead = set() if held is None else {s for s in held.ahead if s > acked}
+        session = _Session(start=acked, acked=acked, ahead=ahead)
+        self._advance(session)
+        self._sessions[key] = session
 
     def seen(self, edge: str, sid: int, seqs: list[int]) -> None:
-        """Seqs that arrived (stored or not): the first ones fix where contiguity starts."""
+        """Seqs that arrived (stored or not): without a persisted cursor, the first ones
+        fix where contiguity starts."""
         if (edge, sid) not in self._sessions and seqs:
             low = min(seqs)
             self._sessions[(edge, sid)] = _Session(start=low, acked=low - 1)
-
-    def restore(self, edge: str, sid: int, acked: int) -> None:
-        """Continue after a persisted ack (from ``ingest_cursors``); never goes back."""
-        held = self._sessions.get((edge, sid))
-        if held is None:
-            self._sessions[(edge, sid)] = _Session(start=acked, acked=acked)
-        elif held.acked < acked:
-            held.acked = acked
-            held.start = min(held.start, acked)
-            held.ahead = {s for s in held.ahead if s > acked}
-            self._advance(held)
 
     def stored(self, edge: str, sid: int, seqs: list[int]) -> int | None:
         """Record seqs as stored; return the highest contiguous seq, None if nothing yet."""

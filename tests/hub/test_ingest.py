@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiomqtt
@@ -367,3 +368,45 @@ async def test_a_flood_is_stored_completely_with_broker_backpressure(
         .text.split("# TYPE hub_ingest_malformed_total counter")[1]
         .split("# HELP")[0]
     )
+
+
+def _mqtt_settings(db_url: str, broker: Mosquitto) -> Settings:
+    return Settings(
+        db_url=db_url,
+        mqtt_url=broker.url,
+        jwt_secret=JWT_SECRET,
+        rate_limit_per_minute=0,
+        migrate_on_start=False,
+        heartbeat_write_s=0.0,
+    )
+
+
+@asynccontextmanager
+async def running_hub(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app) as client:
+
+        async def connected() -> bool:
+            return bool((await client.get("/readyz")).json()["mqtt"])
+
+        await wait_until(connected)
+        yield client
+
+
+async def test_after_a_restart_live_data_does_not_ack_past_the_unstored_backlog(
+    clean_db: str, mosquitto: Mosquitto, edge: aiomqtt.Client
+) -> None:
+    async with running_hub(create_app(_mqtt_settings(clean_db, mosquitto))):
+        for seq in range(1, 6):
+            await edge.publish(TOPICS.data, encode(batch(seq, [("d", "p_w", 1.0)])), qos=1)
+        async with asyncio.timeout(SAFETY_TIMEOUT):
+            while (await next_of(edge, TOPICS.ack, Ack)).seq < 5:
+                pass
+    # A new hub on the same database; 6..9 are still in the edge's outbox, 10 is live.
+    async with running_hub(create_app(_mqtt_settings(clean_db, mosquitto))):
+        await edge.publish(TOPICS.data, encode(batch(10, [("d", "p_w", 1.0)])), qos=1)
+        assert (await next_of(edge, TOPICS.ack, Ack)).seq == 5
+        for seq in range(6, 10):
+            await edge.publish(
+                TOPICS.data, encode(batch(seq, [("d", "p_w", 1.0)], hist=True)), qos=1
+            )
+            assert (await next_of(edge, TOPICS.ack, Ack)).seq == (seq if seq < 9 else 10)
