@@ -623,7 +623,7 @@ class Agent:
             return
         topic = (
             reply_to
-            if reply_to.startswith(self.link.topics.base + "/")
+            if _reply_topic_ok(reply_to, self.link.topics.base)
             else (self.link.topics.reply)
         )
         self.link.send_control(topic, encode(rep))
@@ -687,6 +687,19 @@ class Agent:
 _STARTED = time.monotonic()
 
 ReplyCode = Literal["ok", "rejected", "expired", "unknown_device", "unsupported", "error"]
+
+
+def _reply_topic_ok(reply_to: str, base: str) -> bool:
+    """Whether ``reply_to`` is a topic we may publish to: under our own tree, no wildcard.
+
+    Anything else (``+``/``#`` would make the MQTT client raise, NUL is invalid) gets the
+    reply on the edge's own reply topic instead.
+    """
+    return (
+        reply_to.startswith(base + "/")
+        and not any(c in reply_to for c in "+#\x00")
+        and len(reply_to.encode()) <= 65_535
+    )
 
 
 def _reason_label(reason: str) -> str:

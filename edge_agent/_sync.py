@@ -347,6 +347,10 @@ class HubLink:
                        key: Key | None = None) -> None:  # fmt: skip
             try:
                 await client.publish(topic, payload, qos=1, retain=retain)
+            except ValueError as exc:  # paho refuses the topic: drop this message only
+                _log.warning("cannot publish to %r: %s", topic, exc)
+                self._metrics.rejections.labels("publish", "invalid topic").inc()
+            else:
                 self._metrics.published.labels(kind).inc()
                 if key is not None:
                     self._mark_delivered(key)

@@ -376,6 +376,32 @@ async def test_commands_are_idempotent_by_cid_and_stale_ones_rejected(
         assert site.batteries["b1"].setpoint_w == 0.0  # idle again
 
 
+@pytest.mark.mosquitto
+async def test_command_with_a_wildcard_reply_to_is_answered_and_the_agent_survives(
+    tmp_path: Path, manual_clock: ManualClock, mosquitto: Mosquitto
+) -> None:
+    # A reply_to the MQTT client cannot publish to (wildcards) once made paho raise inside
+    # the publisher's task group and took the whole agent down with it.
+    config, site = two_batteries(
+        tmp_path, default_control='mode = "idle"', mqtt_port=mosquitto.port
+    )
+    hub = HubStandIn(mosquitto.port, "acme", "site-1")
+    async with hub, running(config, site, manual_clock) as (h, _):
+        agent = h.agent
+        await until(lambda: agent.link is not None and agent.link.connected, "mqtt connected")
+        now = manual_clock.now_ms()
+        for n, reply_to in enumerate([T.reply + "/+", T.base + "/#", T.reply + "/a\x00b"]):
+            count = len(hub.replies)
+            command = Command(cid=f"w{n}", device="b1", op="ping", ts_ms=now,
+                              reply_to=reply_to, expires_ts_ms=now + 60_000)  # fmt: skip
+            await hub.publish(T.cmd("b1"), encode(command))
+            await until(lambda c=count: len(hub.replies) > c, "reply on the edge's reply topic")  # type: ignore[misc]
+            assert hub.replies[-1].cid == f"w{n}" and hub.replies[-1].ok
+        await h.cycles(2)  # still running: control cycles go on
+        assert agent._task is not None and not agent._task.done()
+        assert agent.link is not None and agent.link.connected
+
+
 async def test_pushed_config_is_applied_without_restart_or_rejected(
     tmp_path: Path, manual_clock: ManualClock
 ) -> None:
