@@ -180,7 +180,12 @@ class Agent:
         self.buffer = PointBuffer(POINT_BUFFER_MAX, self.metrics)
         self.runners: dict[str, DeviceRunner] = {
             dev.id: DeviceRunner(
-                dev, factory(dev), clock=self.clock, metrics=self.metrics, buffer=self.buffer
+                dev,
+                factory(dev),
+                clock=self.clock,
+                metrics=self.metrics,
+                buffer=self.buffer,
+                refresh_lead_s=config.site.control_period_s,
             )
             for dev in config.devices
         }

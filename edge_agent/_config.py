@@ -292,6 +292,15 @@ def _semantic_checks(config: AgentConfig) -> None:
                 f"[register_maps.{dev.register_map}]",
                 field=f"{where}.register_map",
             )
+        limits = dev.limits
+        writable = limits.p_max_discharge_w > 0 or limits.p_max_charge_w > 0
+        if writable and limits.revert_s < 2 * config.site.control_period_s:
+            raise ConfigError(
+                f"revert_s {limits.revert_s:g} s is shorter than two control periods "
+                f"({config.site.control_period_s:g} s): the agent could not refresh the "
+                "device's revert timer within half its period",
+                field=f"{where}.limits.revert_s",
+            )
         if dev.protocol == "opcua" and not dev.endpoint.startswith("opc.tcp://"):
             raise ConfigError(
                 "an opcua device needs endpoint = 'opc.tcp://host:port/...'",

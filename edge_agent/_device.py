@@ -5,8 +5,10 @@ the agent's clock) inside its own task, so it never delays the healthy ones. Sta
 (ONLINE / OFFLINE / ERROR) are logged once per change.
 
 Setpoints: one pending per device, latest wins. The runner writes a new value at once and
-re-writes an unchanged one when half the device's fail-safe period has passed, so the
-device's revert timer never lapses while the agent is alive.
+re-writes an unchanged one so that no more than half the device's fail-safe period passes
+between two writes. Setpoints arrive once per control cycle, so the refresh is due one
+cycle (``refresh_lead_s``) *before* the half period is over: the cycle after it would be
+late. The device's revert timer never lapses while the agent is alive.
 """
 
 from __future__ import annotations
@@ -78,8 +80,12 @@ class DeviceRunner:
         clock: Clock,
         metrics: AgentMetrics,
         buffer: PointBuffer,
+        refresh_lead_s: float = 0.0,
     ) -> None:
         self.config = config
+        self.refresh_lead_s = refresh_lead_s
+        """How much earlier than half the revert period an unchanged setpoint is re-written
+        (the control period: a setpoint is only re-submitted once per cycle)."""
         self.adapter = adapter
         self._clock = clock
         self._metrics = metrics
@@ -233,12 +239,17 @@ class DeviceRunner:
         )  # fmt: skip
 
     def _fresh(self, setpoint: Setpoint) -> bool:
-        """Whether ``setpoint`` is already written and its fail-safe needs no refresh yet."""
+        """Whether ``setpoint`` is already written and its fail-safe needs no refresh yet.
+
+        Not fresh any more once waiting for the next cycle would leave more than half the
+        revert period between two writes.
+        """
+        if self.applied is None or self._last_write_at is None:
+            return False
+        elapsed = self._clock.monotonic() - self._last_write_at
         return (
-            self.applied is not None
-            and self._last_write_at is not None
-            and self.applied.p_w == setpoint.p_w
-            and self._clock.monotonic() - self._last_write_at < setpoint.revert_s / 2
+            self.applied.p_w == setpoint.p_w
+            and elapsed + self.refresh_lead_s < setpoint.revert_s / 2
         )
 
     async def _write_pending(self) -> None:

@@ -110,3 +110,11 @@ points = [{ name = "p_w", address = 2, type = "uint32", scale = -1.0, role = "p_
     config = make_config(tmp_path, devices=devices)
     assert config.register_maps["evse"].points[0].type == "uint32"
     assert config.meter_id is None
+
+
+def test_revert_period_shorter_than_two_control_cycles_is_rejected(tmp_path: Path) -> None:
+    devices = device_toml("b1", "battery", limits="revert_s = 3.0\n")
+    with pytest.raises(ConfigError) as info:
+        make_config(tmp_path, devices=devices, control_period_s=2.0)
+    assert info.value.field == "$.devices[0].limits.revert_s"
+    make_config(tmp_path, devices=devices, control_period_s=1.5)  # 2 cycles fit: accepted

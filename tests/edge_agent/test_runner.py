@@ -19,7 +19,7 @@ from tests.edge_agent.conftest import (
     status_of,
     until,
 )
-from tests.edge_agent.fakes import FakeAdapter, FakeSite
+from tests.edge_agent.fakes import FakeAdapter, FakeBattery, FakeSite
 
 
 async def test_one_dead_device_among_ten_does_not_slow_the_others(
@@ -107,3 +107,30 @@ async def test_a_bug_in_one_device_path_does_not_stop_the_agent(
         )
         assert internal is not None and internal >= 1
     assert any("unexpected error" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("period", [1.0, 2.5, 4.0])
+async def test_unchanged_setpoint_is_rewritten_within_half_the_revert_period(
+    tmp_path: Path, manual_clock: ManualClock, period: float
+) -> None:
+    # Setpoints are re-submitted once per control cycle; the refresh used to wait for the
+    # first cycle *after* half the period (8 s apart for a 10 s timer at a 4 s cycle).
+    devices = device_toml("b1", "battery", limits="revert_s = 10.0\n") + device_toml("m1", "meter")
+    config = make_config(tmp_path, devices=devices, default_control='mode = "idle"',
+                         control_period_s=period)  # fmt: skip
+    site = FakeSite(batteries={"b1": FakeBattery()})
+    adapters: dict[str, FakeAdapter] = {}
+    factory = fake_factory(site, manual_clock, adapters)
+    async with Agent(config, clock=manual_clock, adapter_factory=factory) as agent:
+        await until(lambda: all(r.status is DeviceStatus.ONLINE for r in agent.runners.values()))
+        h = Harness(agent, manual_clock)
+        written: list[float] = []
+        for _ in range(int(40 / period)):
+            before = len(adapters["b1"].writes)
+            await h.cycles(1)
+            if len(adapters["b1"].writes) > before:
+                written.append(manual_clock.monotonic())
+        assert {w.p_w for w in adapters["b1"].writes} == {0.0}  # one unchanged setpoint
+        gaps = [b - a for a, b in itertools.pairwise(written)]
+        assert len(gaps) >= 4
+        assert max(gaps) <= 10.0 / 2, gaps
