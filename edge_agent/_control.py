@@ -251,6 +251,7 @@ def decide(config: AgentConfig, book: ScheduleBook, inp: CycleInput) -> list[Dec
         and meter_view.status is DeviceStatus.ONLINE
         and meter_view.reading is not None
         and meter_view.reading.p_w is not None
+        and math.isfinite(meter_view.reading.p_w)
     ):
         poc = meter_view.reading.p_w
     controllable = [
@@ -305,7 +306,7 @@ def decide(config: AgentConfig, book: ScheduleBook, inp: CycleInput) -> list[Dec
         match result:
             case Applied(p_w=p) | Clamped(p_w=p):
                 if poc_est is not None:
-                    poc_est -= p - ctx.device_p_w
+                    poc_est -= expected_change(dev.kind, p, ctx.device_p_w)
             case Rejected():
                 pass
             case _ as unreachable:
@@ -323,6 +324,26 @@ def decide(config: AgentConfig, book: ScheduleBook, inp: CycleInput) -> list[Dec
             )
         )
     return decisions
+
+
+def expected_change(kind: str, p_w: float, now_w: float) -> float:
+    """How much a device's output is expected to change when ``p_w`` is written (W).
+
+    A battery follows its setpoint. For PV the value is a production cap and for consumers
+    (HVAC, EV chargers) a consumption cap: a cap above what the device does now changes
+    nothing, one below it curtails to the cap. Assuming a PV cap is *produced* would make
+    the point-of-connection estimate of the devices decided after it wrong by the gap.
+
+    >>> expected_change("pv", 100_000.0, 50_000.0), expected_change("pv", 20_000.0, 50_000.0)
+    (0.0, -30000.0)
+    >>> expected_change("hvac", -100_000.0, -50_000.0)
+    0.0
+    """
+    if kind == "pv":
+        return min(p_w, now_w) - now_w
+    if kind in {"hvac", "ev_charger"}:
+        return max(p_w, now_w) - now_w
+    return p_w - now_w
 
 
 def _context(dev: DeviceConfig, inp: CycleInput, poc: float | None) -> GuardContext:
@@ -364,6 +385,7 @@ __all__ = [
     "Verdict",
     "decide",
     "default_targets",
+    "expected_change",
     "is_controllable",
     "limits_for",
     "status_of",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from edge_agent import (
@@ -14,10 +15,12 @@ from edge_agent import (
     DefaultControlConfig,
     DeviceView,
     ScheduleBook,
+    SiteLimitsConfig,
     decide,
     default_targets,
     merge_site_config,
 )
+from edge_agent._control import ManualOverride
 from edge_agent.devices import DeviceStatus, Reading, WriteResult
 from protocol import (
     DefaultControl,
@@ -187,3 +190,35 @@ def test_pushed_config_only_narrows_local_limits(tmp_path: Path) -> None:
                                               soc_max_pct=99.5))  # fmt: skip
     with pytest.raises(ConfigError, match="SoC window"):
         merge_site_config(config, empty)
+
+
+@pytest.mark.parametrize("order", ["pv_first", "battery_first"])
+def test_pv_cap_decided_first_does_not_loosen_the_import_limit_of_a_battery(
+    tmp_path: Path, order: str
+) -> None:
+    # Load 50 kW, PV producing 50 kW (all it can), battery idle: import 0. A manual charge
+    # of 100 kW may only take import to the 10 kW limit. The PV cap used to be counted as
+    # if it were produced, so a battery decided after it could charge 30 kW.
+    pv, battery = device_toml("pv1", "pv"), device_toml("b1", "battery")
+    devices = (pv + battery if order == "pv_first" else battery + pv) + device_toml("m1", "meter")
+    config = make_config(tmp_path, devices=devices, default_control='mode = "idle"')
+    limits = SiteLimitsConfig(import_max_w=10_000.0, export_max_w=20_000.0)
+    config = msgspec.structs.replace(
+        config, site=msgspec.structs.replace(config.site, limits=limits)
+    )
+    views = {"pv1": view("pv1", 50_000.0), "b1": view("b1", 0.0), "m1": view("m1", 0.0)}
+    manual = {"b1": ManualOverride(-100_000.0, T0 + 60_000, "c1")}
+    decisions = decide(config, ScheduleBook(), CycleInput(T0, views, True, 1.0, manual))
+    out = {d.device: d.result for d in decisions}
+    assert isinstance(out["b1"], Clamped) and out["b1"].reason == "poc_import_limit"
+    pv_after = min(50_000.0, out["pv1"].p_w)  # type: ignore[union-attr]
+    import_after = 50_000.0 - out["b1"].p_w - pv_after
+    assert import_after == pytest.approx(10_000.0)
+
+
+def test_a_non_finite_meter_reading_counts_as_no_reading(tmp_path: Path) -> None:
+    devices = device_toml("b1", "battery") + device_toml("m1", "meter")
+    config = make_config(tmp_path, devices=devices)  # self-consumption
+    views = {"b1": view("b1", 0.0), "m1": view("m1", float("nan"))}
+    decisions = decide(config, ScheduleBook(), CycleInput(T0, views, True, 1.0))
+    assert [(d.device, d.result) for d in decisions] == [("b1", Applied(0.0))]
