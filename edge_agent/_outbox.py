@@ -12,7 +12,7 @@ that was never published.
 
 Bounds (stated policy): the hub's ack deletes rows up to ``(sid, seq)`` of that sid (acks
 are per session id). When the live size exceeds the quota, the oldest telemetry rows are
-downsampled: every second row of the oldest tenth keeps its key but loses its points (the
+downsampled: every second row of the oldest fifth keeps its key but loses its points (the
 sequence stays contiguous, so the hub's contiguous ack still advances). Rows older than the
 TTL are emptied the same way. The newest data is never touched; dispatch statuses are never
 thinned. An alarm gauge turns on at 90 % of the quota.
@@ -262,7 +262,7 @@ class Outbox:
         # second one per pass, oldest fifth at a time) until under the quota.
         async with db.execute("SELECT count(*) FROM outbox") as c:
             total = int((await c.fetchone() or (0,))[0])
-        protected = self.last_key_stored(total)
+        protected = await self._oldest_protected_key(total)
         rounds = 0
         while self.bytes_used > self._quota and rounds < 64:
             rounds += 1
@@ -292,10 +292,19 @@ class Outbox:
             _log.warning("outbox over quota or TTL: %d old rows downsampled", thinned)
         return thinned
 
-    def last_key_stored(self, total_rows: int) -> tuple[int, int]:
-        """The first key of the protected newest tenth (approximate: by current session)."""
+    async def _oldest_protected_key(self, total_rows: int) -> tuple[int, int]:
+        """The oldest key of the newest tenth of the stored rows, whatever their session.
+
+        After a restart the newest rows usually belong to an earlier session, so the
+        protected tenth is counted over the table, not over this session's sequence.
+        """
         newest = max(1, total_rows // 10)
-        return (self.sid, max(1, self._next_seq - newest))
+        async with self.db.execute(
+            "SELECT sid, seq FROM outbox ORDER BY sid DESC, seq DESC LIMIT 1 OFFSET ?",
+            (newest - 1,),
+        ) as cur:
+            row = await cur.fetchone()
+        return (int(row[0]), int(row[1])) if row is not None else (self.sid, 1)
 
     @property
     def quota_fraction(self) -> float:

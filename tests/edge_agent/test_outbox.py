@@ -112,6 +112,25 @@ async def test_over_quota_the_oldest_are_thinned_newest_kept_keys_contiguous(
     assert box.quota_fraction > 0
 
 
+async def test_after_a_restart_the_newest_rows_of_the_last_session_are_not_thinned(
+    tmp_path: Path,
+) -> None:
+    # The protected newest tenth used to be counted in the current session only: after a
+    # restart during an outage every row of the previous session, newest included, could
+    # be thinned while the new session had not written anything yet.
+    path = tmp_path / "o.db"
+    async with Outbox(path) as box:
+        for i in range(400):
+            box.append(batch(box, n_points=20, ts=T0 + i))
+        await box.commit()
+    async with Outbox(path, quota_bytes=20_000) as box:
+        assert await box.enforce_bounds(T0 + 1000) > 0
+        rows = await box.read_after(None, (1, 400), 1000)
+    assert [r.seq for r in rows] == list(range(1, 401))
+    assert all(r.payload for r in rows[-40:])  # the newest tenth is untouched
+    assert not all(r.payload for r in rows[:40])  # the oldest were thinned
+
+
 async def test_ttl_empties_old_rows(tmp_path: Path) -> None:
     async with Outbox(tmp_path / "o.db", ttl_s=10.0) as box:
         box.append(batch(box, ts=T0))
