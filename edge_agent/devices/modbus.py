@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import math
 import struct
 import time
 from collections.abc import Iterator
@@ -95,6 +96,22 @@ SLOW: Final[dict[str, list[Wanted]]] = {
         (203, "Hz", "hz", "Hz", ""),
     ],
 }
+
+
+def toward_zero(value: float) -> int:
+    """The register value nearest to ``value`` that is not farther from 0 W than it.
+
+    The guard's bounds always contain 0 W, so rounding a setpoint to the register's
+    resolution must never round away from zero (up to half a step past a limit, and a
+    whole refused write when the BMS limit is not a multiple of the step).
+
+    >>> toward_zero(1234.6), toward_zero(-1234.6), toward_zero(499.99999999999994)
+    (1234, -1234, 500)
+    """
+    nearest = round(value)
+    if abs(nearest) > abs(value) + 1e-6:
+        return math.trunc(value)
+    return nearest
 
 
 @contextlib.contextmanager
@@ -465,7 +482,7 @@ class ModbusAdapter:
                     tms_addr, tms_spec = self._addr(704, "WSetRvrtTms")
                     await self._write(tms_addr, encode(tms, tms_spec.size))
                 exp = self._scale_of(704, wset)
-                raw = round(setpoint.p_w / 10.0**exp)
+                raw = toward_zero(setpoint.p_w / 10.0**exp)
                 if wset_addr == ena_addr + 2:  # WSetEna, WSetMod, WSet: one request
                     await self._write(ena_addr, [1, 1, *encode(raw, wset.size)])
                 else:  # pragma: no cover - every SunSpec 704 has them adjacent
@@ -481,7 +498,7 @@ class ModbusAdapter:
                 rated = self._cfg.limits.p_max_discharge_w
                 share = 100.0 if rated <= 0 else min(100.0, max(0.0, setpoint.p_w / rated * 100))
                 exp = self._scale_of(704, pct)
-                raw = round(share / 10.0**exp)
+                raw = toward_zero(share / 10.0**exp)
                 if pct_addr == ena_addr + 1:
                     await self._write(ena_addr, [1, *encode(raw, pct.size)])
                 else:  # pragma: no cover
@@ -497,7 +514,7 @@ class ModbusAdapter:
         target = next((p for p in self._custom_points if p.role == "setpoint_w"), None)
         if target is None:
             raise DeviceProtocolError(f"{self.device}: its register map has no setpoint_w point")
-        raw = round(setpoint.p_w / target.scale)
+        raw = toward_zero(setpoint.p_w / target.scale)
         size = 2 if target.type in {"int32", "uint32"} else 1
         async with self._lock:
             await self._write(target.address, encode(raw, size))
@@ -532,4 +549,4 @@ class ModbusAdapter:
         ]  # fmt: skip
 
 
-__all__ = ["ModbusAdapter", "map_modbus_exceptions"]
+__all__ = ["ModbusAdapter", "map_modbus_exceptions", "toward_zero"]

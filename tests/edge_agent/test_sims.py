@@ -20,7 +20,7 @@ import msgspec
 import pytest
 
 from edge_agent import Agent, DeviceConfig, DeviceLimitsConfig
-from edge_agent.devices import DeviceStatus
+from edge_agent.devices import DeviceStatus, Setpoint
 from edge_agent.devices.modbus import ModbusAdapter
 from firmware_sims import Battery, Chiller, FaultKind, PVInverter, SimSite, load_preset
 from lingtan.broker import Mosquitto
@@ -210,6 +210,34 @@ async def test_every_fault_kind_puts_the_device_in_error_and_the_rest_keeps_poll
                 for k in ("timeout", "protocol")
             }
             assert kinds["timeout"] and kinds["protocol"]
+
+
+async def test_setpoints_are_never_rounded_past_the_requested_value_on_the_register(
+    tmp_path: Path, manual_clock: ManualClock
+) -> None:
+    # The register resolution (1 W for WSet, 0.1 % for WMaxLimPct) used to be reached by
+    # rounding to nearest, which can land up to half a step beyond the guard's bound.
+    async with park(manual_clock) as site:
+        config = make_config(tmp_path, devices=site_devices(site, only={"bess-1", "pv-1"}))
+        battery, pv = site.device("bess-1"), site.device("pv-1")
+        assert isinstance(battery, Battery) and isinstance(pv, PVInverter)
+        bess = ModbusAdapter(config.device("bess-1"))
+        inverter = ModbusAdapter(config.device("pv-1"))
+        try:
+            async with asyncio.timeout(SAFETY_TIMEOUT):
+                await bess.connect()
+                await inverter.connect()
+                for p in (1234.6, -1234.6, 99_999.9):
+                    written = await bess.write(Setpoint(p, 10.0))
+                    assert abs(written.p_w) <= abs(p) and abs(battery.wset_w) <= abs(p)
+                    assert abs(p - battery.wset_w) < 1.0
+                cap = 123_456.0  # 49.3824 % of 250 kW
+                written = await inverter.write(Setpoint(cap, 10.0))
+                assert written.p_w <= cap and pv.limit_w <= cap
+                assert cap - pv.limit_w < 250.0  # within one 0.1 % step
+        finally:
+            await bess.close()
+            await inverter.close()
 
 
 async def test_opcua_chiller_is_read_by_subscription_and_limited_by_dispatch(
