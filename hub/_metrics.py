@@ -45,6 +45,16 @@ class Metrics:
             registry=r,
             buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600, 3600),
         )
+        self.mqtt_task_failures = Counter(
+            "hub_mqtt_task_failures_total",
+            "unexpected errors that stopped the MQTT tasks (restarted after a backoff)",
+            registry=r,
+        )
+        self.schedule_failures = Counter(
+            "hub_schedule_failures_total",
+            "edge schedules that could not be built or published (skipped)",
+            registry=r,
+        )
         self.mqtt_connected = Gauge("hub_mqtt_connected", "1 while connected", registry=r)
         self.dispatch_deviation_w = Gauge(
             "hub_dispatch_deviation_w",

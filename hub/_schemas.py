@@ -11,10 +11,11 @@ import msgspec
 from msgspec import Meta
 
 from hub.domain import Category, Conflict, InstanceStatus, MarketType, ParamSpec, ParamValue
+from protocol import ID_PATTERN
 
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 Uuid = Annotated[str, Meta(min_length=1, max_length=36)]
-Id = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+Id = Annotated[str, Meta(min_length=1, max_length=64, pattern=ID_PATTERN)]
 Kw = Annotated[float, Meta(ge=-1e7, le=1e7)]
 PositiveKw = Annotated[float, Meta(ge=0, le=1e7)]
 Ratio = Annotated[float, Meta(gt=0, le=1)]
@@ -23,7 +24,7 @@ Ipv4 = Annotated[
     str,
     Meta(
         max_length=15,
-        pattern=r"^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$",
+        pattern=r"^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$(?!\n)",
     ),
 ]
 JsonObject = Annotated[dict[str, Any], Meta(max_length=200)]
@@ -310,7 +311,9 @@ class ApiKeyOut(_Out, kw_only=True):
 
 
 class UserCreate(_In, kw_only=True):
-    username: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@\-]+$")]
+    username: Annotated[
+        str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@\-]+$(?!\n)")
+    ]
     password: Annotated[str, Meta(min_length=8, max_length=256)]
     role: Literal["viewer", "operator", "trader", "admin"]
 

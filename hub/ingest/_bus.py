@@ -17,6 +17,10 @@ of overflowing the hub. Queues: aiomqtt's incoming queue, bounded by that window
 limit: aiomqtt would drop messages that are then never PUBACKed, stalling the window), and
 the reader-writer hand-over, two decoded batches at most.
 
+Any other error in these tasks is counted, logged once, and the tasks restart after a
+backoff (ingest must not stop while ``/readyz`` stays green); one edge's schedule failing
+does not stop the others'.
+
 Malformed payloads (bad topic, undecodable, wrong kind for the topic, edge mismatch) are
 counted in ``hub_ingest_malformed_total{reason}`` and dropped before any write.
 """
@@ -140,6 +144,7 @@ class MqttBus:
         self._task: asyncio.Task[None] | None = None
         self._group: asyncio.TaskGroup | None = None
         self._heartbeats: dict[tuple[str, str], float] = {}
+        self._crashed = False
         self.connected_event = asyncio.Event()
 
     # ------------------------------------------------------------------ public
@@ -226,7 +231,8 @@ class MqttBus:
                     else:
                         _log.info("connected to MQTT broker %s:%s", self._host, self._port)
                     failed = False
-                    delay = 0.5
+                    if not self._crashed:
+                        delay = 0.5  # a crash loop keeps backing off
                     if self._dirty_edges:
                         self._dirty.set()
                     async with asyncio.TaskGroup() as group:
@@ -241,6 +247,16 @@ class MqttBus:
                         _leaf(errors),
                     )
                 failed = True
+            except* Exception as errors:
+                # A bug or an unexpected input must not stop ingest for good (while
+                # /readyz stays green): count it, log it once, back off and start again.
+                self._ctx.metrics.mqtt_task_failures.inc()
+                if not self._crashed:
+                    _log.error(
+                        "MQTT tasks failed; restarting them after a backoff",
+                        exc_info=_leaf(errors),
+                    )
+                self._crashed = True
             finally:
                 self._client = None
                 self._connected = False
@@ -277,9 +293,14 @@ class MqttBus:
                     _log.warning("cannot build the schedule of %s (%s); retrying", edge, exc)
                     self.schedule_changed(edge)
                     await asyncio.sleep(1.0)
-                except BaseException:
+                except (aiomqtt.MqttError, asyncio.CancelledError):
                     self._dirty_edges.add(edge)  # try again after a reconnect
                     raise
+                except Exception:
+                    # One edge's bad data must not stop the others' schedules (nor ingest):
+                    # skipped until its schedule changes again.
+                    ctx.metrics.schedule_failures.inc()
+                    _log.exception("cannot publish the schedule of %r; skipped", edge)
 
     # ------------------------------------------------------------------ ingest
 
@@ -333,7 +354,9 @@ class MqttBus:
             self._puback(client, messages)
             if failing:
                 _log.info("storing ingest batches again")
-            failing = False
+            if self._crashed:
+                _log.info("MQTT tasks running again")
+            failing = self._crashed = False
 
     def _decode(self, message: aiomqtt.Message, out: _Batch) -> None:
         metrics = self._ctx.metrics

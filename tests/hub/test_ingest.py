@@ -33,6 +33,7 @@ from protocol import (
     decode_as,
     encode,
 )
+from protocol.clock import RealClock
 from protocol.topics import HUB_STATE, EdgeTopics
 from tests.support import SAFETY_TIMEOUT
 
@@ -410,3 +411,87 @@ async def test_after_a_restart_live_data_does_not_ack_past_the_unstored_backlog(
                 TOPICS.data, encode(batch(seq, [("d", "p_w", 1.0)], hist=True)), qos=1
             )
             assert (await next_of(edge, TOPICS.ack, Ack)).seq == (seq if seq < 9 else 10)
+
+
+class FailingClock(RealClock):
+    """Real time that raises once from ``now_ms`` when told to (a fault in our own seam)."""
+
+    fail_next = False
+
+    def now_ms(self) -> int:
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("injected fault")
+        return super().now_ms()
+
+
+async def test_an_unexpected_error_in_the_mqtt_tasks_does_not_stop_ingest(
+    clean_db: str, mosquitto: Mosquitto, edge: aiomqtt.Client
+) -> None:
+    clock = FailingClock()
+    app = create_app(_mqtt_settings(clean_db, mosquitto), clock=clock)
+    async with running_hub(app) as hub:
+        clock.fail_next = True  # the next ack of the writer fails
+        await edge.publish(TOPICS.data, encode(batch(1, [("d", "p_w", 1.0)])), qos=1)
+
+        async def counted() -> bool:
+            metrics = (await hub.get("/metrics")).text
+            return "hub_mqtt_task_failures_total 1.0" in metrics
+
+        await wait_until(counted)
+
+        async def reconnected() -> bool:
+            return bool((await hub.get("/readyz")).json()["mqtt"])
+
+        await wait_until(reconnected)  # the tasks restart (messages sent meanwhile are lost)
+        await edge.publish(TOPICS.data, encode(batch(2, [("d", "p_w", 2.0)])), qos=1)
+        async with asyncio.timeout(SAFETY_TIMEOUT):
+            while (await next_of(edge, TOPICS.ack, Ack)).seq < 2:
+                pass
+
+
+async def test_one_edge_whose_schedule_cannot_be_published_does_not_stop_the_others(
+    hub: AsyncTestClient[Litestar],
+    hub_auth: AuthFor,
+    edge: aiomqtt.Client,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    h = hub_auth("operator")
+    await edge.publish(TOPICS.state, encode(State(online=True, sid=1, ts_ms=_now_ms())), qos=1)
+    await edge.publish(TOPICS.data, encode(batch(1, [("bess-1", "p_w", 0.0)])), qos=1)
+    assert (await next_of(edge, TOPICS.ack, Ack)).seq == 1  # park-a is known, in tenant acme
+    good = await make_battery(hub, h, name="good", edge="park-a", device="bess-1")
+    bad = await make_battery(hub, h, name="bad", edge="park-b", device="bess-1")
+    async with db() as session:  # a row from before ids were checked strictly
+        await session.execute(
+            text("UPDATE vpp_resource_instances SET edge_id = :e WHERE id = :i"),
+            {"e": "park-a\n", "i": bad["id"]},
+        )
+        await session.commit()
+    for inst in (good, bad):
+        await hub.put(
+            f"/api/v1/vpp/resource-instances/{inst['id']}/status",
+            json={"status": "ONLINE"},
+            headers=h,
+        )
+    vpp = await make_vpp(hub, h, [good["id"], bad["id"]])
+    r = await hub.post(
+        "/api/v1/vpp/trading/execute-dispatch",
+        json={
+            "vpp_id": vpp["id"],
+            "dispatch_instructions": [{"target_power": 50.0, "duration": 900}],
+        },
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    assert sorted(r.json()["published_edges"]) == ["park-a", "park-a\n"]
+    schedule = await next_of(edge, TOPICS.dispatch, DispatchSchedule)
+    assert schedule.edge == "park-a"
+
+    async def counted() -> bool:
+        return "hub_schedule_failures_total 1.0" in (await hub.get("/metrics")).text
+
+    await wait_until(counted)
+    await edge.publish(TOPICS.data, encode(batch(2, [("bess-1", "p_w", 0.0)])), qos=1)
+    assert (await next_of(edge, TOPICS.ack, Ack)).seq == 2
+    assert (await hub.get("/readyz")).json()["mqtt"] is True

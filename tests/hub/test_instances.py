@@ -203,3 +203,28 @@ async def test_instance_lists_page_and_unknown_ids_are_404(
     got = (await client.get(URL, params={"status": "ONLINE"}, headers=h)).json()
     assert [i["id"] for i in got["items"]] == [one["id"]]
     assert (await client.get(URL, params={"size": 0}, headers=h)).status_code == 400
+
+
+async def test_an_id_with_a_trailing_newline_is_refused_naming_the_field(
+    client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    h = auth("operator")
+    ids = await presets(client, h)
+    r = await client.post(
+        URL,
+        json={
+            "template_id": ids["battery_storage"],
+            "name": "b",
+            "capacity": 100,
+            "parameters": {"rated_kw": 100, "rated_kwh": 200},
+            "edge_id": "park-a\n",
+            "device_id": "d1",
+        },
+        headers=h,
+    )
+    assert r.status_code == 400, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["edge_id"]
+    edge = await client.post(
+        "/api/v1/edges", json={"id": "park-a\n", "name": "a"}, headers=auth("admin")
+    )
+    assert edge.status_code == 400 and edge.json()["errors"][0]["field"] == "id"
