@@ -5,7 +5,8 @@ reports out, so every decision in a cycle sees the same values and tests need no
 
 Which source is in force, per cycle:
 
-1. a manual command (``cmd`` ``set_power``) until its ``expires_ts_ms``;
+1. a manual command (``cmd`` ``set_power``) until its ``expires_ts_ms``, while the hub
+   link (which carried it) was heard from within the watchdog;
 2. the accepted dispatch schedule, while an interval covers *now*, *now* is before the
    schedule's expiry, and the hub was heard from within the watchdog;
 3. otherwise the site's default control (self-consumption, zero export, peak shaving, idle).
@@ -268,7 +269,7 @@ def decide(config: AgentConfig, book: ScheduleBook, inp: CycleInput) -> list[Dec
     requests: dict[str, tuple[float, Source, str, int | None]] = {}
     for dev in controllable:
         manual = inp.manual.get(dev.id)
-        if manual is not None and manual.expires_ms > inp.now_ms:
+        if manual is not None and manual.expires_ms > inp.now_ms and inp.hub_fresh:
             requests[dev.id] = (manual.p_w, "manual", manual.cid, None)
         elif in_force is not None and dev.id in in_force[1]:
             target, instruction = in_force[1][dev.id]

@@ -180,6 +180,25 @@ async def test_schedule_runs_offline_then_watchdog_returns_to_default(
         assert source(h.agent, "b1") == "schedule"
 
 
+async def test_manual_setpoint_does_not_outlive_the_watchdog(
+    tmp_path: Path, manual_clock: ManualClock
+) -> None:
+    # A set_power command with a long validity used to keep its setpoint through any hub
+    # outage: the watchdog only ever applied to schedules.
+    config, site = two_batteries(tmp_path, watchdog_s=30.0)
+    async with running(config, site, manual_clock) as (h, _):
+        now = manual_clock.now_ms()
+        command = Command(cid="m1", device="b1", op="set_power", args={"p_w": -20_000.0},
+                          ts_ms=now, reply_to=T.reply, expires_ts_ms=now + 86_400_000)  # fmt: skip
+        h.agent.on_message(T.cmd("b1"), encode(command))
+        await h.cycles(10)
+        assert source(h.agent, "b1") == "manual"
+        assert site.batteries["b1"].setpoint_w == -20_000.0
+        await h.cycles(25)  # 35 s without a word from the hub
+        assert source(h.agent, "b1") == "watchdog"
+        assert site.import_w == pytest.approx(0.0, abs=1.0)  # self-consumption again
+
+
 async def test_schedule_past_expiry_is_not_executed(
     tmp_path: Path, manual_clock: ManualClock
 ) -> None:
