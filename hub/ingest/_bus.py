@@ -32,6 +32,7 @@ import contextlib
 import datetime as dt
 import logging
 import random
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiomqtt
+import msgspec
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
@@ -94,10 +96,34 @@ class _Batch:
     statuses: list[tuple[str, DispatchStatus]] = field(default_factory=list)
     states: list[tuple[str, str, State]] = field(default_factory=list)
     births: list[tuple[str, Birth]] = field(default_factory=list)
+    skipped: list[tuple[str, str, int, int, int]] = field(default_factory=list)
+    """``(tenant, edge, sid, seq, ts_ms)`` of rejected sequenced messages: nothing is
+    written for them, but they count as handled for contiguity (see ``_decode``)."""
 
     @property
     def empty(self) -> bool:
-        return not (self.telemetry or self.statuses or self.states or self.births)
+        return not (
+            self.telemetry or self.statuses or self.states or self.births or self.skipped
+        )
+
+    def __len__(self) -> int:
+        return (
+            len(self.telemetry)
+            + len(self.statuses)
+            + len(self.states)
+            + len(self.births)
+            + len(self.skipped)
+        )
+
+    def split(self) -> list[_Batch]:
+        """One batch per message (to store them one by one when the whole batch fails)."""
+        return [
+            *(_Batch(telemetry=[t]) for t in self.telemetry),
+            *(_Batch(statuses=[s]) for s in self.statuses),
+            *(_Batch(states=[s]) for s in self.states),
+            *(_Batch(births=[b]) for b in self.births),
+            *(_Batch(skipped=[k]) for k in self.skipped),
+        ]
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
@@ -112,6 +138,24 @@ def _as_float(value: object) -> float | None:
     if isinstance(value, int | float):
         return float(value)
     return None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _has_control(value: object) -> bool:
+    """Whether any string inside ``value`` (a decoded Struct) holds a control character."""
+    match value:
+        case str():
+            return _CONTROL.search(value) is not None
+        case msgspec.Struct():
+            return any(_has_control(getattr(value, name)) for name in value.__struct_fields__)
+        case list() | tuple():
+            return any(_has_control(item) for item in value)
+        case dict():
+            return any(_has_control(k) or _has_control(v) for k, v in value.items())
+        case _:
+            return False
 
 
 def _leaf(error: BaseException) -> BaseException:
@@ -372,8 +416,9 @@ class MqttBus:
             return
         if not payload:
             return  # a cleared retained message
+        encoding = sniff_encoding(payload)
         try:
-            decoded = decode_as(payload, cls, sniff_encoding(payload))
+            decoded = decode_as(payload, cls, encoding)
         except ProtocolError:
             metrics.ingest_malformed.labels("payload").inc()
             return
@@ -381,8 +426,17 @@ class MqttBus:
         if isinstance(decoded, TelemetryBatch | DispatchStatus | Birth) and decoded.edge != edge:
             metrics.ingest_malformed.labels("edge_mismatch").inc()
             return
-        metrics.ingest_messages.labels(topic.kind.value).inc()
         tenant = topic.tenant or self._ctx.settings.tenant
+        # A JSON string can only hold a control character escaped, so no backslash, no walk.
+        if (encoding != "json" or b"\\" in payload) and _has_control(decoded):
+            # PostgreSQL refuses NUL in text (and control characters have no business in
+            # names): the message is dropped, but its seq counts as handled, otherwise
+            # it would hold that edge's acks back for ever.
+            metrics.ingest_malformed.labels("control_chars").inc()
+            if isinstance(decoded, TelemetryBatch | DispatchStatus):
+                out.skipped.append((tenant, edge, decoded.sid, decoded.seq, decoded.ts_ms))
+            return
+        metrics.ingest_messages.labels(topic.kind.value).inc()
         match decoded:
             case TelemetryBatch():
                 out.telemetry.append((tenant, decoded))
@@ -399,24 +453,67 @@ class MqttBus:
             self._decode(message, batch)
         return batch
 
-    async def handle(self, client: aiomqtt.Client | None, messages: list[aiomqtt.Message]) -> None:
-        """Decode, store, cache and acknowledge one batch of messages."""
+    async def handle(
+        self, client: aiomqtt.Client | None, messages: list[aiomqtt.Message]
+    ) -> dict[tuple[str, str, int], int]:
+        """Decode, store, cache and acknowledge one batch of messages (without a client,
+        nothing is published). Returns the acknowledged seq per ``(tenant, edge, sid)``."""
         batch = self.decode(messages)
-        if not batch.empty:
-            await self.store_and_ack(client, batch)
+        if batch.empty:
+            return {}
+        return await self.store_and_ack(client, batch)
 
-    async def store_and_ack(self, client: aiomqtt.Client | None, batch: _Batch) -> None:
+    async def store_and_ack(
+        self, client: aiomqtt.Client | None, batch: _Batch
+    ) -> dict[tuple[str, str, int], int]:
         acks = await self.store(batch)
         if client is None:
-            return
+            return {key: seq for key, (seq, _) in acks.items()}
         now_ms = self._ctx.clock.now_ms()
         for (tenant, edge, sid), (seq, ts_ms) in acks.items():
             ack = Ack(edge=edge, sid=sid, seq=seq, ts_ms=now_ms)
             await client.publish(EdgeTopics(tenant, edge).ack, encode(ack), qos=1)
             self._ctx.metrics.ack_lag_seconds.observe(max(0.0, (now_ms - ts_ms) / 1000))
+        return {key: seq for key, (seq, _) in acks.items()}
 
     async def store(self, batch: _Batch) -> dict[tuple[str, str, int], tuple[int, int]]:
-        """One transaction for the whole batch; returns the acks to publish."""
+        """One transaction for the whole batch; returns the acks to publish.
+
+        If the batch cannot be stored, its messages are stored one by one, so that one
+        the database refuses does not hold the others back; what still fails is counted
+        in ``hub_ingest_store_errors_total`` and not acknowledged. When nothing could be
+        stored (database down), the first error is raised."""
+        try:
+            return await self._store_batch(batch)
+        except SQLAlchemyError as exc:
+            if len(batch) < 2:
+                raise
+            first = exc
+        acks: dict[tuple[str, str, int], tuple[int, int]] = {}
+        failed = 0
+        for single in batch.split():
+            try:
+                stored = await self._store_batch(single)
+            except SQLAlchemyError as exc:
+                failed += 1
+                last = exc
+                continue
+            for key, (seq, ts_ms) in stored.items():
+                held = acks.get(key)
+                acks[key] = (max(seq, held[0]), max(ts_ms, held[1])) if held else (seq, ts_ms)
+        if failed == len(batch):
+            raise first
+        if failed:
+            self._ctx.metrics.ingest_store_errors.inc(failed)
+            _log.warning(
+                "stored %d of %d messages one by one; the others are not acknowledged (%s)",
+                len(batch) - failed,
+                len(batch),
+                last,
+            )
+        return acks
+
+    async def _store_batch(self, batch: _Batch) -> dict[tuple[str, str, int], tuple[int, int]]:
         ctx = self._ctx
         seqs: dict[tuple[str, str, int], list[int]] = defaultdict(list)
         newest_ts: dict[tuple[str, str, int], int] = {}
@@ -443,6 +540,10 @@ class MqttBus:
             key = (tenant, st.edge, st.sid)
             seqs[key].append(st.seq)
             newest_ts[key] = max(newest_ts.get(key, 0), st.ts_ms)
+        for tenant, edge, sid, seq, ts_ms in batch.skipped:
+            key = (tenant, edge, sid)
+            seqs[key].append(seq)
+            newest_ts[key] = max(newest_ts.get(key, 0), ts_ms)
         try:
             await self._restore_cursors([(edge, sid) for _, edge, sid in seqs])
         finally:
