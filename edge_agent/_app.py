@@ -540,6 +540,11 @@ class Agent:
             self.report(schedule_id=previous.id, version=previous.version, status="superseded",
                         reason=f"superseded by {schedule.id} v{schedule.version}")  # fmt: skip
         self.report(schedule_id=schedule.id, version=schedule.version, status="accepted")
+        for device in verdict.ignored:  # the rest of the schedule runs without them
+            reason = f"device {device!r} cannot be controlled: its targets are ignored"
+            self.metrics.rejections.labels("dispatch", _reason_label(reason)).inc()
+            self.report(schedule_id=schedule.id, version=schedule.version, status="rejected",
+                        reason=reason, device=device)  # fmt: skip
         _log.info("schedule %s v%d accepted", schedule.id, schedule.version)
 
     def _on_config(self, pushed: SiteConfig) -> None:

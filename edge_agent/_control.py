@@ -51,6 +51,9 @@ class Verdict:
     accepted: bool
     reason: str = ""
     duplicate: bool = False
+    ignored: tuple[str, ...] = ()
+    """Known devices of an accepted schedule that cannot be controlled: their targets are
+    rejected one by one while the rest of the schedule runs."""
 
 
 class ScheduleBook:
@@ -85,13 +88,19 @@ class ScheduleBook:
             )
         if schedule.expires_ts_ms <= now_ms:
             return Verdict(False, f"schedule expired at {schedule.expires_ts_ms} (now {now_ms})")
+        ignored: list[str] = []
+        usable = False
         for interval in schedule.intervals:
             for target in interval.targets:
                 if target.device not in known:
                     return Verdict(False, f"unknown device {target.device!r}")
-                if target.device not in controllable:
-                    return Verdict(False, f"device {target.device!r} cannot be controlled")
-        return Verdict(True)
+                if target.device in controllable:
+                    usable = True
+                elif target.device not in ignored:
+                    ignored.append(target.device)
+        if ignored and not usable:  # nothing in it could run: the schedule as a whole
+            return Verdict(False, f"device {ignored[0]!r} cannot be controlled")
+        return Verdict(True, ignored=tuple(ignored))
 
     def accept(self, schedule: DispatchSchedule) -> DispatchSchedule | None:
         """Put ``schedule`` in force; returns the one it supersedes."""

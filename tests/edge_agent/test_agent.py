@@ -421,6 +421,28 @@ async def test_command_with_a_wildcard_reply_to_is_answered_and_the_agent_surviv
         assert agent.link is not None and agent.link.connected
 
 
+async def test_a_target_for_an_uncontrollable_device_is_rejected_alone(
+    tmp_path: Path, manual_clock: ManualClock
+) -> None:
+    config, site = two_batteries(tmp_path, default_control='mode = "idle"')
+    async with running(config, site, manual_clock) as (h, adapters):
+        base = dispatch(manual_clock, p=-15_000.0)
+        [interval] = base.intervals
+        targets = [*interval.targets, DeviceTarget(device="m1", p_target_w=5.0)]
+        mixed = msgspec.structs.replace(
+            base, intervals=[msgspec.structs.replace(interval, targets=targets)]
+        )
+        h.agent.on_message(T.dispatch, encode(mixed))
+        await h.cycles(2)
+        assert h.agent.book.schedule is not None and h.agent.book.schedule.version == 1
+        assert site.batteries["b1"].setpoint_w == -15_000.0  # the rest of it runs
+        assert adapters["m1"].writes == []
+        statuses = await all_statuses(h.agent)
+        [rejected] = [s for s in statuses if s.status == "rejected"]
+        assert rejected.device == "m1" and "cannot be controlled" in rejected.reason
+        assert any(s.status == "accepted" and s.device is None for s in statuses)
+
+
 async def test_pushed_config_is_applied_without_restart_or_rejected(
     tmp_path: Path, manual_clock: ManualClock
 ) -> None:
