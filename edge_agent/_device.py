@@ -69,6 +69,19 @@ class PointBuffer:
         return len(self._points)
 
 
+def _raise_if_cancelling() -> None:
+    """Re-raise a cancellation that a library swallowed.
+
+    Python 3.11's ``asyncio.wait_for`` (which pymodbus awaits every response with) can
+    return a result and drop a cancellation that arrived at the same moment. The task then
+    keeps polling while its owner waits for it to end, and the agent never stops. A task
+    whose cancellation is still pending (``cancelling() > 0``) ends here instead.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class DeviceRunner:
     """Owns one adapter: connects, polls, writes, reconnects."""
 
@@ -167,6 +180,7 @@ class DeviceRunner:
         """Run until cancelled; never raises (a bug in one device's path stays there)."""
         try:
             while True:
+                _raise_if_cancelling()
                 self.write_failed = False
                 try:
                     await self._connect_with_backoff()
@@ -305,6 +319,7 @@ class DeviceRunner:
         next_tick = self._clock.monotonic() + interval
         count = 0
         while True:
+            _raise_if_cancelling()
             delay = next_tick - self._clock.monotonic()
             if delay > 0 and self._pending is None:
                 await self._sleep_until(delay)
