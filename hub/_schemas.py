@@ -318,6 +318,11 @@ class UserCreate(_In, kw_only=True):
     role: Literal["viewer", "operator", "trader", "admin"]
 
 
+class UserUpdate(_In, kw_only=True):
+    disabled: bool | None = None
+    role: Literal["viewer", "operator", "trader", "admin"] | None = None
+
+
 class UserOut(_Out, kw_only=True):
     id: str
     username: str

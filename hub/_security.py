@@ -2,7 +2,9 @@
 
 Every request under ``/api/`` except the login carries either ``Authorization: Bearer
 <jwt>`` or ``X-API-Key: <key>``; the middleware turns it into a :class:`Principal` or
-answers 401. Handlers declare the roles they accept with :func:`requires` (403 otherwise).
+answers 401. Both are checked against the ``users`` row on every request: a disabled or
+deleted user is refused at once, and a role change applies to tokens already issued.
+Handlers declare the roles they accept with :func:`requires` (403 otherwise).
 
 Roles: ``viewer`` reads; ``operator`` also manages templates, instances, VPPs and
 dispatch; ``trader`` reads and dispatches; ``admin`` does everything, including users,
@@ -101,6 +103,15 @@ class TokenService:
             raise UnauthorizedError("invalid or expired token") from exc
 
 
+async def principal_for_user(session: AsyncSession, claimed: Principal) -> Principal:
+    """The caller of a valid token as the database has them now: a deleted or disabled
+    user is 401, and the role is the user's current one (not the one in the token)."""
+    user = await session.get(User, claimed.user_id)
+    if user is None or user.disabled:
+        raise UnauthorizedError("the user of this token no longer exists or is disabled")
+    return Principal(user_id=user.id, username=user.username, role=user.role)  # type: ignore[arg-type]
+
+
 async def principal_for_api_key(session: AsyncSession, key: str) -> Principal:
     row = (
         await session.execute(
@@ -124,14 +135,16 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         ctx = connection.app.state.hub
+        sessions: async_sessionmaker[AsyncSession] = ctx.sessions
         authorization = connection.headers.get("authorization", "")
         if authorization[:7].lower() == "bearer ":
             tokens: TokenService = ctx.tokens
-            principal = tokens.check(authorization[7:].strip())
+            claimed = tokens.check(authorization[7:].strip())
+            async with sessions() as session:  # one primary-key read
+                principal = await principal_for_user(session, claimed)
             return AuthenticationResult(user=principal, auth="jwt")
         key = connection.headers.get("x-api-key")
         if key:
-            sessions: async_sessionmaker[AsyncSession] = ctx.sessions
             async with sessions() as session:
                 principal = await principal_for_api_key(session, key)
             return AuthenticationResult(user=principal, auth="api_key")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
-from litestar.params import JSONBody, QueryParameter
+from litestar import Controller, get, patch, post
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import func, select
 
 from hub._schemas import (
@@ -16,9 +16,11 @@ from hub._schemas import (
     EdgeOut,
     UserCreate,
     UserOut,
+    UserUpdate,
 )
 from hub._security import ADMINS, WRITERS, requires
 from hub._service import acl_lines, agent_config_toml, audit, create_edge, create_user, row_dict
+from hub.errors import NotFoundError
 from hub.store import AuditEntry, Edge, User
 
 from ._deps import Caller, Ctx, Page, Session, Size
@@ -59,6 +61,36 @@ class UserController(Controller):
         after = row_dict(user)
         after.pop("password_hash", None)
         audit(session, principal, "create", "user", user.id, None, after)
+        await session.commit()
+        return _user_out(user)
+
+    @patch("/{user_id:str}")
+    async def update_user(
+        self,
+        session: Session,
+        principal: Caller,
+        user_id: FromPath[str],
+        data: JSONBody[UserUpdate],
+    ) -> UserOut:
+        """Disable or enable a user, or change their role; tokens and API keys already
+        issued follow at once (they are checked against the user on every request)."""
+        user = await session.get(User, user_id)
+        if user is None:
+            raise NotFoundError(f"user {user_id} not found")
+        before = {"role": user.role, "disabled": user.disabled}
+        if data.disabled is not None:
+            user.disabled = data.disabled
+        if data.role is not None:
+            user.role = data.role
+        audit(
+            session,
+            principal,
+            "update",
+            "user",
+            user.id,
+            before,
+            {"role": user.role, "disabled": user.disabled},
+        )
         await session.commit()
         return _user_out(user)
 

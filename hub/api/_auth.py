@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
-from litestar.params import JSONBody
+from litestar import Controller, delete, get, post
+from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 
 from hub._schemas import ApiKeyCreate, ApiKeyOut, LoginIn, Me, TokenOut
 from hub._security import Principal, new_api_key, verify_password
 from hub._service import audit, new_id
-from hub.errors import UnauthorizedError
+from hub.errors import ForbiddenError, NotFoundError, UnauthorizedError
 from hub.store import ApiKey, User
 
 from ._deps import Caller, Ctx, Session
@@ -68,3 +68,26 @@ class AuthController(Controller):
         )
         await session.commit()
         return ApiKeyOut(id=row.id, name=row.name, key=key, prefix=row.prefix)
+
+    @delete("/api-keys/{key_id:str}")
+    async def revoke_api_key(
+        self, session: Session, principal: Caller, key_id: FromPath[str]
+    ) -> None:
+        """Revoke a key (its owner or an admin); it stops working at once."""
+        row = await session.get(ApiKey, key_id)
+        if row is None:
+            raise NotFoundError(f"API key {key_id} not found")
+        if row.user_id != principal.user_id and principal.role != "admin":
+            raise ForbiddenError("only the key's owner or an admin may revoke it")
+        if not row.revoked:
+            row.revoked = True
+            audit(
+                session,
+                principal,
+                "revoke",
+                "api_key",
+                row.id,
+                {"revoked": False, "prefix": row.prefix},
+                {"revoked": True, "prefix": row.prefix},
+            )
+            await session.commit()

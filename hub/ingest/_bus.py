@@ -102,9 +102,7 @@ class _Batch:
 
     @property
     def empty(self) -> bool:
-        return not (
-            self.telemetry or self.statuses or self.states or self.births or self.skipped
-        )
+        return not (self.telemetry or self.statuses or self.states or self.births or self.skipped)
 
     def __len__(self) -> int:
         return (

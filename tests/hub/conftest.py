@@ -18,9 +18,9 @@ from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import Settings
-from hub._security import Principal, Role
+from hub._security import ALL_ROLES, Principal, Role
 from hub.app import create_app
-from hub.store import Base, create_engine, migrate, sessionmaker
+from hub.store import Base, User, create_engine, migrate, sessionmaker
 from tests.support import SAFETY_TIMEOUT
 
 JWT_SECRET = "test-secret-" + "x" * 40
@@ -91,10 +91,22 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 AuthFor = Callable[[Role], dict[str, str]]
 
 
-@pytest.fixture
-def auth(app: Litestar, client: AsyncTestClient[Litestar]) -> AuthFor:
-    """Headers with a bearer token for a caller of ``role`` (needs the lifespan running)."""
+async def add_role_users(url: str) -> None:
+    """One user per role (id ``{role}-id``, name ``{role}-user``): tokens are checked
+    against the users table on every request."""
+    engine = create_engine(url)
+    try:
+        async with sessionmaker(engine)() as session:
+            for role in ALL_ROLES:
+                session.add(
+                    User(id=f"{role}-id", username=f"{role}-user", password_hash="", role=role)
+                )
+            await session.commit()
+    finally:
+        await engine.dispose()
 
+
+def auth_for(app: Litestar) -> AuthFor:
     def headers(role: Role) -> dict[str, str]:
         token = app.state.hub.tokens.issue(
             Principal(user_id=f"{role}-id", username=f"{role}-user", role=role)
@@ -102,6 +114,13 @@ def auth(app: Litestar, client: AsyncTestClient[Litestar]) -> AuthFor:
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+@pytest.fixture
+async def auth(app: Litestar, client: AsyncTestClient[Litestar], clean_db: str) -> AuthFor:
+    """Headers with a bearer token for a caller of ``role`` (needs the lifespan running)."""
+    await add_role_users(clean_db)
+    return auth_for(app)
 
 
 async def wait_until(check: Callable[[], Awaitable[bool]], step: float = 0.02) -> None:

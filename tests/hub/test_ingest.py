@@ -17,7 +17,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import Settings
-from hub._security import Principal, Role
 from hub.app import create_app
 from hub.store import Telemetry
 from lingtan.broker import Mosquitto
@@ -37,7 +36,7 @@ from protocol.clock import RealClock
 from protocol.topics import HUB_STATE, EdgeTopics
 from tests.support import SAFETY_TIMEOUT
 
-from .conftest import JWT_SECRET, AuthFor, wait_until
+from .conftest import JWT_SECRET, AuthFor, add_role_users, auth_for, wait_until
 from .helpers import make_battery, make_vpp
 
 pytestmark = pytest.mark.mosquitto
@@ -71,14 +70,9 @@ async def hub(mqtt_app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 
 
 @pytest.fixture
-def hub_auth(mqtt_app: Litestar, hub: AsyncTestClient[Litestar]) -> AuthFor:
-    def headers(role: Role) -> dict[str, str]:
-        token = mqtt_app.state.hub.tokens.issue(
-            Principal(user_id=f"{role}-id", username=f"{role}-user", role=role)
-        )
-        return {"Authorization": f"Bearer {token}"}
-
-    return headers
+async def hub_auth(mqtt_app: Litestar, hub: AsyncTestClient[Litestar], clean_db: str) -> AuthFor:
+    await add_role_users(clean_db)
+    return auth_for(mqtt_app)
 
 
 @pytest.fixture

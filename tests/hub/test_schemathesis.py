@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, settings
 from hub import Settings, demo_seed, serve
 from hub._security import Principal, TokenService
 from hub.app import create_app
+from hub.store import User, create_engine, sessionmaker
 from tests.support import SAFETY_TIMEOUT
 
 from .conftest import JWT_SECRET
@@ -25,6 +26,18 @@ SCHEMA = schemathesis.openapi.from_dict(
 TOKEN = TokenService(JWT_SECRET, 3600).issue(
     Principal(user_id="fuzz-admin", username="fuzz", role="admin")
 )
+
+
+async def add_fuzz_admin(url: str) -> None:
+    """The user of ``TOKEN`` (tokens are checked against the users table)."""
+    engine = create_engine(url)
+    try:
+        async with sessionmaker(engine)() as session:
+            if await session.get(User, "fuzz-admin") is None:
+                session.add(User(id="fuzz-admin", username="fuzz", password_hash="", role="admin"))
+                await session.commit()
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +59,7 @@ def base_url(db_url: str) -> Iterator[str]:
                 password="fuzz-password",
                 username="fuzz-user",
             )
+            await add_fuzz_admin(db_url)
             async with serve(hub_settings) as url:
                 ready.put(url)
                 await asyncio.to_thread(stop.wait)
