@@ -6,6 +6,7 @@ is one transaction (its audit entry included).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import secrets
 import uuid
@@ -121,11 +122,16 @@ async def create_user(
     if existing is not None:
         if not replace:
             raise ConflictError(f"user {username!r} exists", field="username")
-        existing.password_hash = hash_password(password)
+        existing.password_hash = await asyncio.to_thread(hash_password, password)
         existing.role = role
         existing.disabled = False
         return existing
-    user = User(id=new_id(), username=username, password_hash=hash_password(password), role=role)
+    user = User(
+        id=new_id(),
+        username=username,
+        password_hash=await asyncio.to_thread(hash_password, password),
+        role=role,
+    )
     session.add(user)
     return user
 
@@ -147,7 +153,7 @@ async def create_edge(
         tenant=tenant,
         name=name,
         mqtt_username=f"edge-{edge_id}",
-        mqtt_password_hash=hash_password(password),
+        mqtt_password_hash=await asyncio.to_thread(hash_password, password),
         online=False,
         schedule_version=0,
     )

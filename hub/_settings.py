@@ -40,6 +40,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     jwt_ttl_s: Annotated[int, Meta(gt=0)] = 8 * 3600
     rate_limit_per_minute: Annotated[int, Meta(ge=0)] = 600
     """Requests per minute per client address; 0 disables rate limiting."""
+    login_rate_limit_per_minute: Annotated[int, Meta(ge=0)] = 10
+    """Login attempts per minute per client address (password guessing); 0: no limit."""
     load_presets: bool = True
     migrate_on_start: bool = True
     ingest_queue: Annotated[int, Meta(gt=0)] = 1000
@@ -55,8 +57,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Defaults, then ``VPP_HUB_DB`` / ``VPP_HUB_MQTT`` / ``VPP_HUB_JWT_SECRET`` /
-        ``VPP_HUB_TENANT`` / ``VPP_HUB_RATE_LIMIT``, then ``overrides`` (None is ignored)."""
+        """Defaults, then the environment (``VPP_HUB_DB``, ``VPP_HUB_MQTT``,
+        ``VPP_HUB_JWT_SECRET``, ``VPP_HUB_TENANT``, ``VPP_HUB_RATE_LIMIT``,
+        ``VPP_HUB_LOGIN_RATE_LIMIT``), then ``overrides`` (None is ignored)."""
         values: dict[str, object] = {}
         for key, env in (
             ("db_url", "VPP_HUB_DB"),
@@ -64,6 +67,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             ("jwt_secret", "VPP_HUB_JWT_SECRET"),
             ("tenant", "VPP_HUB_TENANT"),
             ("rate_limit_per_minute", "VPP_HUB_RATE_LIMIT"),
+            ("login_rate_limit_per_minute", "VPP_HUB_LOGIN_RATE_LIMIT"),
         ):
             if os.environ.get(env):
                 values[key] = os.environ[env]

@@ -12,11 +12,11 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -36,7 +36,8 @@ from .store import create_engine, migrate, sessionmaker
 
 _log = logging.getLogger(__name__)
 
-OPEN_PATHS = ["^/healthz$", "^/readyz$", "^/metrics$", "^/schema", "^/api/v1/auth/login$"]
+LOGIN_PATH = "/api/v1/auth/login"
+OPEN_PATHS = ["^/healthz$", "^/readyz$", "^/metrics$", "^/schema", f"^{LOGIN_PATH}$"]
 
 
 def _timing_middleware(metrics: Metrics) -> Any:
@@ -64,6 +65,10 @@ def _timing_middleware(metrics: Metrics) -> Any:
         return middleware
 
     return factory
+
+
+def _is_login(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path == LOGIN_PATH
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
@@ -110,6 +115,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             RateLimitConfig(
                 rate_limit=("minute", settings.rate_limit_per_minute),
                 exclude=["^/healthz$", "^/readyz$", "^/metrics$"],
+            ).middleware
+        )
+    if settings.login_rate_limit_per_minute > 0:
+        middleware.append(
+            RateLimitConfig(
+                rate_limit=("minute", settings.login_rate_limit_per_minute),
+                check_throttle_handler=_is_login,
+                identifier_for_request=lambda request: "login:" + get_remote_address(request),
+                store="login_rate_limit",
             ).middleware
         )
     middleware.append(DefineMiddleware(AuthMiddleware, exclude=OPEN_PATHS))

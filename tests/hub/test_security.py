@@ -218,3 +218,16 @@ async def test_a_revoked_api_key_stops_working_and_only_its_owner_or_an_admin_re
     assert missing.status_code == 404
     log = await client.get("/api/v1/audit-log", params={"entity": "api_key"}, headers=auth("admin"))
     assert [e["action"] for e in log.json()["items"]] == ["revoke", "create"]
+
+
+async def test_login_has_its_own_tighter_rate_limit(settings: Settings) -> None:
+    fields = {f: getattr(settings, f) for f in settings.__struct_fields__}
+    limited = create_app(Settings(**{**fields, "login_rate_limit_per_minute": 3}))
+    async with AsyncTestClient(app=limited) as client:
+        wrong = {"username": "eve", "password": "guess-guess"}
+        codes = [(await client.post(LOGIN, json=wrong)).status_code for _ in range(4)]
+        assert codes == [401, 401, 401, 429]
+        r = await client.post(LOGIN, json=wrong)
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 0
+        assert r.json()["status"] == 429
+        assert (await client.get("/api/v1/vpp/vpps")).status_code == 401  # not limited
