@@ -163,6 +163,10 @@ def _leaf(error: BaseException) -> BaseException:
     return error
 
 
+def _ms(value: dt.datetime) -> int:
+    return round(value.timestamp() * 1000)
+
+
 def _utc(ms: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
 
@@ -662,6 +666,8 @@ class MqttBus:
         if execution is None:
             execution = DispatchExecution(instruction_id=st.instruction_id)
             session.add(execution)
+        elif execution.status != "pending" and st.ts_ms < _ms(execution.updated_at):
+            return  # replayed backlog (hist) older than what the execution already shows
         execution.status = st.status
         execution.reason = st.reason
         execution.schedule_id = st.schedule_id

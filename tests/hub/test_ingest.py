@@ -489,3 +489,41 @@ async def test_one_edge_whose_schedule_cannot_be_published_does_not_stop_the_oth
     await edge.publish(TOPICS.data, encode(batch(2, [("bess-1", "p_w", 0.0)])), qos=1)
     assert (await next_of(edge, TOPICS.ack, Ack)).seq == 2
     assert (await hub.get("/readyz")).json()["mqtt"] is True
+
+
+async def test_a_replayed_older_dispatch_status_does_not_overwrite_a_newer_one(
+    hub: AsyncTestClient[Litestar], hub_auth: AuthFor, edge: aiomqtt.Client
+) -> None:
+    h = hub_auth("operator")
+    inst = await make_battery(hub, h, edge="park-a", device="bess-1")
+    await edge.publish(TOPICS.state, encode(State(online=True, sid=1, ts_ms=_now_ms())), qos=1)
+    await edge.publish(TOPICS.data, encode(batch(1, [("bess-1", "p_w", 0.0)])), qos=1)
+    await next_of(edge, TOPICS.ack, Ack)
+    vpp = await make_vpp(hub, h, [inst["id"]])
+    r = await hub.post(
+        "/api/v1/vpp/trading/execute-dispatch",
+        json={
+            "vpp_id": vpp["id"],
+            "dispatch_instructions": [{"target_power": 50.0, "duration": 900}],
+        },
+        headers=h,
+    )
+    member = r.json()["instructions"][0]["members"][0]["instruction_id"]
+    schedule = await next_of(edge, TOPICS.dispatch, DispatchSchedule)
+    now = _now_ms()
+
+    def status(seq: int, state: str, ts_ms: int, hist: bool) -> bytes:
+        return encode(
+            DispatchStatus(
+                edge="park-a", sid=1, seq=seq, ts_ms=ts_ms, hist=hist,
+                schedule_id=schedule.id, version=schedule.version, status=state,  # type: ignore[arg-type]
+                device="bess-1", instruction_id=member, p_actual_w=50_000.0,
+            )
+        )  # fmt: skip
+
+    await edge.publish(TOPICS.dispatch_status, status(3, "executing", now, False), qos=1)
+    assert (await next_of(edge, TOPICS.ack, Ack)).seq == 1  # seq 2 is still in the outbox
+    await edge.publish(TOPICS.dispatch_status, status(2, "accepted", now - 5_000, True), qos=1)
+    assert (await next_of(edge, TOPICS.ack, Ack)).seq == 3
+    url = f"/api/v1/vpp/trading/execution-status/{member}"
+    assert (await hub.get(url, headers=h)).json()["status"] == "executing"
