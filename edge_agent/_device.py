@@ -184,6 +184,10 @@ class DeviceRunner:
                 self.write_failed = False
                 try:
                     await self._connect_with_backoff()
+                    # Connected again: a setpoint handed over before this (while a read
+                    # hung, during the backoff) was decided on a world that has moved on.
+                    # The next control cycle hands over a fresh one.
+                    self._pending = None
                     await self._poll_loop()
                 except DeviceError as exc:
                     self._failed(exc)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 from pathlib import Path
 
 import pytest
 
-from edge_agent import Agent, DeviceConfig
-from edge_agent.devices import DeviceStatus
+from edge_agent import Agent, AgentMetrics, DeviceConfig, DeviceRunner, PointBuffer
+from edge_agent.devices import DeviceStatus, Setpoint
 from protocol.clock import ManualClock
 from tests.edge_agent.conftest import (
     Harness,
@@ -134,3 +135,39 @@ async def test_unchanged_setpoint_is_rewritten_within_half_the_revert_period(
         gaps = [b - a for a, b in itertools.pairwise(written)]
         assert len(gaps) >= 4
         assert max(gaps) <= 10.0 / 2, gaps
+
+
+async def test_a_setpoint_submitted_before_a_reconnect_is_never_written_after_it(
+    tmp_path: Path, manual_clock: ManualClock
+) -> None:
+    # A setpoint handed over while the connection was failing (a hanging read, then the
+    # backoff) stayed pending and was written as the first thing after the reconnect, from
+    # a decision taken before the outage (an ended schedule, a fired watchdog).
+    config = make_config(tmp_path, devices=device_toml("b1", "battery"))
+    site = FakeSite(batteries={"b1": FakeBattery()})
+    adapter = FakeAdapter("b1", "battery", site, manual_clock)
+    metrics = AgentMetrics()
+    runner = DeviceRunner(config.device("b1"), adapter, clock=manual_clock, metrics=metrics,
+                          buffer=PointBuffer(100, metrics))  # fmt: skip
+
+    def status() -> DeviceStatus:
+        return runner.status
+
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(runner.run())
+        await until(lambda: runner.status is DeviceStatus.ONLINE, "online")
+        runner.submit(Setpoint(-20_000.0, 10.0))
+        await until(lambda: len(adapter.writes) == 1, "first write")
+        adapter.dead = True
+        while status() is not DeviceStatus.ERROR:
+            manual_clock.advance(0.5)
+            await asyncio.sleep(0.01)  # lets the runner see the time (the loop, not a clock)
+        runner.submit(Setpoint(-90_000.0, 10.0))  # decided before the outage ended
+        adapter.dead = False
+        while status() is not DeviceStatus.ONLINE:
+            manual_clock.advance(0.5)
+            await asyncio.sleep(0.01)
+        manual_clock.advance(1.0)  # a poll after the reconnect: a pending write would go now
+        await until(lambda: adapter.reads >= 3, "polls after the reconnect")
+        assert [w.p_w for w in adapter.writes] == [-20_000.0]
+        task.cancel()
