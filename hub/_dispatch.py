@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
+import msgspec
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +33,22 @@ if TYPE_CHECKING:
 
 def _ms(value: dt.datetime) -> int:
     return int(value.timestamp() * 1000)
+
+
+def _max_intervals() -> int:
+    """How many intervals an edge accepts in one schedule, read off the wire type itself
+    (``protocol`` bounds ``DispatchSchedule.intervals``; a longer one would not decode)."""
+    info = msgspec.inspect.type_info(DispatchSchedule)
+    assert isinstance(info, msgspec.inspect.StructType)
+    intervals = next(f.type for f in info.fields if f.name == "intervals")
+    assert isinstance(intervals, msgspec.inspect.ListType)
+    assert intervals.max_length is not None
+    return intervals.max_length
+
+
+MAX_INTERVALS: Final = _max_intervals()
+START_WINDOW: Final = dt.timedelta(days=366)
+"""How far from now an instruction may start (and the schedule timestamps stay valid)."""
 
 
 async def ensure_edge(session: AsyncSession, edge_id: str, tenant: str) -> Edge:
@@ -83,6 +100,38 @@ def _shares(
     return shares, infeasible
 
 
+def _period(item: InstructionIn, now_ms: int, field: str) -> tuple[dt.datetime, dt.datetime]:
+    """Start and end of one instruction; the start within a year of now (an edge cannot
+    decode timestamps beyond the protocol's range, and datetime overflows near 9999)."""
+    now = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)
+    if item.start_time is None:
+        start = now
+    elif item.start_time.tzinfo is None:
+        start = item.start_time.replace(tzinfo=dt.UTC)
+    else:
+        start = item.start_time
+    if not now - START_WINDOW <= start <= now + START_WINDOW:
+        raise InvalidInputError(
+            "start_time must be within 366 days of now", field=f"{field}.start_time"
+        )
+    end = start + dt.timedelta(seconds=item.duration)
+    if end <= now:
+        raise InvalidInputError("the instruction ends in the past", field=f"{field}.start_time")
+    return start, end
+
+
+async def _check_schedule_sizes(session: AsyncSession, edges: set[str], now_ms: int) -> None:
+    """409 when an edge's schedule would hold more intervals than an edge accepts."""
+    for edge_id in sorted(edges):
+        count = len(build_intervals(await _pending(session, edge_id, now_ms), now_ms))
+        if count > MAX_INTERVALS:
+            raise ConflictError(
+                f"the schedule of edge {edge_id} would have {count} intervals, more than "
+                f"the {MAX_INTERVALS} an edge accepts: dispatch fewer or longer instructions "
+                "or wait for some to end"
+            )
+
+
 async def execute_dispatch(
     session: AsyncSession, ctx: HubContext, principal: Principal, data: ExecuteDispatch
 ) -> tuple[DispatchAccepted, set[str]]:
@@ -105,15 +154,7 @@ async def execute_dispatch(
     executions: list[DispatchExecution] = []
     for index, item in enumerate(data.dispatch_instructions):
         field = f"dispatch_instructions[{index}]"
-        if item.start_time is None:
-            start = dt.datetime.fromtimestamp(ctx.clock.now_ms() / 1000, dt.UTC)
-        elif item.start_time.tzinfo is None:
-            start = item.start_time.replace(tzinfo=dt.UTC)
-        else:
-            start = item.start_time
-        end = start + dt.timedelta(seconds=item.duration)
-        if _ms(end) <= ctx.clock.now_ms():
-            raise InvalidInputError("the instruction ends in the past", field=f"{field}.start_time")
+        start, end = _period(item, ctx.clock.now_ms(), field)
         parent_id = new_id()
         vpp_level = item.resource_id is None or item.resource_id == vpp.id
         shares, infeasible = _shares(item, vpp.id, vpp_level, set(states), ranges, field)
@@ -178,6 +219,7 @@ async def execute_dispatch(
     for edge_id in edges:
         await ensure_edge(session, edge_id, ctx.settings.tenant)
     await session.flush()
+    await _check_schedule_sizes(session, edges, ctx.clock.now_ms())
     audit(
         session,
         principal,
@@ -198,29 +240,9 @@ async def build_schedule(
     edge = await session.get(Edge, edge_id)
     if edge is None:
         return None
-    now = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)
-    rows = await session.scalars(
-        select(DispatchInstruction)
-        .where(
-            DispatchInstruction.edge_id == edge_id,
-            DispatchInstruction.end_time > now,
-            DispatchInstruction.parent_id.is_not(None),
-        )
-        .order_by(DispatchInstruction.created_at, DispatchInstruction.id)
-    )
-    pending = [
-        PendingTarget(
-            instruction_id=r.id,
-            device=r.device_id or "",
-            p_target_w=r.target_power * 1000.0,
-            start_ts_ms=_ms(r.start_time),
-            end_ts_ms=_ms(r.end_time),
-            created_order=order,
-        )
-        for order, r in enumerate(rows)
-        if r.device_id
-    ]
-    intervals = build_intervals(pending, now_ms)
+    intervals = build_intervals(await _pending(session, edge_id, now_ms), now_ms)
+    # execute_dispatch refuses more; this only guards against rows written around it
+    intervals = intervals[:MAX_INTERVALS]
     version = await session.scalar(
         update(Edge)
         .where(Edge.id == edge_id)
@@ -237,6 +259,32 @@ async def build_schedule(
         intervals=intervals,
     )
     return schedule, edge.tenant
+
+
+async def _pending(session: AsyncSession, edge_id: str, now_ms: int) -> list[PendingTarget]:
+    """The member instructions of ``edge_id`` that have not ended, oldest first."""
+    now = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)
+    rows = await session.scalars(
+        select(DispatchInstruction)
+        .where(
+            DispatchInstruction.edge_id == edge_id,
+            DispatchInstruction.end_time > now,
+            DispatchInstruction.parent_id.is_not(None),
+        )
+        .order_by(DispatchInstruction.created_at, DispatchInstruction.id)
+    )
+    return [
+        PendingTarget(
+            instruction_id=r.id,
+            device=r.device_id or "",
+            p_target_w=r.target_power * 1000.0,
+            start_ts_ms=_ms(r.start_time),
+            end_ts_ms=_ms(r.end_time),
+            created_order=order,
+        )
+        for order, r in enumerate(rows)
+        if r.device_id
+    ]
 
 
 async def execution_status(

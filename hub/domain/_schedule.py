@@ -27,14 +27,19 @@ def build_intervals(targets: Sequence[PendingTarget], now_ms: int) -> list[Dispa
     instruction covering it. Past pieces are dropped, empty pieces are skipped."""
     live = [t for t in targets if t.end_ts_ms > now_ms and t.start_ts_ms < t.end_ts_ms]
     cuts = sorted({max(t.start_ts_ms, now_ms) for t in live} | {t.end_ts_ms for t in live})
+    # A sweep: targets join when the line reaches their start and leave at their end.
+    waiting = sorted(live, key=lambda t: max(t.start_ts_ms, now_ms), reverse=True)
+    active: list[PendingTarget] = []
     intervals: list[DispatchInterval] = []
     for start, end in itertools.pairwise(cuts):
+        while waiting and max(waiting[-1].start_ts_ms, now_ms) <= start:
+            active.append(waiting.pop())
+        active = [t for t in active if t.end_ts_ms >= end]
         winners: dict[str, PendingTarget] = {}
-        for t in live:
-            if t.start_ts_ms <= start and t.end_ts_ms >= end:
-                held = winners.get(t.device)
-                if held is None or t.created_order > held.created_order:
-                    winners[t.device] = t
+        for t in active:
+            held = winners.get(t.device)
+            if held is None or t.created_order > held.created_order:
+                winners[t.device] = t
         if not winners:
             continue
         intervals.append(

@@ -40,6 +40,8 @@ class AckTracker:
         what :meth:`seen` guessed while the cursor could not be read (nothing has been
         stored for it then: storing needs the cursor first)."""
         key = (edge, sid)
+        if key in self._restored:
+            return  # only the first read counts: the tracker is ahead of the database
         self._restored.add(key)
         if acked is None:
             return

@@ -91,3 +91,62 @@ async def test_member_and_vpp_level_instructions(
         headers=h,
     )
     assert r.status_code == 404
+
+
+async def test_start_time_is_bounded_to_a_year_around_now(
+    client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    h = auth("operator")
+    inst = await make_battery(client, h, device="b1")
+    await set_status(client, h, inst["id"], "ONLINE")
+    vpp = await make_vpp(client, h, [inst["id"]])
+    for start in ("9999-12-31T23:00:00Z", "3001-01-01T00:00:00Z", "2000-01-01T00:00:00Z"):
+        r = await client.post(
+            DISPATCH,
+            json={
+                "vpp_id": vpp["id"],
+                "dispatch_instructions": [
+                    {"target_power": 1, "duration": 7 * 86400, "start_time": start}
+                ],
+            },
+            headers=h,
+        )
+        assert r.status_code == 422, (start, r.text)
+        assert r.json()["errors"][0]["field"] == "dispatch_instructions[0].start_time"
+
+
+async def test_a_schedule_longer_than_an_edge_accepts_is_refused(
+    client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    h = auth("operator")
+    inst = await make_battery(client, h, device="b1")
+    await set_status(client, h, inst["id"], "ONLINE")
+    vpp = await make_vpp(client, h, [inst["id"]])
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+
+    def instructions(first: int, count: int) -> list[dict[str, object]]:
+        # one minute on, one minute off: one interval each
+        return [
+            {
+                "resource_id": inst["id"],
+                "target_power": 1,
+                "duration": 60,
+                "start_time": (start + dt.timedelta(minutes=2 * (first + i))).isoformat(),
+            }
+            for i in range(count)
+        ]
+
+    for batch in range(4):
+        r = await client.post(
+            DISPATCH,
+            json={"vpp_id": vpp["id"], "dispatch_instructions": instructions(500 * batch, 500)},
+            headers=h,
+        )
+        assert r.status_code == 201, r.text  # 2000 intervals: the most an edge accepts
+    r = await client.post(
+        DISPATCH,
+        json={"vpp_id": vpp["id"], "dispatch_instructions": instructions(2000, 1)},
+        headers=h,
+    )
+    assert r.status_code == 409, r.text
+    assert "2001 intervals, more than the 2000" in r.json()["detail"]

@@ -239,8 +239,15 @@ def test_ack_tracker_acknowledges_the_highest_contiguous_seq() -> None:
     assert tracker.stored("e", 1, [2]) == 4  # duplicate
     tracker.restore("e", 2, 10)
     assert tracker.stored("e", 2, [12]) == 10 and tracker.stored("e", 2, [11]) == 12
-    tracker.restore("e", 2, 5)  # never goes back
+    tracker.restore("e", 2, 5)  # only the first read of the cursor counts
     assert tracker.acked("e", 2) == 12
+    # after a restart the cursor replaces what the first live seq would have started
+    assert tracker.needs_restore("e", 6)
+    tracker.seen("e", 6, [10])  # (the cursor could not be read at first)
+    tracker.restore("e", 6, 5)
+    assert not tracker.needs_restore("e", 6)
+    assert tracker.stored("e", 6, [10]) == 5
+    assert tracker.stored("e", 6, [6, 7, 8, 9]) == 10
     # a seq that arrived but failed to store holds later ones back
     tracker.seen("e", 3, [1])
     assert tracker.stored("e", 3, [2]) is None and tracker.acked("e", 3) is None
