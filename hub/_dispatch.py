@@ -304,6 +304,17 @@ async def execution_status(
         )
     )
     now_ms = ctx.clock.now_ms()
+    if not children or (row.target_power == 0 and row.requested_power != 0):
+        # Nobody could take any of it: not "done" with a target of 0.
+        return ExecutionStatus(
+            instruction_id=row.id,
+            status="rejected",
+            actual_power=None,
+            deviation=None,
+            timestamp=dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC),
+            target_power=row.requested_power,
+            reason="no member could take any of it (offline, unbound or without headroom)",
+        )
     fresh = now_ms - int(ctx.settings.stale_after_s * 1000)
     statuses: list[str] = []
     actual_total = 0.0

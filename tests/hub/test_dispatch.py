@@ -150,3 +150,22 @@ async def test_a_schedule_longer_than_an_edge_accepts_is_refused(
     )
     assert r.status_code == 409, r.text
     assert "2001 intervals, more than the 2000" in r.json()["detail"]
+
+
+async def test_a_dispatch_nobody_can_take_is_rejected_with_the_requested_power(
+    client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    h = auth("operator")
+    inst = await make_battery(client, h, device="b1")  # OFFLINE: no headroom to give
+    vpp = await make_vpp(client, h, [inst["id"]])
+    r = await client.post(
+        DISPATCH,
+        json={"vpp_id": vpp["id"], "dispatch_instructions": [{"target_power": 40, "duration": 60}]},
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    instruction = r.json()["instructions"][0]
+    assert instruction["members"] == [] and instruction["infeasible_power"] == 40.0
+    status = (await client.get(f"{STATUS}/{instruction['instruction_id']}", headers=h)).json()
+    assert status["status"] == "rejected" and status["target_power"] == 40.0
+    assert status["reason"]
