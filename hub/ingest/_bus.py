@@ -714,8 +714,9 @@ class MqttBus:
 
     async def _store_birth(self, session: AsyncSession, tenant: str, birth: Birth) -> None:
         edge = await self._edge(session, tenant, birth.edge)
-        edge.online = True
-        edge.last_seen = _utc(birth.ts_ms)
+        # Not online: a retained birth is replayed to a hub long after the edge left;
+        # only ``state`` says whether it is there.
+        edge.last_seen = max(edge.last_seen or _utc(birth.ts_ms), _utc(birth.ts_ms))
         if birth.device is None:
             return
         device = await session.get(Device, (birth.edge, birth.device))

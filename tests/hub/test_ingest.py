@@ -527,3 +527,15 @@ async def test_a_replayed_older_dispatch_status_does_not_overwrite_a_newer_one(
     assert (await next_of(edge, TOPICS.ack, Ack)).seq == 3
     url = f"/api/v1/vpp/trading/execution-status/{member}"
     assert (await hub.get(url, headers=h)).json()["status"] == "executing"
+
+
+async def test_a_retained_birth_does_not_mark_an_offline_edge_online(
+    hub: AsyncTestClient[Litestar], hub_auth: AuthFor, edge: aiomqtt.Client
+) -> None:
+    await edge.publish(TOPICS.state, encode(State(online=False, sid=1, ts_ms=_now_ms())), qos=1)
+    birth = Birth(edge="park-a", device="bess-1", sid=1, ts_ms=_now_ms(), device_kind="battery")
+    await edge.publish(TOPICS.device_birth("bess-1"), encode(birth), qos=1, retain=True)
+    await edge.publish(TOPICS.data, encode(batch(1, [("bess-1", "p_w", 0.0)], hist=True)), qos=1)
+    await next_of(edge, TOPICS.ack, Ack)  # everything before it is handled
+    edges = (await hub.get("/api/v1/edges", headers=hub_auth("viewer"))).json()
+    assert [(e["id"], e["online"]) for e in edges] == [("park-a", False)]
