@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from typing import Annotated
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import msgspec
 from msgspec import Meta
@@ -34,7 +35,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     mqtt_client_id: str = ""
     """Empty: ``hub-<random>``. Set it to keep the persistent session across restarts."""
     mqtt_username: str | None = None
+    """Overrides the user name in ``mqtt_url`` (``mqtt://user:pass@host:port``)."""
     mqtt_password: str | None = None
+    mqtt_ca: str | None = None
+    """CA file to check the broker's certificate with (``mqtts://``); None: the system's."""
     tenant: str = "default"
     jwt_secret: str = ""
     jwt_ttl_s: Annotated[int, Meta(gt=0)] = 8 * 3600
@@ -59,7 +63,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def from_env(cls, **overrides: object) -> Settings:
         """Defaults, then the environment (``VPP_HUB_DB``, ``VPP_HUB_MQTT``,
         ``VPP_HUB_JWT_SECRET``, ``VPP_HUB_TENANT``, ``VPP_HUB_RATE_LIMIT``,
-        ``VPP_HUB_LOGIN_RATE_LIMIT``), then ``overrides`` (None is ignored)."""
+        ``VPP_HUB_LOGIN_RATE_LIMIT``, ``VPP_HUB_MQTT_USERNAME``, ``VPP_HUB_MQTT_PASSWORD``,
+        ``VPP_HUB_MQTT_CLIENT_ID``, ``VPP_HUB_MQTT_CA``), then ``overrides`` (None is
+        ignored)."""
         values: dict[str, object] = {}
         for key, env in (
             ("db_url", "VPP_HUB_DB"),
@@ -68,8 +74,50 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             ("tenant", "VPP_HUB_TENANT"),
             ("rate_limit_per_minute", "VPP_HUB_RATE_LIMIT"),
             ("login_rate_limit_per_minute", "VPP_HUB_LOGIN_RATE_LIMIT"),
+            ("mqtt_username", "VPP_HUB_MQTT_USERNAME"),
+            ("mqtt_password", "VPP_HUB_MQTT_PASSWORD"),
+            ("mqtt_client_id", "VPP_HUB_MQTT_CLIENT_ID"),
+            ("mqtt_ca", "VPP_HUB_MQTT_CA"),
         ):
             if os.environ.get(env):
                 values[key] = os.environ[env]
         values.update({k: v for k, v in overrides.items() if v is not None})
         return msgspec.convert(values, cls, strict=False)
+
+
+class MqttEndpoint(msgspec.Struct, frozen=True, kw_only=True):
+    """Where and how the hub connects to the broker (from :meth:`Settings.mqtt_endpoint`)."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    tls: bool
+    ca: str | None
+
+
+def mqtt_endpoint(settings: Settings) -> MqttEndpoint:
+    """``mqtt://[user[:pass]@]host[:1883]`` or ``mqtts://...[:8883]`` (TLS); the user and
+    password settings win over the URL's (they come from the environment, kept out of
+    process listings)."""
+    url = urlsplit(settings.mqtt_url or DEFAULT_MQTT)
+    if url.scheme not in {"mqtt", "mqtts", "tcp", "ssl"}:
+        raise ValueError(f"MQTT URL scheme must be mqtt:// or mqtts://, not {url.scheme!r}")
+    tls = url.scheme in {"mqtts", "ssl"}
+    return MqttEndpoint(
+        host=url.hostname or "127.0.0.1",
+        port=url.port or (8883 if tls else 1883),
+        username=settings.mqtt_username or (unquote(url.username) if url.username else None),
+        password=settings.mqtt_password
+        or (unquote(url.password) if url.password is not None else None),
+        tls=tls,
+        ca=settings.mqtt_ca,
+    )
+
+
+def public_mqtt_url(url: str) -> str:
+    """``url`` without user-info (the hub's credentials must not reach an edge's config)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))

@@ -20,6 +20,7 @@ from hub._schemas import (
 )
 from hub._security import ADMINS, WRITERS, requires
 from hub._service import acl_lines, agent_config_toml, audit, create_edge, create_user, row_dict
+from hub._settings import public_mqtt_url
 from hub.errors import NotFoundError
 from hub.store import AuditEntry, Edge, User
 
@@ -164,7 +165,7 @@ class EdgeController(Controller):
             {"id": edge.id, "tenant": edge.tenant, "mqtt_username": edge.mqtt_username},
         )
         await session.commit()
-        url = ctx.settings.mqtt_url or "mqtt://127.0.0.1:1883"
+        url = public_mqtt_url(ctx.settings.mqtt_url or "mqtt://127.0.0.1:1883")
         return EdgeCredentials(
             edge=edge_out(edge),
             mqtt_password=password,

@@ -33,12 +33,12 @@ import datetime as dt
 import logging
 import random
 import re
+import ssl
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import aiomqtt
 import msgspec
@@ -48,6 +48,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub._dispatch import build_schedule
+from hub._settings import mqtt_endpoint
 from hub.store import (
     Device,
     DispatchExecution,
@@ -177,9 +178,9 @@ class MqttBus:
     def __init__(self, ctx: HubContext) -> None:
         self._ctx = ctx
         settings = ctx.settings
-        url = urlsplit(settings.mqtt_url or "mqtt://127.0.0.1:1883")
-        self._host = url.hostname or "127.0.0.1"
-        self._port = url.port or 1883
+        self._endpoint = mqtt_endpoint(settings)
+        self._host = self._endpoint.host
+        self._port = self._endpoint.port
         self._identifier = settings.mqtt_client_id or f"hub-{uuid.uuid4().hex[:12]}"
         self._tracker = AckTracker()
         self._dirty_edges: set[str] = set()
@@ -237,6 +238,11 @@ class MqttBus:
     def _hub_state(self, *, online: bool) -> bytes:
         return encode(HubState(online=online, ts_ms=self._ctx.clock.now_ms()))
 
+    def _tls_context(self) -> ssl.SSLContext | None:
+        if not self._endpoint.tls:
+            return None
+        return ssl.create_default_context(cafile=self._endpoint.ca)
+
     async def _supervise(self) -> None:
         delay = 0.5
         failed = False
@@ -246,8 +252,9 @@ class MqttBus:
                 client = aiomqtt.Client(
                     self._host,
                     self._port,
-                    username=settings.mqtt_username,
-                    password=settings.mqtt_password,
+                    username=self._endpoint.username,
+                    password=self._endpoint.password,
+                    tls_context=self._tls_context(),
                     identifier=self._identifier,
                     clean_session=not settings.mqtt_client_id,
                     keepalive=30,
