@@ -328,7 +328,13 @@ async def execution_status(
             latest = max(latest, execution.updated_at)
             if execution.reason:
                 reasons.append(execution.reason)
-        live = ctx.cache.value(child.edge_id, child.device_id, "p_w", newer_than_ms=fresh)
+        # Live power says something about this instruction only while it is in force.
+        in_force = _ms(child.start_time) <= now_ms < _ms(child.end_time)
+        live = (
+            ctx.cache.value(child.edge_id, child.device_id, "p_w", newer_than_ms=fresh)
+            if in_force
+            else None
+        )
         if live is not None:
             actual_total += live / 1000.0
             known = True

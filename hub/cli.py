@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from ._security import Principal
 
 app = typer.Typer(
     help="Run and administer the hub (API, ingest, dispatch, users).",
@@ -20,6 +23,15 @@ DbOption = Annotated[
     str, typer.Option("--db", envvar="VPP_HUB_DB", help="Database URL (SQLite or PostgreSQL).")
 ]
 MqttOption = Annotated[str, typer.Option("--mqtt", envvar="VPP_HUB_MQTT", help="MQTT broker URL.")]
+
+
+def _cli_principal() -> Principal:
+    """Who wrote through the CLI, for the audit log: ``cli:<OS user>`` acting as admin."""
+    import getpass
+
+    from ._security import Principal
+
+    return Principal(user_id="cli", username=f"cli:{getpass.getuser()}", role="admin")
 
 
 @app.command("run")
@@ -85,13 +97,18 @@ def user_add(
     from .store import create_engine, migrate, sessionmaker
 
     async def go() -> None:
-        from ._service import create_user
+        from ._service import audit, create_user, row_dict
 
         engine = create_engine(db)
         try:
             await migrate(engine)
             async with sessionmaker(engine)() as session:
-                await create_user(session, name, password, role, replace=replace)  # type: ignore[arg-type]
+                user = await create_user(session, name, password, role, replace=replace)  # type: ignore[arg-type]
+                await session.flush()
+                after = row_dict(user)
+                after.pop("password_hash", None)
+                action = "replace" if replace else "create"
+                audit(session, _cli_principal(), action, "user", user.id, None, after)
                 await session.commit()
         finally:
             await engine.dispose()
@@ -119,7 +136,7 @@ def edge_add(
     """Register an edge; print its MQTT password, agent config TOML and mosquitto ACL."""
     from protocol.topics import TopicError
 
-    from ._service import acl_lines, agent_config_toml, create_edge
+    from ._service import acl_lines, agent_config_toml, audit, create_edge
     from .errors import ConflictError
     from .store import create_engine, migrate, sessionmaker
 
@@ -129,6 +146,9 @@ def edge_add(
             await migrate(engine)
             async with sessionmaker(engine)() as session:
                 edge, password = await create_edge(session, tenant, edge_id, name)
+                await session.flush()
+                after = {"id": edge.id, "tenant": edge.tenant, "mqtt_username": edge.mqtt_username}
+                audit(session, _cli_principal(), "create", "edge", edge.id, None, after)
                 await session.commit()
                 return (
                     f"# MQTT password for {edge.mqtt_username} (shown once): {password}\n"

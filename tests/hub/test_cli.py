@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -10,9 +11,11 @@ import uuid
 
 import httpx
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from hub.cli import app
+from hub.store import AuditEntry, User, create_engine, sessionmaker
 from tests.support import SAFETY_TIMEOUT
 
 runner = CliRunner()
@@ -55,6 +58,28 @@ def test_migrate_user_add_and_edge_add(db_url: str) -> None:
     assert duplicate.exit_code == 1
     invalid = runner.invoke(app, ["edge", "add", "bad/id", "--db", db_url])
     assert invalid.exit_code == 1
+    audited = asyncio.run(_audit_of(db_url, [name, edge]))
+    assert [(a, e) for a, e, _ in audited] == [
+        ("create", "user"),
+        ("replace", "user"),
+        ("create", "edge"),
+    ]
+    assert all(actor.startswith("cli:") for _, _, actor in audited)
+
+
+async def _audit_of(db_url: str, names: list[str]) -> list[tuple[str, str, str]]:
+    engine = create_engine(db_url)
+    try:
+        async with sessionmaker(engine)() as session:
+            ids = list(await session.scalars(select(User.id).where(User.username == names[0])))
+            rows = await session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.entity_id.in_([*ids, names[1]]))
+                .order_by(AuditEntry.id)
+            )
+            return [(r.action, r.entity, r.actor) for r in rows]
+    finally:
+        await engine.dispose()
 
 
 @pytest.mark.slow

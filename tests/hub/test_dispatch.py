@@ -169,3 +169,29 @@ async def test_a_dispatch_nobody_can_take_is_rejected_with_the_requested_power(
     status = (await client.get(f"{STATUS}/{instruction['instruction_id']}", headers=h)).json()
     assert status["status"] == "rejected" and status["target_power"] == 40.0
     assert status["reason"]
+
+
+async def test_live_power_counts_only_while_the_instruction_is_in_force(
+    app: Litestar, client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    h = auth("operator")
+    inst = await make_battery(client, h, device="b1")
+    await set_status(client, h, inst["id"], "ONLINE")
+    vpp = await make_vpp(client, h, [inst["id"]])
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    r = await client.post(
+        DISPATCH,
+        json={
+            "vpp_id": vpp["id"],
+            "dispatch_instructions": [
+                {"target_power": 40, "duration": 600, "start_time": later.isoformat()}
+            ],
+        },
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    instruction = r.json()["instructions"][0]["instruction_id"]
+    app.state.hub.cache.put("park-a", "b1", "p_w", -30_000.0, app.state.hub.clock.now_ms())
+    status = (await client.get(f"{STATUS}/{instruction}", headers=h)).json()
+    assert status["status"] == "pending"
+    assert status["actual_power"] is None and status["deviation"] is None
