@@ -137,8 +137,44 @@ class Weather:
 # --------------------------------------------------------------------------- battery
 
 
+@dataclass(kw_only=True)
+class _WMaxLimControl:
+    """SunSpec 704 ``WMaxLimPct`` with its revert timer, as every DER model here has it.
+
+    A write re-arms the timer; when it lapses without a refresh the limit and its enable
+    return to ``wmaxlim_rvrt_pct`` / ``wmaxlim_ena_rvrt`` and ``reverts`` counts it.
+    """
+
+    t: float = 0.0
+    wmaxlim_ena: int = 0
+    wmaxlim_pct: float = 100.0
+    wmaxlim_rvrt_pct: float = 100.0
+    wmaxlim_ena_rvrt: int = 0
+    wmaxlim_timer: RevertTimer = field(default_factory=RevertTimer)
+    reverts: int = 0
+
+    def write_wmaxlim_pct(self, pct: float) -> None:
+        self.wmaxlim_pct = pct
+        self.wmaxlim_timer.arm(self.t)
+        self.reverts = 0
+
+    def write_wmaxlim_ena(self, ena: int) -> None:
+        self.wmaxlim_ena = ena
+        self.wmaxlim_timer.arm(self.t)
+        self.reverts = 0
+
+    def write_wmaxlim_rvrt_tms(self, tms: int) -> None:
+        self.wmaxlim_timer.tms = tms
+        self.wmaxlim_timer.arm(self.t)
+
+    def _step_wmaxlim(self) -> None:
+        if self.wmaxlim_timer.lapsed(self.t):
+            self.wmaxlim_pct, self.wmaxlim_ena = self.wmaxlim_rvrt_pct, self.wmaxlim_ena_rvrt
+            self.reverts += 1
+
+
 @dataclass
-class Battery:
+class Battery(_WMaxLimControl):
     """A battery storage system with SunSpec 704 controls (generator convention).
 
     * ``wset_w`` applies while ``wset_ena``; the revert timer (``WSetRvrtTms``) restores
@@ -168,24 +204,17 @@ class Battery:
     derate_start_c: float = 40.0
     derate_end_c: float = 50.0
     dc_v: float = 700.0
-    t: float = 0.0
     p_w: float = 0.0
     wset_ena: int = 0
     wset_w: float = 0.0
     wset_rvrt_w: float = 0.0
     wset_ena_rvrt: int = 0
     wset_timer: RevertTimer = field(default_factory=RevertTimer)
-    wmaxlim_ena: int = 0
-    wmaxlim_pct: float = 100.0
-    wmaxlim_rvrt_pct: float = 100.0
-    wmaxlim_ena_rvrt: int = 0
-    wmaxlim_timer: RevertTimer = field(default_factory=RevertTimer)
     wh_injected: float = 0.0
     wh_absorbed: float = 0.0
     cycles: float = 0.0
     alarm: bool = False
     heartbeat: int = 0
-    reverts: int = 0
 
     @property
     def soc_wh(self) -> float:
@@ -250,20 +279,6 @@ class Battery:
         self.wset_timer.tms = tms
         self.wset_timer.arm(self.t)
 
-    def write_wmaxlim_pct(self, pct: float) -> None:
-        self.wmaxlim_pct = pct
-        self.wmaxlim_timer.arm(self.t)
-        self.reverts = 0
-
-    def write_wmaxlim_ena(self, ena: int) -> None:
-        self.wmaxlim_ena = ena
-        self.wmaxlim_timer.arm(self.t)
-        self.reverts = 0
-
-    def write_wmaxlim_rvrt_tms(self, tms: int) -> None:
-        self.wmaxlim_timer.tms = tms
-        self.wmaxlim_timer.arm(self.t)
-
     # -- physics --
 
     def step(self, dt: float) -> None:
@@ -271,9 +286,7 @@ class Battery:
         if self.wset_timer.lapsed(self.t):
             self.wset_w, self.wset_ena = self.wset_rvrt_w, self.wset_ena_rvrt
             self.reverts += 1
-        if self.wmaxlim_timer.lapsed(self.t):
-            self.wmaxlim_pct, self.wmaxlim_ena = self.wmaxlim_rvrt_pct, self.wmaxlim_ena_rvrt
-            self.reverts += 1
+        self._step_wmaxlim()
         target = self.target_w()
         max_delta = self.rated_w * self.ramp_pct_per_s / 100.0 * dt
         self.p_w = _clamp(target, self.p_w - max_delta, self.p_w + max_delta)
@@ -304,23 +317,16 @@ class Battery:
 
 
 @dataclass
-class PVInverter:
+class PVInverter(_WMaxLimControl):
     """A PV inverter: DC power follows irradiance; WMaxLimPct curtails it (with revert)."""
 
     rated_w: float
     weather: Weather
     dc_ratio: float = 1.1
     temp_coeff_per_c: float = -0.004
-    t: float = 0.0
     p_w: float = 0.0
-    wmaxlim_ena: int = 0
-    wmaxlim_pct: float = 100.0
-    wmaxlim_rvrt_pct: float = 100.0
-    wmaxlim_ena_rvrt: int = 0
-    wmaxlim_timer: RevertTimer = field(default_factory=RevertTimer)
     wh_injected: float = 0.0
     alarm: bool = False
-    reverts: int = 0
 
     @property
     def available_w(self) -> float:
@@ -342,25 +348,9 @@ class PVInverter:
     def reverted(self) -> bool:
         return self.reverts > 0
 
-    def write_wmaxlim_pct(self, pct: float) -> None:
-        self.wmaxlim_pct = pct
-        self.wmaxlim_timer.arm(self.t)
-        self.reverts = 0
-
-    def write_wmaxlim_ena(self, ena: int) -> None:
-        self.wmaxlim_ena = ena
-        self.wmaxlim_timer.arm(self.t)
-        self.reverts = 0
-
-    def write_wmaxlim_rvrt_tms(self, tms: int) -> None:
-        self.wmaxlim_timer.tms = tms
-        self.wmaxlim_timer.arm(self.t)
-
     def step(self, dt: float) -> None:
         self.t += dt
-        if self.wmaxlim_timer.lapsed(self.t):
-            self.wmaxlim_pct, self.wmaxlim_ena = self.wmaxlim_rvrt_pct, self.wmaxlim_ena_rvrt
-            self.reverts += 1
+        self._step_wmaxlim()
         self.p_w = min(self.available_w, self.limit_w)
         self.wh_injected += self.p_w * dt / 3600.0
 
