@@ -49,6 +49,7 @@ from hub.store import (  # noqa: E402
     ResourceMapping,
     ResourceTemplate,
     Telemetry,
+    User,
     Vpp,
     create_engine,
     migrate,
@@ -81,6 +82,9 @@ async def throwaway_db(server_dsn: str) -> AsyncIterator[str]:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+BENCH_USER = "bench-admin"
 
 
 async def seed(url: str, instances: int, vpps: int) -> list[str]:
@@ -118,6 +122,11 @@ async def seed(url: str, instances: int, vpps: int) -> list[str]:
                 for i in range(instances)
             ]
             await conn.execute(insert(ResourceInstance), rows)
+            # The hub checks every bearer token against its user row.
+            await conn.execute(
+                insert(User),
+                [{"id": BENCH_USER, "username": "bench", "password_hash": "-", "role": "admin"}],
+            )
             vpp_ids = [f"vpp-{v:04d}" for v in range(vpps)]
             await conn.execute(
                 insert(Vpp),
@@ -210,7 +219,9 @@ async def load(
 
 
 async def bench_api(url: str, vpp_ids: list[str], requests: int, concurrency: int) -> bool:
-    token = TokenService(SECRET, 3600).issue(Principal(user_id="b", username="bench", role="admin"))
+    token = TokenService(SECRET, 3600).issue(
+        Principal(user_id=BENCH_USER, username="bench", role="admin")
+    )
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(
         base_url=url, headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=60
