@@ -215,6 +215,7 @@ class DeviceRunner:
             reraise=True,
         )
         async for attempt in retrying:
+            _raise_if_cancelling()  # pymodbus' connect can swallow a cancel too
             with attempt:
                 try:
                     async with asyncio.timeout(cfg.timeout_s * 3):

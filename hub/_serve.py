@@ -40,6 +40,9 @@ KIND_TO_TEMPLATE = {
 }
 
 
+SHUTDOWN_TIMEOUT_S = 15.0
+
+
 @contextlib.asynccontextmanager
 async def serve(
     settings: Settings,
@@ -78,6 +81,12 @@ async def serve(
             yield f"http://{host}:{bound}"
         finally:
             server.should_exit = True
+            # Let uvicorn run its own shutdown (lifespan: MQTT bus, engine dispose) to the
+            # end even when we are being cancelled (Ctrl-C, SIGTERM); else the task group
+            # cancels it half-way and the database connections are torn down mid-close.
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                async with asyncio.timeout(SHUTDOWN_TIMEOUT_S):
+                    await asyncio.shield(task)
 
 
 @dataclass(frozen=True, slots=True)

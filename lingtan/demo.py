@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import signal
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -189,14 +190,30 @@ def status_line(handles: DemoHandles) -> str:
     bess_kw = sum(b.p_w for b in batteries) / 1000
     pv_kw = sum(p.p_w for p in pv) / 1000
     soc = sum(b.soc_pct for b in batteries) / max(1, len(batteries))
+    grid_kw = site.meter_import_w / 1000
     return (
-        f"devices online {online}/{len(statuses)} | battery {bess_kw:+.1f} kW "
-        f"(SoC {soc:.1f} %) | PV {pv_kw:.1f} kW | grid import {site.meter_import_w / 1000:.1f} kW"
+        f"online {online}/{len(statuses)} | battery {bess_kw:+.0f} kW SoC {soc:.0f} % "
+        f"| PV {pv_kw:.0f} kW | grid import {grid_kw:+.0f} kW"
     )
 
 
 async def run_demo(options: DemoOptions, console: Console) -> int:
-    """Run until Ctrl-C (or ``run_for`` seconds); return the process exit code."""
+    """Run until Ctrl-C or SIGTERM (or ``run_for`` seconds); return the process exit code.
+
+    SIGTERM (systemd, ``timeout``, ``kill``) cancels the demo like Ctrl-C does, from the
+    first moment on, so every part is stopped in order and nothing is left running.
+    """
+    loop, main = asyncio.get_running_loop(), asyncio.current_task()
+    terminated = False
+
+    def on_sigterm() -> None:
+        nonlocal terminated
+        terminated = True
+        if main is not None:
+            main.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
     try:
         async with start_demo(options, console) as handles:
             console.print(
@@ -214,7 +231,14 @@ async def run_demo(options: DemoOptions, console: Console) -> int:
                     while True:
                         console.print(status_line(handles))
                         await asyncio.sleep(options.status_every_s)
+    except asyncio.CancelledError:
+        if not terminated:
+            raise
+        console.print("stopped (SIGTERM)")
     except (BrokerError, DemoError, OSError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 1
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGTERM)
     return 0

@@ -55,7 +55,7 @@ async def test_a_dispatch_through_the_api_reaches_a_simulated_battery(tmp_path: 
             "every device online at the agent",
             SAFETY_TIMEOUT * 2,
         )
-        assert "devices online 11/11" in status_line(demo)
+        assert "online 11/11" in status_line(demo)
 
         bess = demo.instance_ids["bess-1"]
         instance: dict[str, object] = {}

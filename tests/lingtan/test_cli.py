@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -79,7 +81,8 @@ async def test_demo_prints_the_url_the_login_and_a_live_status(tmp_path: Path) -
     assert "simulated park park-a: 11 devices" in text
     assert "/schema" in text
     assert "user demo, password pw-123456" in text
-    assert "devices online" in text
+    assert "online " in text
+    assert "grid import" in text
     assert (tmp_path / "demo" / "hub.db").exists()
     assert (tmp_path / "demo" / "outbox.db").exists()
 
@@ -110,3 +113,39 @@ def test_demo_counts_ev_chargers_by_their_current_rating() -> None:
 
     assert rated_kw(EVChargerSpec(name="ev-1", max_a=32.0)) == 32.0 * 230 * 3 / 1000
     assert rated_kw(BatterySpec(name="bess-1", rated_w=500_000.0)) == 500.0
+
+
+def run_demo_until_signalled(tmp_path: Path, stop_signal: signal.Signals) -> tuple[int, str]:
+    """Start `vpp demo`, signal it as soon as it is up, return its exit code and output."""
+    log = tmp_path / "demo.log"
+    with log.open("wb") as sink:  # a file, not a pipe: nothing blocks on a full buffer
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lingtan", "demo", "--port", "0", "--password", "pw-123456",
+             "--workdir", str(tmp_path / "demo")],
+            stdout=subprocess.DEVNULL, stderr=sink,
+        )  # fmt: skip
+    try:
+        for _ in range(int(SAFETY_TIMEOUT * 4 / 0.05)):
+            if "Press Ctrl-C" in log.read_text(errors="replace") or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert "Press Ctrl-C" in log.read_text(errors="replace"), log.read_text()
+    finally:
+        proc.send_signal(stop_signal)  # at once: devices may still be connecting
+        try:
+            proc.wait(SAFETY_TIMEOUT * 2)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, log.read_text(errors="replace")
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_vpp_demo_stops_cleanly_on_sigterm_and_ctrl_c(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
+    if mosquitto_binary() is None:
+        service_missing("mosquitto is not installed")
+    code, output = run_demo_until_signalled(tmp_path, stop_signal)
+    assert code == 0, output
+    assert "Traceback" not in output, output
