@@ -138,7 +138,7 @@ class Weather:
 
 
 @dataclass(kw_only=True)
-class _WMaxLimControl:
+class WMaxLimControl:
     """SunSpec 704 ``WMaxLimPct`` with its revert timer, as every DER model here has it.
 
     A write re-arms the timer; when it lapses without a refresh the limit and its enable
@@ -174,7 +174,7 @@ class _WMaxLimControl:
 
 
 @dataclass
-class Battery(_WMaxLimControl):
+class Battery(WMaxLimControl):
     """A battery storage system with SunSpec 704 controls (generator convention).
 
     * ``wset_w`` applies while ``wset_ena``; the revert timer (``WSetRvrtTms``) restores
@@ -317,7 +317,7 @@ class Battery(_WMaxLimControl):
 
 
 @dataclass
-class PVInverter(_WMaxLimControl):
+class PVInverter(WMaxLimControl):
     """A PV inverter: DC power follows irradiance; WMaxLimPct curtails it (with revert)."""
 
     rated_w: float

@@ -13,7 +13,16 @@ import math
 from collections.abc import Callable
 from typing import Final, Protocol
 
-from ._physics import PHASE_V, PHASES, Battery, EVCharger, Meter, PVInverter, WriteRejected
+from ._physics import (
+    PHASE_V,
+    PHASES,
+    Battery,
+    EVCharger,
+    Meter,
+    PVInverter,
+    WMaxLimControl,
+    WriteRejected,
+)
 from ._sunspec import SUNS_BASE, SunSpecMap, scale_for
 
 MANUFACTURER: Final = "Lingtan"
@@ -234,6 +243,38 @@ def _capacity_values(
     }
 
 
+def wmaxlim_handlers(m: WMaxLimControl) -> dict[tuple[int, str], Handler]:
+    """Write handlers of SunSpec 704 ``WMaxLimPct*`` for any model with that control."""
+
+    def ena(v: float) -> Callable[[], None]:
+        e = _enum01(v)
+        return lambda: m.write_wmaxlim_ena(e)
+
+    def lim(v: float) -> Callable[[], None]:
+        pct = _pct(v)
+        return lambda: m.write_wmaxlim_pct(pct)
+
+    def lim_rvrt(v: float) -> Callable[[], None]:
+        pct = _pct(v)
+        return lambda: setattr(m, "wmaxlim_rvrt_pct", pct)
+
+    def ena_rvrt(v: float) -> Callable[[], None]:
+        e = _enum01(v)
+        return lambda: setattr(m, "wmaxlim_ena_rvrt", e)
+
+    def tms(v: float) -> Callable[[], None]:
+        s = _tms(v)
+        return lambda: m.write_wmaxlim_rvrt_tms(s)
+
+    return {
+        (704, "WMaxLimPctEna"): ena,
+        (704, "WMaxLimPct"): lim,
+        (704, "WMaxLimPctRvrt"): lim_rvrt,
+        (704, "WMaxLimPctEnaRvrt"): ena_rvrt,
+        (704, "WMaxLimPctRvrtTms"): tms,
+    }
+
+
 class BatteryRegisters(SunSpecDevice):
     """Battery storage: models 1, 701, 702, 704, 713, 802."""
 
@@ -321,25 +362,9 @@ class BatteryRegisters(SunSpecDevice):
             ena = _enum01(v)
             return lambda: m.write_wset_ena(ena)
 
-        def ena_lim(v: float) -> Callable[[], None]:
-            ena = _enum01(v)
-            return lambda: m.write_wmaxlim_ena(ena)
-
-        def lim(v: float) -> Callable[[], None]:
-            pct = _pct(v)
-            return lambda: m.write_wmaxlim_pct(pct)
-
-        def lim_rvrt(v: float) -> Callable[[], None]:
-            pct = _pct(v)
-            return lambda: setattr(m, "wmaxlim_rvrt_pct", pct)
-
         def tms_w(v: float) -> Callable[[], None]:
             s = _tms(v)
             return lambda: m.write_wset_rvrt_tms(s)
-
-        def tms_lim(v: float) -> Callable[[], None]:
-            s = _tms(v)
-            return lambda: m.write_wmaxlim_rvrt_tms(s)
 
         return {
             (704, "WSetEna"): ena_w,
@@ -348,11 +373,7 @@ class BatteryRegisters(SunSpecDevice):
             (704, "WSetRvrt"): wset_rvrt,
             (704, "WSetEnaRvrt"): enum_set("wset_ena_rvrt"),
             (704, "WSetRvrtTms"): tms_w,
-            (704, "WMaxLimPctEna"): ena_lim,
-            (704, "WMaxLimPct"): lim,
-            (704, "WMaxLimPctRvrt"): lim_rvrt,
-            (704, "WMaxLimPctEnaRvrt"): enum_set("wmaxlim_ena_rvrt"),
-            (704, "WMaxLimPctRvrtTms"): tms_lim,
+            **wmaxlim_handlers(m),
         }
 
     def _floor(self, value: float, sf_point: tuple[int, str]) -> float:
@@ -438,33 +459,7 @@ class PVRegisters(SunSpecDevice):
     def handlers(self) -> dict[tuple[int, str], Handler]:
         m = self.model
 
-        def ena(v: float) -> Callable[[], None]:
-            e = _enum01(v)
-            return lambda: m.write_wmaxlim_ena(e)
-
-        def lim(v: float) -> Callable[[], None]:
-            pct = _pct(v)
-            return lambda: m.write_wmaxlim_pct(pct)
-
-        def lim_rvrt(v: float) -> Callable[[], None]:
-            pct = _pct(v)
-            return lambda: setattr(m, "wmaxlim_rvrt_pct", pct)
-
-        def ena_rvrt(v: float) -> Callable[[], None]:
-            e = _enum01(v)
-            return lambda: setattr(m, "wmaxlim_ena_rvrt", e)
-
-        def tms(v: float) -> Callable[[], None]:
-            s = _tms(v)
-            return lambda: m.write_wmaxlim_rvrt_tms(s)
-
-        return {
-            (704, "WMaxLimPctEna"): ena,
-            (704, "WMaxLimPct"): lim,
-            (704, "WMaxLimPctRvrt"): lim_rvrt,
-            (704, "WMaxLimPctEnaRvrt"): ena_rvrt,
-            (704, "WMaxLimPctRvrtTms"): tms,
-        }
+        return wmaxlim_handlers(m)
 
     def values(self) -> dict[tuple[int, str], float | str | None]:
         m = self.model
