@@ -159,6 +159,11 @@ def merge_site_config(base: AgentConfig, pushed: SiteConfig) -> AgentConfig:
     return msgspec.structs.replace(base, site=site, devices=devices)
 
 
+STOP_ATTEMPTS: Final = 40
+STOP_RETRY_S: Final = 0.25
+"""Shutdown re-cancels the agent's task every 0.25 s, at most 40 times (10 s)."""
+
+
 class Agent:
     """One edge agent. ``async with Agent(config) as agent`` runs it in the background."""
 
@@ -231,7 +236,16 @@ class Agent:
         task, self._task = self._task, None
         if task is None:
             return
-        task.cancel()
+        # Cancel until it ends: a library may swallow one cancellation (Python 3.11's
+        # wait_for inside pymodbus, asyncua and paho wrappers), and shutdown must not hang.
+        for _ in range(STOP_ATTEMPTS):
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=STOP_RETRY_S)
+            if done:
+                break
+        else:
+            _log.error("agent task still running after %d cancellations", STOP_ATTEMPTS)
+            return
         with contextlib.suppress(asyncio.CancelledError):
             await task
 

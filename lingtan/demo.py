@@ -208,7 +208,7 @@ async def run_demo(options: DemoOptions, console: Console) -> int:
 
     def on_sigterm() -> None:
         nonlocal terminated
-        terminated = True
+        terminated = True  # also ends the status loop, should a library swallow the cancel
         if main is not None:
             main.cancel()
 
@@ -228,7 +228,7 @@ async def run_demo(options: DemoOptions, console: Console) -> int:
             )
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(options.run_for):
-                    while True:
+                    while not terminated:
                         console.print(status_line(handles))
                         await asyncio.sleep(options.status_every_s)
     except asyncio.CancelledError:
