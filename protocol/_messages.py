@@ -57,6 +57,7 @@ PowerW = Annotated[float, Meta(ge=-1e9, le=1e9)]
 NonNegPowerW = Annotated[float, Meta(ge=0, le=1e9)]
 Pct = Annotated[float, Meta(ge=0, le=100)]
 Seconds = Annotated[float, Meta(gt=0, le=86_400 * 366)]
+EnergyWh = Annotated[float, Meta(ge=-1e12, le=1e12)]
 
 PointValue = float | int | bool | str | None
 Quality = Literal["good", "uncertain", "bad"]
@@ -170,6 +171,12 @@ class TelemetryBatch(_Wire, tag="telemetry.v1", frozen=True, kw_only=True):
     seq: Seq
     ts_ms: TimestampMs
     hist: bool = False
+    floor_seq: Seq = 0
+    """The lowest seq of this session the edge may still send (its oldest unacknowledged
+    row, or this message): the hub never waits for a seq below it. A seq below it that the
+    hub has not stored is gone for good (thinned, or lost to a storage error) and the hub
+    records the gap. 0: not stated (older agents); the hub then starts a session it meets
+    for the first time at the lowest seq it sees."""
     points: Annotated[list[Point], Meta(max_length=MAX_POINTS_PER_BATCH)]
 
 
@@ -283,6 +290,11 @@ class DispatchSchedule(_Wire, tag="dispatch.v1", frozen=True, kw_only=True):
     issued_ts_ms: TimestampMs
     expires_ts_ms: TimestampMs
     intervals: Annotated[list[DispatchInterval], Meta(max_length=MAX_INTERVALS_PER_SCHEDULE)]
+    max_offline_s: Seconds | None = None
+    """None (market awards, day plans): the schedule runs until its own expiry whatever the
+    link. A value (signals such as regulation that must not outlive the link): the edge
+    stops following it once the hub has been silent that long and falls back to default
+    control."""
 
     def __post_init__(self) -> None:
         _check(self.issued_ts_ms <= self.expires_ts_ms, "expires_ts_ms is before issued_ts_ms")
@@ -294,8 +306,11 @@ class DispatchSchedule(_Wire, tag="dispatch.v1", frozen=True, kw_only=True):
 
 
 DispatchState = Literal[
-    "accepted", "clamped", "rejected", "executing", "done", "expired", "superseded"
+    "accepted", "clamped", "rejected", "executing", "done", "expired", "superseded", "failed"
 ]
+"""``executing``/``clamped``: the device write returned, ``p_applied_w`` is the value
+written; ``failed``: the write was refused or failed (``reason`` says why); ``done``: the
+instruction ended, ``energy_wh`` is what the device delivered while it was in force."""
 
 
 class DispatchStatus(_Wire, tag="dispatch_status.v1", frozen=True, kw_only=True):
@@ -315,9 +330,18 @@ class DispatchStatus(_Wire, tag="dispatch_status.v1", frozen=True, kw_only=True)
     instruction_id: Annotated[str, Meta(max_length=64)] = ""
     p_target_w: PowerW | None = None
     p_applied_w: PowerW | None = None
-    """The setpoint actually written after the SafetyGuard."""
+    """The setpoint the device accepted: the value written after the SafetyGuard and after
+    the register's own rounding (percent steps, scale factors)."""
     p_actual_w: PowerW | None = None
+    """Measured power of the device when the report was made."""
     deviation_w: PowerW | None = None
+    floor_seq: Seq = 0
+    """As in :class:`TelemetryBatch`."""
+    energy_wh: EnergyWh | None = None
+    """Energy the device delivered (generator convention: discharge > 0) since the
+    instruction came into force, integrated at the edge from measured power."""
+    started_ts_ms: TimestampMs | None = None
+    """When the instruction came into force on the device (its first accepted write)."""
 
 
 # --------------------------------------------------------------------------- ack
