@@ -26,6 +26,11 @@ class FaultKind(enum.StrEnum):
     """The device raises its alarm: alarm points set, power forced to 0, allowed power 0."""
     REFUSE_WRITES = "refuse_writes"
     """Writes get Modbus exception ``code`` (default 4); reads keep working."""
+    REBOOT = "reboot"
+    """The device restarts: its control registers return to their power-on defaults
+    (setpoints disabled, revert timers 0 = disabled), every connection is dropped. With
+    ``seconds`` it stays down (connections dropped as with ``drop``) for that long; without,
+    it is back at once and the fault does not stay active."""
 
 
 PARAMS: Final[dict[FaultKind, dict[str, float]]] = {
@@ -36,6 +41,7 @@ PARAMS: Final[dict[FaultKind, dict[str, float]]] = {
     FaultKind.GARBAGE: {},
     FaultKind.ALARM: {},
     FaultKind.REFUSE_WRITES: {"code": 4},
+    FaultKind.REBOOT: {},
 }
 """Parameters each fault accepts, with their defaults."""
 

@@ -90,9 +90,9 @@ class ModbusDeviceServer:
             conn.close()
 
     async def _request_fault(self, write: bool) -> int | None:
-        """Apply drop/slow/exception/refuse_writes; the exception code to answer, if any."""
+        """Apply drop/reboot/slow/exception/refuse_writes; the exception code, if any."""
         faults = self.faults
-        if FaultKind.DROP in faults:
+        if FaultKind.DROP in faults or FaultKind.REBOOT in faults:
             self.drop_connections()
             return int(ExcCode.DEVICE_FAILURE)  # never delivered: the connection is gone
         if (slow := faults.get(FaultKind.SLOW)) is not None:

@@ -108,7 +108,7 @@ class OpcUaDeviceServer:
         """Copy the model's state into the address space (skipped while ``frozen``)."""
         ua = _ua()
 
-        if FaultKind.DROP in self.faults:
+        if FaultKind.DROP in self.faults or FaultKind.REBOOT in self.faults:
             self.drop_connections()
         if FaultKind.FROZEN in self.faults or not self._nodes:
             return

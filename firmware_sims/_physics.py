@@ -167,6 +167,13 @@ class WMaxLimControl:
         self.wmaxlim_timer.tms = tms
         self.wmaxlim_timer.arm(self.t)
 
+    def _reset_wmaxlim(self) -> None:
+        """Power-on defaults of the 704 limit: disabled, 100 %, revert timer off."""
+        self.wmaxlim_ena, self.wmaxlim_pct = 0, 100.0
+        self.wmaxlim_rvrt_pct, self.wmaxlim_ena_rvrt = 100.0, 0
+        self.wmaxlim_timer = RevertTimer()
+        self.reverts = 0
+
     def _step_wmaxlim(self) -> None:
         if self.wmaxlim_timer.lapsed(self.t):
             self.wmaxlim_pct, self.wmaxlim_ena = self.wmaxlim_rvrt_pct, self.wmaxlim_ena_rvrt
@@ -279,6 +286,15 @@ class Battery(WMaxLimControl):
         self.wset_timer.tms = tms
         self.wset_timer.arm(self.t)
 
+    def power_on_reset(self) -> None:
+        """A restart: control points back to their defaults, revert timers disabled; the
+        power electronics start from 0 W (the cells keep their charge)."""
+        self._reset_wmaxlim()
+        self.wset_ena, self.wset_w = 0, 0.0
+        self.wset_rvrt_w, self.wset_ena_rvrt = 0.0, 0
+        self.wset_timer = RevertTimer()
+        self.p_w = 0.0
+
     # -- physics --
 
     def step(self, dt: float) -> None:
@@ -347,6 +363,10 @@ class PVInverter(WMaxLimControl):
     @property
     def reverted(self) -> bool:
         return self.reverts > 0
+
+    def power_on_reset(self) -> None:
+        """A restart: no power limit, revert timer disabled."""
+        self._reset_wmaxlim()
 
     def step(self, dt: float) -> None:
         self.t += dt
@@ -459,6 +479,12 @@ class EVCharger:
                 f"fallback current {amps} A: must be 0 or {self.min_a}..{self.max_a} A"
             )
         self.fallback_a = amps
+
+    def power_on_reset(self) -> None:
+        """A restart: full current limit and fallback, watchdog disabled."""
+        self.limit_a = self.fallback_a = self.max_a
+        self.watchdog_s = 0
+        self.watchdog_tripped = False
 
     def write_watchdog_s(self, seconds: int) -> None:
         self.watchdog_s = seconds
@@ -576,6 +602,12 @@ class Chiller:
         self.revert.tms = seconds
         self.revert.arm(self.t)
 
+    def power_on_reset(self) -> None:
+        """A restart: default setpoint, no power limit, revert timer disabled."""
+        self.setpoint_c, self.power_limit_w = self.default_setpoint_c, self.rated_w
+        self.revert = RevertTimer()
+        self.reverts = 0
+
     def step(self, dt: float) -> None:
         self.t += dt
         if self.revert.lapsed(self.t):
@@ -612,6 +644,9 @@ class Meter:
     wh_imported: float = 0.0
     wh_exported: float = 0.0
     alarm: bool = False
+
+    def power_on_reset(self) -> None:
+        """A restart: a meter has no control points (its energy registers persist)."""
 
     def step(self, dt: float, import_w: float) -> None:
         self.t += dt

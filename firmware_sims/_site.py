@@ -39,7 +39,14 @@ DEFAULT_PORT_BASE: Final = 15020
 control server the next one)."""
 DEFAULT_HOST: Final = "127.0.0.1"
 OPCUA_FAULTS: Final = frozenset(
-    {FaultKind.ALARM, FaultKind.FROZEN, FaultKind.REFUSE_WRITES, FaultKind.GARBAGE, FaultKind.DROP}
+    {
+        FaultKind.ALARM,
+        FaultKind.FROZEN,
+        FaultKind.REFUSE_WRITES,
+        FaultKind.GARBAGE,
+        FaultKind.DROP,
+        FaultKind.REBOOT,
+    }
 )
 """The faults an OPC UA device (the chiller) supports."""
 
@@ -471,11 +478,17 @@ class SimSite:
         if seconds is not None and not 0 < seconds <= 7 * 86_400:
             raise SimControlError("seconds: must be > 0 and at most a week")
         full = fault_params(fk, dict(params))
-        dev.faults.set(ActiveFault(fk, full, None if seconds is None else self.t + seconds))
-        log.info("fault %s on %s (%s) for %s s", fk.value, device, full, seconds or "ever")
+        if fk is FaultKind.REBOOT:
+            dev.model.power_on_reset()
+            log.info("device %s rebooted (down for %s s)", device, seconds or 0)
+            if seconds is not None:  # down while it boots: connections dropped like drop
+                dev.faults.set(ActiveFault(fk, full, self.t + seconds))
+        else:
+            dev.faults.set(ActiveFault(fk, full, None if seconds is None else self.t + seconds))
+            log.info("fault %s on %s (%s) for %s s", fk.value, device, full, seconds or "ever")
         if fk is FaultKind.ALARM:
             dev.model.alarm = True
-        if fk is FaultKind.DROP and dev.server is not None:
+        if fk in {FaultKind.DROP, FaultKind.REBOOT} and dev.server is not None:
             dev.server.drop_connections()
         if dev.registers is not None:
             dev.registers.mark_dirty()

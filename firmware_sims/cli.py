@@ -118,7 +118,7 @@ def fault(
     device: Annotated[str, typer.Option(help="Device name, e.g. bess-1.")],
     kind: Annotated[
         str | None,
-        typer.Option(help="drop|slow|exception|frozen|garbage|alarm|refuse_writes"),
+        typer.Option(help="drop|slow|exception|frozen|garbage|alarm|refuse_writes|reboot"),
     ] = None,
     seconds: Annotated[
         float | None, typer.Option(help="Clear by itself after this many seconds of site time.")
