@@ -33,6 +33,11 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.ingest_gap_seqs = Counter(
+            "hub_ingest_gap_seqs_total",
+            "seqs edges stated they will never send (lost at the edge; see ingest_gaps)",
+            registry=r,
+        )
         self.ingest_store_errors = Counter(
             "hub_ingest_store_errors_total",
             "ingest batches that could not be stored (not acknowledged, sent again)",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 from typing import Annotated
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -33,7 +35,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     mqtt_url: str | None = DEFAULT_MQTT
     mqtt_group: str = "hub"
     mqtt_client_id: str = ""
-    """Empty: ``hub-<random>``. Set it to keep the persistent session across restarts."""
+    """The hub's MQTT client id; its session is persistent (``clean_session=False``), so the
+    broker holds what arrives while the hub restarts. Empty: ``lingtan-hub-<host>-<port>``
+    (see :func:`mqtt_client_id`), stable across restarts and distinct for a second replica
+    (another host, or another HTTP port on the same host)."""
+    http_port: Annotated[int, Meta(ge=0, le=65535)] = 8080
+    """The HTTP port this process serves on (``vpp hub run --port``): part of the default
+    MQTT client id, so two replicas on one host get two ids."""
     mqtt_username: str | None = None
     """Overrides the user name in ``mqtt_url`` (``mqtt://user:pass@host:port``)."""
     mqtt_password: str | None = None
@@ -113,6 +121,20 @@ def mqtt_endpoint(settings: Settings) -> MqttEndpoint:
         tls=tls,
         ca=settings.mqtt_ca,
     )
+
+
+def mqtt_client_id(settings: Settings) -> str:
+    """The configured client id, else ``lingtan-hub-<hostname>-<http_port>``.
+
+    >>> mqtt_client_id(Settings(mqtt_client_id="hub-a"))
+    'hub-a'
+    >>> mqtt_client_id(Settings(http_port=8081)).endswith("-8081")
+    True
+    """
+    if settings.mqtt_client_id:
+        return settings.mqtt_client_id
+    host = re.sub(r"[^A-Za-z0-9_.-]", "-", socket.gethostname())[:40] or "localhost"
+    return f"lingtan-hub-{host}-{settings.http_port}"
 
 
 def public_mqtt_url(url: str) -> str:

@@ -50,7 +50,7 @@ def run(
     from .app import create_app
 
     configure(log_level.upper())
-    settings = Settings.from_env(db_url=db, mqtt_url=mqtt)
+    settings = Settings.from_env(db_url=db, mqtt_url=mqtt, http_port=port)
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
 
 

@@ -3,6 +3,6 @@
 from hub._cache import DeviceLive, EdgeLive, LiveCache
 
 from ._bus import MqttBus
-from ._tracker import AckTracker
+from ._tracker import AckTracker, Gap
 
-__all__ = ["AckTracker", "DeviceLive", "EdgeLive", "LiveCache", "MqttBus"]
+__all__ = ["AckTracker", "DeviceLive", "EdgeLive", "Gap", "LiveCache", "MqttBus"]

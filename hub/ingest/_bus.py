@@ -34,7 +34,6 @@ import logging
 import random
 import re
 import ssl
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -48,7 +47,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub._dispatch import build_schedule
-from hub._settings import mqtt_endpoint
+from hub._settings import mqtt_client_id, mqtt_endpoint
 from hub.store import (
     Device,
     DispatchExecution,
@@ -56,6 +55,7 @@ from hub.store import (
     DispatchStatusEvent,
     Edge,
     IngestCursor,
+    IngestGap,
     ResourceInstance,
     Telemetry,
 )
@@ -73,7 +73,7 @@ from protocol import (
 )
 from protocol.topics import HUB_STATE, EdgeTopics, TopicError, TopicKind, hub_uplink_filters, parse
 
-from ._tracker import AckTracker
+from ._tracker import AckTracker, Gap
 
 if TYPE_CHECKING:
     from hub._context import HubContext
@@ -181,7 +181,7 @@ class MqttBus:
         self._endpoint = mqtt_endpoint(settings)
         self._host = self._endpoint.host
         self._port = self._endpoint.port
-        self._identifier = settings.mqtt_client_id or f"hub-{uuid.uuid4().hex[:12]}"
+        self._identifier = mqtt_client_id(settings)
         self._tracker = AckTracker()
         self._dirty_edges: set[str] = set()
         self._dirty = asyncio.Event()
@@ -256,7 +256,10 @@ class MqttBus:
                     password=self._endpoint.password,
                     tls_context=self._tls_context(),
                     identifier=self._identifier,
-                    clean_session=not settings.mqtt_client_id,
+                    # Persistent: the broker keeps the subscriptions and what arrives while
+                    # the hub restarts. Delivery does not depend on it (edges replay what
+                    # the hub has not acked when it comes back); it only spares the replay.
+                    clean_session=False,
                     keepalive=30,
                     timeout=10,
                     will=aiomqtt.Will(HUB_STATE, self._hub_state(online=False), qos=1, retain=True),
@@ -526,11 +529,13 @@ class MqttBus:
         ctx = self._ctx
         seqs: dict[tuple[str, str, int], list[int]] = defaultdict(list)
         newest_ts: dict[tuple[str, str, int], int] = {}
+        floors: dict[tuple[str, str, int], int] = defaultdict(int)
         rows: list[dict[str, Any]] = []
         for tenant, tb in batch.telemetry:
             key = (tenant, tb.edge, tb.sid)
             seqs[key].append(tb.seq)
             newest_ts[key] = max(newest_ts.get(key, 0), tb.ts_ms)
+            floors[key] = max(floors[key], tb.floor_seq)
             for idx, p in enumerate(tb.points):
                 rows.append(
                     {
@@ -549,6 +554,7 @@ class MqttBus:
             key = (tenant, st.edge, st.sid)
             seqs[key].append(st.seq)
             newest_ts[key] = max(newest_ts.get(key, 0), st.ts_ms)
+            floors[key] = max(floors[key], st.floor_seq)
         for tenant, edge, sid, seq, ts_ms in batch.skipped:
             key = (tenant, edge, sid)
             seqs[key].append(seq)
@@ -557,11 +563,11 @@ class MqttBus:
             await self._restore_cursors([(edge, sid) for _, edge, sid in seqs])
         finally:
             # Seen even when the cursors could not be read: a failed batch holds acks back.
-            for (_, edge, sid), stored in seqs.items():
-                self._tracker.seen(edge, sid, stored)
+            for key, stored in seqs.items():
+                self._tracker.seen(key[1], key[2], stored, floors[key])
         snapshot = self._tracker.snapshot([(edge, sid) for _, edge, sid in seqs])
         try:
-            acks = await self._store_rows(batch, rows, seqs, newest_ts)
+            acks = await self._store_rows(batch, rows, seqs, newest_ts, floors)
         except BaseException:
             self._tracker.rollback(snapshot)
             raise
@@ -575,6 +581,7 @@ class MqttBus:
         rows: list[dict[str, Any]],
         seqs: dict[tuple[str, str, int], list[int]],
         newest_ts: dict[tuple[str, str, int], int],
+        floors: dict[tuple[str, str, int], int],
     ) -> dict[tuple[str, str, int], tuple[int, int]]:
         async with self._ctx.sessions() as session:
             if rows:
@@ -586,9 +593,39 @@ class MqttBus:
             for tenant, birth in batch.births:
                 await self._store_birth(session, tenant, birth)
             await self._heartbeats_and_status(session, batch)
-            acks = await self._advance_cursors(session, seqs, newest_ts)
+            gaps: list[Gap] = []
+            acks = await self._advance_cursors(session, seqs, newest_ts, floors, gaps)
+            await self._store_gaps(session, gaps)
             await session.commit()
+        for gap in gaps:
+            self._ctx.metrics.ingest_gap_seqs.inc(gap.count)
+            _log.warning(
+                "edge %s session %d: seqs %d..%d will never arrive (lost at the edge); "
+                "recorded in ingest_gaps",
+                gap.edge,
+                gap.sid,
+                gap.first,
+                gap.last,
+            )
         return acks
+
+    async def _store_gaps(self, session: AsyncSession, gaps: list[Gap]) -> None:
+        if not gaps:
+            return
+        now = _utc(self._ctx.clock.now_ms())
+        await session.execute(
+            _insert(session, IngestGap).on_conflict_do_nothing(),
+            [
+                {
+                    "edge_id": g.edge,
+                    "sid": g.sid,
+                    "first_seq": g.first,
+                    "last_seq": g.last,
+                    "detected_at": now,
+                }
+                for g in gaps
+            ],
+        )
 
     async def _restore_cursors(self, keys: list[tuple[str, int]]) -> None:
         """Read the persisted ack of every ``(edge, sid)`` not seen since the hub started,
@@ -607,11 +644,13 @@ class MqttBus:
         session: AsyncSession,
         seqs: dict[tuple[str, str, int], list[int]],
         newest_ts: dict[tuple[str, str, int], int],
+        floors: dict[tuple[str, str, int], int],
+        gaps: list[Gap],
     ) -> dict[tuple[str, str, int], tuple[int, int]]:
         acks: dict[tuple[str, str, int], tuple[int, int]] = {}
         for (tenant, edge, sid), stored in seqs.items():
             before = self._tracker.acked(edge, sid)
-            acked = self._tracker.stored(edge, sid, stored)
+            acked = self._tracker.stored(edge, sid, stored, floors[(tenant, edge, sid)], gaps)
             if acked is None:
                 continue
             if acked != before:

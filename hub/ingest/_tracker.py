@@ -1,7 +1,13 @@
 """Which ``(edge, sid, seq)`` are stored, and the highest contiguous seq to acknowledge.
 
-Choice: per ``(edge, sid)`` contiguity starts at the lowest seq *seen* for that sid (an
-edge may start a session at 0 or 1, and after an outbox trim at any number). A seq counts
+Where a session starts is stated by the edge, never guessed: every sequenced uplink carries
+``floor_seq``, the lowest seq of its session the edge may still send. A session met for the
+first time (no persisted cursor) starts at that floor, so live data that overtakes the
+backlog can never be acknowledged past rows the hub has not seen. Seqs below the floor that
+were never stored are gone for good (lost to a storage error at the edge, say): the tracker
+moves past them and reports them as a :class:`Gap`, so acks never stall on them.
+Messages without a floor (``floor_seq=0``, older agents) fall back to the old rule:
+contiguity starts at the lowest seq *seen* for that sid. A seq counts
 as seen when it arrives, whether or not storing it succeeds, so a batch that failed to
 store keeps later ones from being acknowledged past it. The acknowledged seq is persisted
 in ``ingest_cursors`` and restored after a hub restart, so contiguity continues from it
@@ -15,6 +21,20 @@ Seqs at or below the ack are duplicates; stored seqs above a gap wait until it c
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Seqs ``first..last`` of ``(edge, sid)`` that the edge says it will never send."""
+
+    edge: str
+    sid: int
+    first: int
+    last: int
+
+    @property
+    def count(self) -> int:
+        return self.last - self.first + 1
 
 
 @dataclass(slots=True)
@@ -51,20 +71,49 @@ class AckTracker:
         self._advance(session)
         self._sessions[key] = session
 
-    def seen(self, edge: str, sid: int, seqs: list[int]) -> None:
-        """Seqs that arrived (stored or not): without a persisted cursor, the first ones
-        fix where contiguity starts."""
+    def seen(self, edge: str, sid: int, seqs: list[int], floor: int = 0) -> None:
+        """Seqs that arrived (stored or not). Without a persisted cursor the edge's stated
+        ``floor`` (else the lowest seq seen) fixes where contiguity starts."""
         if (edge, sid) not in self._sessions and seqs:
-            low = min(seqs)
+            low = floor if floor > 0 else min(seqs)
             self._sessions[(edge, sid)] = _Session(start=low, acked=low - 1)
 
-    def stored(self, edge: str, sid: int, seqs: list[int]) -> int | None:
-        """Record seqs as stored; return the highest contiguous seq, None if nothing yet."""
-        self.seen(edge, sid, seqs)
+    def stored(
+        self,
+        edge: str,
+        sid: int,
+        seqs: list[int],
+        floor: int = 0,
+        gaps: list[Gap] | None = None,
+    ) -> int | None:
+        """Record seqs as stored, given the edge's ``floor``; return the highest contiguous
+        seq (None if nothing yet). Gaps the floor closed (seqs never to come) are appended
+        to ``gaps``."""
+        self.seen(edge, sid, seqs, floor)
         session = self._sessions[(edge, sid)]
         session.ahead.update(s for s in seqs if s > session.acked)
         self._advance(session)
+        if floor > session.acked + 1:
+            closed = self._skip_to(edge, sid, session, floor)
+            if gaps is not None:
+                gaps.extend(closed)
         return session.acked if session.acked >= session.start else None
+
+    def _skip_to(self, edge: str, sid: int, session: _Session, floor: int) -> list[Gap]:
+        """Move contiguity up to ``floor - 1``: what is missing below it is a gap."""
+        gaps: list[Gap] = []
+        first = session.acked + 1
+        for seq in sorted(s for s in session.ahead if s < floor):
+            if seq > first:
+                gaps.append(Gap(edge, sid, first, seq - 1))
+            first = seq + 1
+        if first < floor:
+            gaps.append(Gap(edge, sid, first, floor - 1))
+        session.ahead = {s for s in session.ahead if s >= floor}
+        session.acked = floor - 1
+        session.start = min(session.start, floor)
+        self._advance(session)
+        return gaps
 
     @staticmethod
     def _advance(session: _Session) -> None:

@@ -302,6 +302,20 @@ class IngestCursor(Base):
     acked_seq: Mapped[int] = mapped_column(BigInteger)
 
 
+class IngestGap(Base):
+    """Seqs of an ``(edge, sid)`` the edge stated it will never send (``floor_seq`` passed
+    them: lost to a storage error at the edge). Acks move past them; settlement and
+    reports can tell missing data from zero."""
+
+    __tablename__ = "ingest_gaps"
+
+    edge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    first_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    detected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 # --------------------------------------------------------------------------- dispatch
 
 

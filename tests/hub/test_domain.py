@@ -22,7 +22,7 @@ from hub.domain import (
     member_range,
     resolve_parameters,
 )
-from hub.ingest import AckTracker
+from hub.ingest import AckTracker, Gap
 
 finite = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinity=False)
 
@@ -262,3 +262,31 @@ def test_ack_tracker_acknowledges_the_highest_contiguous_seq() -> None:
     tracker.stored("e", 5, [0])
     tracker.rollback(snapshot)
     assert tracker.acked("e", 4) == 8 and tracker.acked("e", 5) is None
+
+
+def test_a_session_met_for_the_first_time_starts_at_the_edges_stated_floor() -> None:
+    tracker = AckTracker()
+    tracker.restore("e", 1, None)
+    # live seq 101 overtakes the backlog 1..100; the edge says it still holds 1
+    assert tracker.stored("e", 1, [101], floor=1) is None
+    assert tracker.stored("e", 1, list(range(1, 101)), floor=1) == 101
+    # without a floor (older agents) the first seq seen starts the session
+    assert tracker.stored("e", 2, [7]) == 7
+
+
+def test_seqs_below_the_floor_that_never_came_are_a_gap_and_acks_move_past_them() -> None:
+    tracker = AckTracker()
+    gaps: list[Gap] = []
+    assert tracker.stored("e", 1, [1, 2, 3], floor=1, gaps=gaps) == 3
+    assert tracker.stored("e", 1, [9], floor=4, gaps=gaps) == 3 and gaps == []
+    # 4..5 were lost at the edge (its floor passed them), 6 is stored, 7..8 lost, 9 ahead
+    assert tracker.stored("e", 1, [6], floor=4, gaps=gaps) == 3
+    assert tracker.stored("e", 1, [10], floor=9, gaps=gaps) == 10
+    assert [(g.first, g.last, g.count) for g in gaps] == [(4, 5, 2), (7, 8, 2)]
+    # a stale (lower) floor never moves anything back
+    assert tracker.stored("e", 1, [11], floor=2, gaps=gaps) == 11 and len(gaps) == 2
+    # a persisted cursor behind the floor: the floor closes the gap after a restart too
+    tracker.restore("e", 3, 4)
+    gaps.clear()
+    assert tracker.stored("e", 3, [8], floor=8, gaps=gaps) == 8
+    assert [(g.edge, g.sid, g.first, g.last) for g in gaps] == [("e", 3, 5, 7)]

@@ -539,3 +539,28 @@ async def test_a_retained_birth_does_not_mark_an_offline_edge_online(
     await next_of(edge, TOPICS.ack, Ack)  # everything before it is handled
     edges = (await hub.get("/api/v1/edges", headers=hub_auth("viewer"))).json()
     assert [(e["id"], e["online"]) for e in edges] == [("park-a", False)]
+
+
+async def test_the_edges_floor_starts_a_new_session_and_closes_gaps_it_reports(
+    clean_db: str,
+    mosquitto: Mosquitto,
+    edge: aiomqtt.Client,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    def stated(seq: int, floor: int, *, hist: bool = False) -> bytes:
+        tb = batch(seq, [("d", "p_w", float(seq))], sid=7, hist=hist)
+        return encode(msgspec.structs.replace(tb, floor_seq=floor))
+
+    async with running_hub(create_app(_mqtt_settings(clean_db, mosquitto))):
+        # live 4 arrives first, but the edge still holds 1..3: no ack past them
+        await edge.publish(TOPICS.data, stated(4, 1), qos=1)
+        await edge.publish(TOPICS.data, stated(1, 1, hist=True), qos=1)
+        assert (await next_of(edge, TOPICS.ack, Ack)).seq == 1
+        # 2..3 were lost at the edge (storage error): its floor moves past them
+        await edge.publish(TOPICS.data, stated(5, 4), qos=1)
+        assert (await next_of(edge, TOPICS.ack, Ack)).seq == 5
+    async with db() as session:
+        gaps = (
+            await session.execute(text("SELECT sid, first_seq, last_seq FROM ingest_gaps"))
+        ).all()
+    assert [tuple(g) for g in gaps] == [(7, 2, 3)]
