@@ -215,6 +215,7 @@ class Agent:
         self._last_contact = self.clock.monotonic()
         self._reported: dict[str, tuple[object, ...]] = {}
         self._schedule_end_reported: tuple[str, int] | None = None
+        self._offline_stop_reported: tuple[str, int] | None = None
         self.source: dict[str, Source] = {}
         self.cycles = 0
         self.last_decisions: list[Decision] = []
@@ -320,22 +321,27 @@ class Agent:
         self.metrics.outbox_bytes.set(stats.bytes_used)
         self.metrics.outbox_quota_alarm.set(1 if self.outbox.quota_fraction >= 0.9 else 0)
 
+    def hub_silent_s(self) -> float:
+        """Seconds since the hub was last heard from."""
+        return max(0.0, self.clock.monotonic() - self._last_contact)
+
     def hub_fresh(self) -> bool:
-        return self.clock.monotonic() - self._last_contact <= self.config.site.watchdog_s
+        """Whether the hub was heard from within the link watchdog (``site.watchdog_s``)."""
+        return self.hub_silent_s() <= self.config.site.watchdog_s
 
     def cycle(self) -> list[Decision]:
         """One control cycle over a frozen snapshot: decide, guard, hand over, record."""
         self.cycles += 1
         now_ms = self.clock.now_ms()
         views = {dev: runner.view() for dev, runner in self.runners.items()}
-        fresh = self.hub_fresh()
+        silent = self.hub_silent_s()
         decisions = decide(
             self.config,
             self.book,
             CycleInput(
                 now_ms=now_ms,
                 views=views,
-                hub_fresh=fresh,
+                hub_silent_s=silent,
                 dt_s=self.config.site.control_period_s,
                 manual=self._manual,
             ),
@@ -343,7 +349,7 @@ class Agent:
         for decision in decisions:
             self._apply(decision)
         self.last_decisions = decisions
-        self._report_schedule_end(now_ms, fresh)
+        self._report_schedule_end(now_ms, silent)
         for source in ("manual", "schedule", "default", "watchdog"):
             active = any(d.source == source for d in decisions)
             self.metrics.control_mode.labels(source).set(1 if active else 0)
@@ -400,26 +406,35 @@ class Agent:
             deviation_w=(actual - applied) if actual is not None and applied is not None else None,
         )
 
-    def _report_schedule_end(self, now_ms: int, fresh: bool) -> None:
+    def _report_schedule_end(self, now_ms: int, hub_silent_s: float) -> None:
+        """Report once that the schedule ended, expired, or was stopped by its own
+        ``max_offline_s`` (default control in force in each case)."""
         sched = self.book.schedule
         if sched is None:
             return
         state = self.book.finished(now_ms)
         key = (sched.id, sched.version)
-        if state in {"done", "expired"} and self._schedule_end_reported != key:
-            self._schedule_end_reported = key
-            status: DispatchState = "done" if state == "done" else "expired"
-            reason = "schedule ended" if state == "done" else "schedule expired"
-            self.report(schedule_id=sched.id, version=sched.version, status=status,
-                        reason=f"{reason}: default control in force")  # fmt: skip
-        elif not fresh and state == "running" and self._schedule_end_reported != key:
-            self._schedule_end_reported = key
+        if state in {"done", "expired"}:
+            if self._schedule_end_reported != key:
+                self._schedule_end_reported = key
+                status: DispatchState = "done" if state == "done" else "expired"
+                reason = "schedule ended" if state == "done" else "schedule expired"
+                self.report(schedule_id=sched.id, version=sched.version, status=status,
+                            reason=f"{reason}: default control in force")  # fmt: skip
+            return
+        if state != "running":
+            return
+        if not self.book.offline_stopped(hub_silent_s):
+            self._offline_stop_reported = None  # followed again once the hub is back
+            return
+        if self._offline_stop_reported != key:
+            self._offline_stop_reported = key
             self.report(
                 schedule_id=sched.id,
                 version=sched.version,
                 status="expired",
-                reason=f"hub silent for more than {self.config.site.watchdog_s:g} s: "
-                "default control in force",
+                reason=f"hub silent for more than the schedule's max_offline_s "
+                f"({sched.max_offline_s:g} s): default control in force",
             )
 
     def report(

@@ -6,10 +6,15 @@ reports out, so every decision in a cycle sees the same values and tests need no
 Which source is in force, per cycle:
 
 1. a manual command (``cmd`` ``set_power``) until its ``expires_ts_ms``, while the hub
-   link (which carried it) was heard from within the watchdog;
-2. the accepted dispatch schedule, while an interval covers *now*, *now* is before the
-   schedule's expiry, and the hub was heard from within the watchdog;
-3. otherwise the site's default control (self-consumption, zero export, peak shaving, idle).
+   link (which carried it) was heard from within the link watchdog (``site.watchdog_s``);
+2. the accepted dispatch schedule, while an interval covers *now* and *now* is before the
+   schedule's expiry, whatever the link: offline means offline, a market award is
+   delivered through a cloud outage. Only a schedule that sets ``max_offline_s`` (signals
+   such as regulation that must not outlive the link) stops once the hub has been silent
+   that long;
+3. otherwise the site's default control (self-consumption, zero export, peak shaving, idle),
+   never a stale setpoint. Its source is ``watchdog`` for a device whose manual command or
+   schedule target a watchdog ended, ``default`` otherwise.
 
 Every value from every source then passes :func:`edge_agent.guard` before it is written.
 """
@@ -125,6 +130,12 @@ class ScheduleBook:
         return interval.start_ts_ms, {
             t.device: (t.p_target_w, t.instruction_id) for t in interval.targets
         }
+
+    def offline_stopped(self, hub_silent_s: float) -> bool:
+        """Whether the schedule in force asks to stop after ``hub_silent_s`` of hub silence."""
+        sched = self.schedule
+        limit = sched.max_offline_s if sched is not None else None
+        return limit is not None and hub_silent_s > limit
 
     def finished(self, now_ms: int) -> Literal["running", "done", "expired", "none"]:
         sched = self.schedule
@@ -246,12 +257,42 @@ class CycleInput:
 
     now_ms: int
     views: Mapping[str, DeviceView]
-    hub_fresh: bool
+    hub_silent_s: float
+    """Seconds since the hub was last heard from (0: just now)."""
     dt_s: float
     manual: Mapping[str, ManualOverride] = field(default_factory=dict)
 
 
-def decide(config: AgentConfig, book: ScheduleBook, inp: CycleInput) -> list[Decision]:  # noqa: PLR0912
+_Request = tuple[float, Source, str, int | None]
+
+
+def _requests(
+    config: AgentConfig, book: ScheduleBook, inp: CycleInput, controllable: list[DeviceConfig]
+) -> tuple[dict[str, _Request], set[str]]:
+    """Manual and schedule requests in force, and the devices a watchdog took them from."""
+    link_fresh = inp.hub_silent_s <= config.site.watchdog_s
+    schedule_on = not book.offline_stopped(inp.hub_silent_s)
+    in_force = book.targets_at(inp.now_ms)
+    requests: dict[str, _Request] = {}
+    cut: set[str] = set()
+    for dev in controllable:
+        manual = inp.manual.get(dev.id)
+        if manual is not None and manual.expires_ms > inp.now_ms:
+            if link_fresh:
+                requests[dev.id] = (manual.p_w, "manual", manual.cid, None)
+                continue
+            cut.add(dev.id)
+        if in_force is not None and dev.id in in_force[1]:
+            if schedule_on:
+                target, instruction = in_force[1][dev.id]
+                requests[dev.id] = (target, "schedule", instruction, in_force[0])
+                cut.discard(dev.id)
+                continue
+            cut.add(dev.id)
+    return requests, cut
+
+
+def decide(config: AgentConfig, book: ScheduleBook, inp: CycleInput) -> list[Decision]:
     """Every setpoint of one cycle, after the SafetyGuard (pure)."""
     meter = config.meter_id
     meter_view = inp.views.get(meter) if meter else None
@@ -273,17 +314,8 @@ def decide(config: AgentConfig, book: ScheduleBook, inp: CycleInput) -> list[Dec
         and (view.status is DeviceStatus.ONLINE or view.write_failed)
         and view.reading is not None
     ]
-    in_force = book.targets_at(inp.now_ms) if inp.hub_fresh else None
     sched = book.schedule
-    requests: dict[str, tuple[float, Source, str, int | None]] = {}
-    for dev in controllable:
-        manual = inp.manual.get(dev.id)
-        if manual is not None and manual.expires_ms > inp.now_ms and inp.hub_fresh:
-            requests[dev.id] = (manual.p_w, "manual", manual.cid, None)
-        elif in_force is not None and dev.id in in_force[1]:
-            target, instruction = in_force[1][dev.id]
-            requests[dev.id] = (target, "schedule", instruction, in_force[0])
-    fallback: Source = "default" if inp.hub_fresh else "watchdog"
+    requests, cut = _requests(config, book, inp, controllable)
     # Default control drives batteries and PV only; other devices are left to themselves.
     rest = [d for d in controllable if d.id not in requests and d.kind in {"battery", "pv"}]
     batteries: dict[str, tuple[float, float]] = {}
@@ -303,6 +335,7 @@ def decide(config: AgentConfig, book: ScheduleBook, inp: CycleInput) -> list[Dec
             poc_import_w=poc,
         )
         for dev in rest:
+            fallback: Source = "watchdog" if dev.id in cut else "default"
             requests[dev.id] = (defaults.get(dev.id, 0.0), fallback, "", None)
 
     decisions: list[Decision] = []

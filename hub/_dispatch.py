@@ -8,7 +8,7 @@ import uuid
 from typing import TYPE_CHECKING, Final
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from protocol import DispatchSchedule
@@ -169,6 +169,7 @@ async def execute_dispatch(
                 start_time=start,
                 end_time=end,
                 created_by=principal.username,
+                max_offline_s=data.max_offline_s,
             )
         )
         members: list[MemberInstruction] = []
@@ -188,6 +189,7 @@ async def execute_dispatch(
                     start_time=start,
                     end_time=end,
                     created_by=principal.username,
+                    max_offline_s=data.max_offline_s,
                 )
             )
             executions.append(DispatchExecution(instruction_id=child, status="pending"))
@@ -236,11 +238,20 @@ async def build_schedule(
     session: AsyncSession, edge_id: str, now_ms: int, expiry_s: float
 ) -> tuple[DispatchSchedule, str] | None:
     """Bump the edge's schedule version and build its schedule from every member
-    instruction that has not ended. Returns the schedule and the edge's tenant."""
+    instruction that has not ended. Returns the schedule and the edge's tenant.
+
+    The schedule's ``max_offline_s`` is the smallest of its instructions' (the strictest
+    wins); None, so the edge runs it through any outage, when none of them sets one.
+    """
     edge = await session.get(Edge, edge_id)
     if edge is None:
         return None
-    intervals = build_intervals(await _pending(session, edge_id, now_ms), now_ms)
+    pending = await _pending(session, edge_id, now_ms)
+    strictest = await session.scalar(
+        select(func.min(DispatchInstruction.max_offline_s)).where(*_pending_filter(edge_id, now_ms))
+    )
+    max_offline_s = float(strictest) if strictest is not None else None
+    intervals = build_intervals(pending, now_ms)
     # execute_dispatch refuses more; this only guards against rows written around it
     intervals = intervals[:MAX_INTERVALS]
     version = await session.scalar(
@@ -257,20 +268,27 @@ async def build_schedule(
         issued_ts_ms=now_ms,
         expires_ts_ms=max(last_end, now_ms + int(expiry_s * 1000)),
         intervals=intervals,
+        max_offline_s=max_offline_s,
     )
     return schedule, edge.tenant
 
 
+def _pending_filter(edge_id: str, now_ms: int) -> tuple[ColumnElement[bool], ...]:
+    """The member instructions of ``edge_id`` that have not ended (a schedule's content)."""
+    now = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)
+    return (
+        DispatchInstruction.edge_id == edge_id,
+        DispatchInstruction.end_time > now,
+        DispatchInstruction.parent_id.is_not(None),
+        DispatchInstruction.device_id.is_not(None),
+    )
+
+
 async def _pending(session: AsyncSession, edge_id: str, now_ms: int) -> list[PendingTarget]:
     """The member instructions of ``edge_id`` that have not ended, oldest first."""
-    now = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)
     rows = await session.scalars(
         select(DispatchInstruction)
-        .where(
-            DispatchInstruction.edge_id == edge_id,
-            DispatchInstruction.end_time > now,
-            DispatchInstruction.parent_id.is_not(None),
-        )
+        .where(*_pending_filter(edge_id, now_ms))
         .order_by(DispatchInstruction.created_at, DispatchInstruction.id)
     )
     return [

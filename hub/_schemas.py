@@ -239,6 +239,11 @@ class InstructionIn(_In, kw_only=True):
 class ExecuteDispatch(_In, kw_only=True):
     vpp_id: Uuid
     dispatch_instructions: Annotated[list[InstructionIn], Meta(min_length=1, max_length=500)]
+    max_offline_s: Annotated[float, Meta(gt=0, le=86_400 * 366)] | None = None
+    """None (the default, right for market awards and day plans): the edges follow these
+    instructions through a hub or broker outage until they end. A value (signals such as
+    regulation that must not outlive the link): an edge stops following them once it has
+    not heard from the hub for that many seconds, and falls back to its default control."""
 
 
 class MemberInstruction(_Out, kw_only=True):

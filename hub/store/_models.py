@@ -337,6 +337,9 @@ class DispatchInstruction(Base):
     end_time: Mapped[dt.datetime] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(100))
+    max_offline_s: Mapped[float | None] = mapped_column(Float, default=None)
+    """None: the edge follows it through a link outage until it ends; a value: the edge
+    stops following it after that much hub silence (``DispatchSchedule.max_offline_s``)."""
 
     __table_args__ = (Index("idx_dispatch_edge_end", "edge_id", "end_time"),)
 

@@ -156,28 +156,52 @@ async def test_dispatch_above_device_limit_is_clamped_and_reported(
         assert [s.status for s in await all_statuses(h.agent)].count("clamped") == 1
 
 
-async def test_schedule_runs_offline_then_watchdog_returns_to_default(
+async def test_schedule_runs_offline_past_the_link_watchdog(
     tmp_path: Path, manual_clock: ManualClock
 ) -> None:
+    # The schedule used to be dropped for default control once the hub had been silent
+    # for watchdog_s: offline execution means until the schedule's own expiry.
     config, site = two_batteries(tmp_path, watchdog_s=30.0)
     async with running(config, site, manual_clock) as (h, _):
-        h.agent.on_message(T.dispatch, encode(dispatch(manual_clock, p=-20_000.0)))
-        await h.cycles(10)  # hub silent, but within the watchdog: the schedule runs
+        h.agent.on_message(T.dispatch, encode(dispatch(manual_clock, p=-20_000.0, length=120)))
+        await h.cycles(60)  # twice the watchdog without a word from the hub
+        assert not h.agent.hub_fresh()
+        assert source(h.agent, "b1") == "schedule"
+        assert site.batteries["b1"].setpoint_w == -20_000.0
+        await h.cycles(61)  # past the interval's end: default control
+        assert source(h.agent, "b1") == "default"
+        assert site.import_w == pytest.approx(0.0, abs=1.0)  # self-consumption again
+        reported = await all_statuses(h.agent)
+        assert [s.status for s in reported if s.device is None][-1] == "done"
+        assert not any(s.status == "expired" for s in reported)
+
+
+async def test_schedule_with_max_offline_s_stops_when_the_hub_is_silent_that_long(
+    tmp_path: Path, manual_clock: ManualClock
+) -> None:
+    config, site = two_batteries(tmp_path, watchdog_s=300.0)
+    async with running(config, site, manual_clock) as (h, _):
+        regulation = msgspec.structs.replace(dispatch(manual_clock, p=-20_000.0),
+                                             max_offline_s=30.0)  # fmt: skip
+        h.agent.on_message(T.dispatch, encode(regulation))
+        await h.cycles(10)  # hub silent, but within max_offline_s: the schedule runs
         assert site.batteries["b1"].setpoint_w == -20_000.0
         assert source(h.agent, "b1") == "schedule"
         await h.cycles(25)  # now 35 s without a word from the hub
         assert source(h.agent, "b1") == "watchdog"
+        assert source(h.agent, "b2") == "default"
         assert site.batteries["b1"].setpoint_w != -20_000.0
         assert site.import_w == pytest.approx(0.0, abs=1.0)  # self-consumption again
         reported = await all_statuses(h.agent)
-        assert any(s.status == "expired" and "hub silent" in s.reason for s in reported)
+        stops = [s for s in reported if s.status == "expired"]
+        assert len(stops) == 1 and "max_offline_s (30 s)" in stops[0].reason
         # the hub speaks again: the schedule (still valid) is back in force
         h.agent.on_message(
-            T.hub_state if hasattr(T, "hub_state") else "vpp/v1/_hub/state",
-            encode(HubState(online=True, ts_ms=manual_clock.now_ms())),
+            "vpp/v1/_hub/state", encode(HubState(online=True, ts_ms=manual_clock.now_ms()))
         )
         await h.cycles(1)
         assert source(h.agent, "b1") == "schedule"
+        assert site.batteries["b1"].setpoint_w == -20_000.0
 
 
 async def test_manual_setpoint_does_not_outlive_the_watchdog(

@@ -124,17 +124,73 @@ def test_no_meter_reading_means_batteries_idle() -> None:
     assert out == {"b1": 0.0, "p": 5.0}
 
 
-def test_decide_runs_the_schedule_and_falls_back_on_watchdog(tmp_path: Path) -> None:
+def test_a_schedule_runs_to_its_expiry_whatever_the_link(tmp_path: Path) -> None:
+    # A schedule used to stop after watchdog_s (300 s) of hub silence: a market award
+    # must be delivered through a cloud outage.
     devices = device_toml("b1", "battery") + device_toml("m1", "meter")
-    config = make_config(tmp_path, devices=devices)
+    config = make_config(tmp_path, devices=devices, watchdog_s=300.0)
     book = ScheduleBook()
-    book.accept(schedule(1, p=250_000.0))
+    book.accept(schedule(1, p=250_000.0, end=T0 + 7_200_000, expires=T0 + 7_200_000))
     views = {"b1": view("b1"), "m1": view("m1", 40_000.0)}
-    [d] = decide(config, book, CycleInput(now_ms=T0, views=views, hub_fresh=True, dt_s=1.0))
+    [d] = decide(config, book, CycleInput(now_ms=T0, views=views, hub_silent_s=0.0, dt_s=1.0))
     assert d.source == "schedule" and d.schedule_id == "s1" and d.instruction_id == "i-1"
     assert d.result == Clamped(100_000.0, 250_000.0, "device_max_discharge")
-    [w] = decide(config, book, CycleInput(now_ms=T0, views=views, hub_fresh=False, dt_s=1.0))
-    assert w.source == "watchdog" and w.result == Applied(40_000.0)  # self-consumption
+    later = T0 + 3_600_000
+    [o] = decide(config, book, CycleInput(now_ms=later, views=views, hub_silent_s=3600.0,
+                                          dt_s=1.0))  # fmt: skip
+    assert o.source == "schedule" and o.result == d.result  # an hour offline: still followed
+    assert not book.offline_stopped(3600.0)
+    [e] = decide(config, book, CycleInput(now_ms=T0 + 7_200_000, views=views,
+                                          hub_silent_s=7200.0, dt_s=1.0))  # fmt: skip
+    assert e.source == "default" and e.result == Applied(40_000.0)  # expired: self-consumption
+
+
+def test_a_schedule_with_max_offline_s_stops_when_the_hub_is_silent_that_long(
+    tmp_path: Path,
+) -> None:
+    devices = (
+        device_toml("b1", "battery") + device_toml("b2", "battery") + device_toml("m1", "meter")
+    )
+    config = make_config(tmp_path, devices=devices, watchdog_s=300.0)
+    book = ScheduleBook()
+    book.accept(msgspec.structs.replace(schedule(1, p=-20_000.0), max_offline_s=30.0))
+    views = {"b1": view("b1"), "b2": view("b2"), "m1": view("m1", 30_000.0)}
+
+    def at(silent: float) -> dict[str, tuple[str, float]]:
+        out = decide(config, book, CycleInput(T0 + 10_000, views, silent, 1.0))
+        return {d.device: (d.source, d.result.p_w) for d in out}  # type: ignore[union-attr]
+
+    # within max_offline_s (and below watchdog_s) the schedule runs; b2 is on default
+    assert at(30.0) == {"b1": ("schedule", -20_000.0), "b2": ("default", 30_000.0)}
+    # beyond it the schedule stops, well before the link watchdog: default control, and
+    # only b1 (whose target was ended) says the watchdog did it
+    sources = at(30.5)
+    assert sources["b1"][0] == "watchdog" and sources["b2"][0] == "default"
+    assert sources["b1"][1] + sources["b2"][1] == pytest.approx(30_000.0)  # self-consumption
+    assert book.offline_stopped(30.5) and not book.offline_stopped(30.0)
+
+
+def test_the_link_watchdog_ends_a_manual_command_and_the_schedule_takes_over(
+    tmp_path: Path,
+) -> None:
+    devices = device_toml("b1", "battery") + device_toml("m1", "meter")
+    config = make_config(tmp_path, devices=devices, watchdog_s=60.0)
+    views = {"b1": view("b1"), "m1": view("m1", 40_000.0)}
+    manual = {"b1": ManualOverride(-50_000.0, T0 + 86_400_000, "c1")}
+    empty = ScheduleBook()
+    [m] = decide(config, empty, CycleInput(T0, views, 60.0, 1.0, manual))
+    assert m.source == "manual" and m.result == Applied(-50_000.0)
+    [w] = decide(config, empty, CycleInput(T0, views, 60.5, 1.0, manual))
+    assert w.source == "watchdog" and w.result == Applied(40_000.0)  # never the stale -50 kW
+    # with a schedule in force for b1, the schedule (which runs offline) takes over
+    book = ScheduleBook()
+    book.accept(schedule(1, p=10_000.0))
+    [s] = decide(config, book, CycleInput(T0, views, 600.0, 1.0, manual))
+    assert s.source == "schedule" and s.result == Applied(10_000.0)
+    # an expired manual command is not "ended by the watchdog": plain default control
+    old = {"b1": ManualOverride(-50_000.0, T0 - 1, "c0")}
+    [d] = decide(config, empty, CycleInput(T0, views, 600.0, 1.0, old))
+    assert d.source == "default"
 
 
 def test_decide_skips_offline_and_unconfigured_devices(tmp_path: Path) -> None:
@@ -144,7 +200,7 @@ def test_decide_skips_offline_and_unconfigured_devices(tmp_path: Path) -> None:
     config = make_config(tmp_path, devices=devices)
     views = {"b1": view("b1", status=DeviceStatus.ERROR), "b2": view("b2"), "ev": view("ev")}
     decisions = decide(config, ScheduleBook(),
-                       CycleInput(now_ms=T0, views=views, hub_fresh=True, dt_s=1.0))  # fmt: skip
+                       CycleInput(now_ms=T0, views=views, hub_silent_s=0.0, dt_s=1.0))  # fmt: skip
     assert [d.device for d in decisions] == ["b2"]
     assert decisions[0].result == Applied(0.0)  # no meter: idle
 
@@ -156,7 +212,7 @@ def test_decide_uses_previous_setpoint_for_ramps(tmp_path: Path) -> None:
     book.accept(schedule(1, p=50_000.0))
     v = DeviceView("b1", DeviceStatus.ONLINE, Reading(values={}, p_w=0.0, soc_pct=50.0), 0.0,
                    WriteResult(10_000.0, 10.0))  # fmt: skip
-    [d] = decide(config, book, CycleInput(now_ms=T0, views={"b1": v}, hub_fresh=True, dt_s=1.0))
+    [d] = decide(config, book, CycleInput(now_ms=T0, views={"b1": v}, hub_silent_s=0.0, dt_s=1.0))
     assert d.result == Clamped(11_000.0, 50_000.0, "ramp_rate")
 
 
@@ -208,7 +264,7 @@ def test_pv_cap_decided_first_does_not_loosen_the_import_limit_of_a_battery(
     )
     views = {"pv1": view("pv1", 50_000.0), "b1": view("b1", 0.0), "m1": view("m1", 0.0)}
     manual = {"b1": ManualOverride(-100_000.0, T0 + 60_000, "c1")}
-    decisions = decide(config, ScheduleBook(), CycleInput(T0, views, True, 1.0, manual))
+    decisions = decide(config, ScheduleBook(), CycleInput(T0, views, 0.0, 1.0, manual))
     out = {d.device: d.result for d in decisions}
     assert isinstance(out["b1"], Clamped) and out["b1"].reason == "poc_import_limit"
     pv_after = min(50_000.0, out["pv1"].p_w)  # type: ignore[union-attr]
@@ -220,5 +276,5 @@ def test_a_non_finite_meter_reading_counts_as_no_reading(tmp_path: Path) -> None
     devices = device_toml("b1", "battery") + device_toml("m1", "meter")
     config = make_config(tmp_path, devices=devices)  # self-consumption
     views = {"b1": view("b1", 0.0), "m1": view("m1", float("nan"))}
-    decisions = decide(config, ScheduleBook(), CycleInput(T0, views, True, 1.0))
+    decisions = decide(config, ScheduleBook(), CycleInput(T0, views, 0.0, 1.0))
     assert [(d.device, d.result) for d in decisions] == [("b1", Applied(0.0))]

@@ -6,6 +6,12 @@ import datetime as dt
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub._dispatch import build_schedule
+from hub.store import DispatchInstruction
+from protocol import DispatchSchedule
 
 from .conftest import AuthFor
 from .helpers import make_battery, make_vpp, set_status
@@ -195,3 +201,54 @@ async def test_live_power_counts_only_while_the_instruction_is_in_force(
     status = (await client.get(f"{STATUS}/{instruction}", headers=h)).json()
     assert status["status"] == "pending"
     assert status["actual_power"] is None and status["deviation"] is None
+
+
+async def test_max_offline_s_is_stored_and_the_strictest_goes_into_the_schedule(
+    app: Litestar,
+    client: AsyncTestClient[Litestar],
+    auth: AuthFor,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    h = auth("operator")
+    inst = await make_battery(client, h, device="b1")
+    await set_status(client, h, inst["id"], "ONLINE")
+    vpp = await make_vpp(client, h, [inst["id"]])
+    hub = app.state.hub
+
+    async def schedule_now() -> DispatchSchedule:
+        async with db() as session:
+            built = await build_schedule(session, "park-a", hub.clock.now_ms(), 3600.0)
+            await session.rollback()
+        assert built is not None
+        return built[0]
+
+    def body(duration: int, max_offline_s: float | None = None) -> dict[str, object]:
+        out: dict[str, object] = {
+            "vpp_id": vpp["id"],
+            "dispatch_instructions": [
+                {"resource_id": inst["id"], "target_power": 10, "duration": duration}
+            ],
+        }
+        if max_offline_s is not None:
+            out["max_offline_s"] = max_offline_s
+        return out
+
+    # a plain dispatch (a market award, a day plan) runs through any outage
+    r = await client.post(DISPATCH, json=body(3600), headers=h)
+    assert r.status_code == 201, r.text
+    assert (await schedule_now()).max_offline_s is None
+    # regulation-like signals ask for a bound; the strictest of the schedule's wins
+    for limit in (120.0, 45.0):
+        r = await client.post(DISPATCH, json=body(60, limit), headers=h)
+        assert r.status_code == 201, r.text
+    async with db() as session:
+        stored = sorted(
+            v for v in await session.scalars(select(DispatchInstruction.max_offline_s))
+             if v is not None
+        )  # fmt: skip
+    assert stored == [45.0, 45.0, 120.0, 120.0]  # the VPP-level row and its member's
+    assert (await schedule_now()).max_offline_s == 45.0
+    for bad in (0, -5, 1e12, "soon"):
+        r = await client.post(DISPATCH, json=body(60, bad), headers=h)  # type: ignore[arg-type]
+        assert r.status_code == 400, (bad, r.text)
+        assert "max_offline_s" in r.text
