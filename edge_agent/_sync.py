@@ -10,9 +10,16 @@ always runs behind live data. Queues are bounded: the live queue (1,000 messages
 *live copy* when full — the row is already committed in the outbox and is replayed instead;
 the control queue (256) drops the oldest reply (the command's sender retries by ``cid``).
 
-Backlog: on every connect, everything in the outbox up to the newest key is backlog. When
-the hub comes back (``_hub/state`` online) or a row stays unacked for ``resend_after_s``,
-the backlog is replayed again; receivers deduplicate by ``(edge, sid, seq)``.
+Backlog: on every connect, everything in the outbox up to the newest key is backlog, and
+what the broker has not acknowledged yet is replayed. Delivery never depends on the broker
+having held messages for the hub: when the hub comes back (``_hub/state`` turns online: a new
+hub session) or when the hub's acks stop advancing for ``resend_after_s`` while rows wait,
+*everything* the hub has not acknowledged is replayed, whatever the broker acknowledged
+(the broker may have dropped it: a clean hub session, a full queue, a broker restart);
+receivers deduplicate by ``(edge, sid, seq)``.
+
+Every timer here (replay grace, resend, replay rate, reconnect pauses) runs on the agent's
+injected clock.
 """
 
 from __future__ import annotations
@@ -21,7 +28,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 from collections.abc import Callable
 from typing import Final
 
@@ -87,6 +93,9 @@ class HubLink:
         self.hub_online = False
         self.connects = 0
         self.replayed_total = 0
+        self.acks_received = 0
+        self.resends = 0
+        """Forced replays because the hub's acks stalled."""
 
     # ------------------------------------------------------------------ producer side
 
@@ -131,6 +140,7 @@ class HubLink:
 
     def acked(self, sid: int, seq: int) -> None:
         """The hub stored everything of ``sid`` up to ``seq``: forget those deliveries."""
+        self.acks_received += 1
         self._ack_seen.set()
         self._kick.set()
         seen = self._delivered.get(sid)
@@ -154,9 +164,13 @@ class HubLink:
         return seq in self._delivered.get(sid, ())
 
     def set_hub_online(self, online: bool) -> None:
+        """The hub's retained state. Turning online is a new hub session: whatever it has
+        not acknowledged is sent again from the oldest row, even what the broker took."""
         if online and not self.hub_online:
-            _log.info("hub online: flushing the backlog")
-            self.request_replay(restart=not self.replaying)
+            _log.info("hub online: replaying everything it has not acknowledged")
+            self.request_replay(restart=True, force=True)
+        elif not online and self.hub_online:
+            _log.info("hub offline: live data and backlog wait in the outbox for its return")
         self.hub_online = online
 
     @property
@@ -201,6 +215,7 @@ class HubLink:
         """Stay connected until cancelled, reconnecting with backoff and jitter."""
         while True:
             retrying = AsyncRetrying(
+                sleep=self._clock.sleep,
                 wait=wait_exponential_jitter(
                     multiplier=0.2, max=self._config.hub.reconnect_max_s, jitter=0.2
                 ),
@@ -215,7 +230,7 @@ class HubLink:
                         if self.connects == before:
                             raise  # never got connected: back off further
             # Connected, then lost: start over with a short pause, not the grown one.
-            await asyncio.sleep(random.uniform(0.1, 0.3))  # noqa: S311 - jitter
+            await self._clock.sleep(random.uniform(0.1, 0.3))  # noqa: S311 - jitter
 
     async def _session(self) -> None:
         try:
@@ -255,7 +270,7 @@ class HubLink:
         await self._prime_session(client)
         self.connects += 1
         self._ack_seen.clear()
-        self._hold_until = time.monotonic() + self._config.outbox.replay_grace_s
+        self._hold_until = self._clock.monotonic() + self._config.outbox.replay_grace_s
         self.connected = True
         self.connected_key = self._outbox.committed_key
         self.connected_event.set()
@@ -326,22 +341,47 @@ class HubLink:
             pass
 
     async def _resend_timer(self) -> None:
+        """Acks that stop advancing while rows wait: replay them, whatever the broker took.
+
+        Every ``resend_after_s``: if rows committed before the previous check are still
+        unacknowledged and no ack arrived meanwhile, everything up to them is replayed
+        (forced). A hub that is merely slow keeps acking and is left alone.
+        """
         period = self._config.outbox.resend_after_s
         marker: Key | None = None
         while True:
-            await asyncio.sleep(period)
-            if marker is not None and not self.replaying and self.hub_online:
+            acks_before = self.acks_received
+            await self._clock.sleep(period)
+            stalled = self.acks_received == acks_before
+            if marker is not None and stalled and not self.replaying and self.hub_online:
                 rows = await self._outbox.read_after(None, marker, 1)
                 if rows:
+                    _log.info("hub acks stalled with rows waiting: replaying them")
                     self._replay_upto, self._replay_cursor = marker, None
+                    self._force = True
+                    self.resends += 1
                     self._kick.set()
             marker = self._outbox.committed_key
+
+    async def _kick_or_sleep(self, seconds: float) -> None:
+        """Wait for a kick (new work) or ``seconds`` of the agent's clock, whichever first."""
+        kicked = asyncio.ensure_future(self._kick.wait())
+        slept = asyncio.ensure_future(self._clock.sleep(seconds))
+        try:
+            await asyncio.wait({kicked, slept}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in (kicked, slept):
+                if not waiter.done():
+                    waiter.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await waiter
 
     async def _publish(self, client: aiomqtt.Client) -> None:  # noqa: PLR0915
         window = asyncio.Semaphore(INFLIGHT_WINDOW)
         rate = self._config.outbox.flush_rate_per_s
-        tokens, last = 0.0, time.monotonic()
-        rate_mark, rate_count = time.monotonic(), 0
+        clock = self._clock
+        tokens, last = 0.0, clock.monotonic()
+        rate_mark, rate_count = clock.monotonic(), 0
 
         async def send(topic: str, payload: bytes, retain: bool, kind: str,
                        key: Key | None = None) -> None:  # fmt: skip
@@ -369,20 +409,18 @@ class HubLink:
                     tg.create_task(send(topic, payload, False, "live", key))
                     continue
                 if self._replay_upto is not None:
-                    now = time.monotonic()
+                    now = clock.monotonic()
                     if now < self._hold_until and not self._ack_seen.is_set():
                         # the backlog waits for the hub's first ack (live data does not)
                         window.release()
                         self._kick.clear()
-                        with contextlib.suppress(TimeoutError):
-                            async with asyncio.timeout(self._hold_until - now):
-                                await self._kick.wait()
+                        await self._kick_or_sleep(self._hold_until - now)
                         continue
                     tokens = min(rate, tokens + (now - last) * rate)
                     last = now
                     if tokens < 1.0:
                         window.release()
-                        await asyncio.sleep((1.0 - tokens) / rate)
+                        await clock.sleep((1.0 - tokens) / rate)
                         continue
                     want = max(1, min(int(tokens), REPLAY_CHUNK))
                     rows = await self._outbox.read_after(

@@ -48,6 +48,8 @@ class HubStandIn:
     replies: list[Reply] = field(default_factory=list)
     retained_state: list[bytes] = field(default_factory=list)
     births: dict[str, Birth] = field(default_factory=dict)
+    drop_once: set[tuple[int, int]] = field(default_factory=set)
+    """Keys to lose once after the broker delivered them (a hub that never stored them)."""
     _seen: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     _contiguous: dict[int, int] = field(default_factory=dict)
     _acked: dict[int, int] = field(default_factory=dict)
@@ -132,6 +134,12 @@ class HubStandIn:
             self.changed.set()
             return
         msg = decode_uplink(payload)
+        if (
+            isinstance(msg, TelemetryBatch | DispatchStatus)
+            and (msg.sid, msg.seq) in self.drop_once
+        ):
+            self.drop_once.discard((msg.sid, msg.seq))
+            return
         if isinstance(msg, Reply):
             self.replies.append(msg)
         elif isinstance(msg, TelemetryBatch | DispatchStatus):
@@ -147,6 +155,12 @@ class HubStandIn:
                 top += 1
             self._contiguous[msg.sid] = top
         self.changed.set()
+
+    def forget(self) -> None:
+        """Lose everything received (a hub whose broker session dropped it all)."""
+        self.received.clear()
+        self._seen.clear()
+        self._contiguous.clear()
 
     def contiguous(self, sid: int) -> int:
         return self._contiguous.get(sid, 0)

@@ -19,7 +19,8 @@ from edge_agent import Agent
 from edge_agent._sync import INFLIGHT_WINDOW
 from lingtan.broker import Mosquitto
 from protocol import DispatchStatus, State, TelemetryBatch, decode_as
-from tests.edge_agent.conftest import make_config, spawn_agent, until
+from protocol.clock import ManualClock
+from tests.edge_agent.conftest import Harness, advance_until, make_config, spawn_agent, until
 from tests.edge_agent.hub import HubStandIn
 from tests.support import SAFETY_TIMEOUT
 
@@ -158,3 +159,49 @@ async def test_an_agent_that_started_offline_loses_nothing_to_a_first_seen_hub(
     assert set(range(1, stored + 21)) <= seqs  # nothing acked unseen, nothing lost
     first = hub.received[0]
     assert (first.sid, first.seq, first.hist) == (1, 1, True)
+
+
+async def test_a_hub_coming_back_gets_everything_unacked_even_what_the_broker_took(
+    tmp_path: Path, mosquitto: Mosquitto, manual_clock: ManualClock
+) -> None:
+    """The broker acknowledging a message proves nothing about the hub: a hub that restarts
+    with a clean session (or whose broker queue overflowed) never saw it. When the hub's
+    state turns online again, the agent sends every row the hub has not acked."""
+    config = make_config(tmp_path, mqtt_port=mosquitto.port, outbox_extra="commit_interval_s = 0")
+    hub = HubStandIn(mosquitto.port, "acme", "site-1", auto_ack=False)
+    async with hub, Agent(config, clock=manual_clock) as agent:
+        h = Harness(agent, manual_clock)
+        await hub.hub_online(True)
+        assert await advance_until(h, lambda: hub.contiguous(agent.outbox.sid) >= 10, 200)
+        sent = agent.outbox.committed_key[1]
+        hub.forget()  # the broker took them; the hub lost them
+        await hub.hub_online(False)
+        assert await advance_until(
+            h, lambda: agent.link is not None and not agent.link.hub_online, 50
+        )
+        await hub.hub_online(True)
+        assert await advance_until(h, lambda: hub.contiguous(agent.outbox.sid) >= sent, 200)
+        replayed = {r.seq for r in hub.received if r.hist}
+        assert set(range(1, sent + 1)) <= replayed
+
+
+async def test_acks_that_stall_on_a_lost_message_make_the_agent_send_it_again(
+    tmp_path: Path, mosquitto: Mosquitto, manual_clock: ManualClock
+) -> None:
+    config = make_config(
+        tmp_path, mqtt_port=mosquitto.port,
+        outbox_extra="commit_interval_s = 0\nresend_after_s = 5.0",
+    )  # fmt: skip
+    hub = HubStandIn(mosquitto.port, "acme", "site-1")
+    async with hub, Agent(config, clock=manual_clock) as agent:
+        sid = agent.outbox.sid
+        hub.drop_once.add((sid, 3))  # delivered by the broker, never stored by the hub
+        h = Harness(agent, manual_clock)
+        await hub.hub_online(True)
+        assert await advance_until(h, lambda: agent.outbox.committed_key[1] >= 8, 100)
+        assert hub.contiguous(sid) == 2  # the hub waits at the gap
+        assert agent.link is not None and agent.link.resends == 0
+        # within two resend periods of the agent's clock the lost row goes out again
+        assert await advance_until(h, lambda: hub.contiguous(sid) >= 8, 40)
+        assert agent.link.resends >= 1
+        assert await advance_until(h, lambda: (agent.outbox.last_ack or (0, 0))[1] >= 8, 40)
