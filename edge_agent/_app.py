@@ -59,10 +59,10 @@ from ._control import (
     Source,
     decide,
     is_controllable,
-    status_of,
 )
-from ._device import DeviceRunner, PointBuffer
+from ._device import DeviceRunner, PointBuffer, WriteOutcome
 from ._errors import AgentError, ConfigError
+from ._execution import ExecutionBook, Report, Step
 from ._http import MetricsServer
 from ._metrics import AgentMetrics
 from ._outbox import Outbox
@@ -191,10 +191,13 @@ class Agent:
                 metrics=self.metrics,
                 buffer=self.buffer,
                 refresh_lead_s=config.site.control_period_s,
+                on_write=self._on_write,
             )
             for dev in config.devices
         }
         self.book = ScheduleBook()
+        self.executions = ExecutionBook()
+        """What each device did with the instruction in force on it (dispatch/status)."""
         self.outbox = Outbox(
             config.outbox.path,
             quota_bytes=int(config.outbox.quota_mb * 1024 * 1024),
@@ -213,7 +216,6 @@ class Agent:
         self._manual: dict[str, ManualOverride] = {}
         self._replies: collections.OrderedDict[str, Reply] = collections.OrderedDict()
         self._last_contact = self.clock.monotonic()
-        self._reported: dict[str, tuple[object, ...]] = {}
         self._schedule_end_reported: tuple[str, int] | None = None
         self._offline_stop_reported: tuple[str, int] | None = None
         self.source: dict[str, Source] = {}
@@ -348,6 +350,7 @@ class Agent:
         )
         for decision in decisions:
             self._apply(decision)
+        self._follow_executions(decisions, now_ms)
         self.last_decisions = decisions
         self._report_schedule_end(now_ms, silent)
         for source in ("manual", "schedule", "default", "watchdog"):
@@ -370,41 +373,93 @@ class Agent:
     def _apply(self, decision: Decision) -> None:
         runner = self.runners[decision.device]
         self.source[decision.device] = decision.source
+        now_s = self.clock.now()
+        actual = runner.reading.p_w if runner.reading is not None else None
+        step: Step | None = None
+        if decision.source in {"schedule", "manual"}:
+            step = Step(
+                key=decision.instruction_id
+                if decision.source == "schedule"
+                else f"manual:{decision.instruction_id}",
+                schedule_id=decision.schedule_id or f"manual:{decision.instruction_id}",
+                version=decision.version,
+                instruction_id=decision.instruction_id,
+                target_w=decision.requested_w,
+                result=decision.result,
+            )
+        limits = runner.config.limits
+        rating = max(limits.p_max_discharge_w, limits.p_max_charge_w)
+        self._send(self.executions.decided(decision.device, step, now_s, actual, rating))
         match decision.result:
             case Applied(p_w=p):
-                runner.submit(Setpoint(p, runner.config.limits.revert_s))
+                pass
             case Clamped(p_w=p, reason=reason):
                 self.metrics.clamps.labels(reason).inc()
-                runner.submit(Setpoint(p, runner.config.limits.revert_s))
             case Rejected():
-                pass
+                return
             case _ as unreachable:
                 assert_never(unreachable)
-        if decision.source not in {"schedule", "manual"}:
-            self._reported.pop(decision.device, None)
-            return
-        state, text, applied = status_of(decision.result)
-        code: str = ""
-        if isinstance(decision.result, Clamped | Rejected):
-            code = decision.result.reason
-        key = (decision.schedule_id, decision.version, decision.interval_start_ms, state, code)
-        if self._reported.get(decision.device) == key:
-            return
-        self._reported[decision.device] = key
-        view = runner.view()
-        actual = view.reading.p_w if view.reading is not None else None
-        self.report(
-            schedule_id=decision.schedule_id or f"manual:{decision.instruction_id}",
-            version=decision.version,
-            status=state,
-            reason=text,
-            device=decision.device,
-            instruction_id=decision.instruction_id,
-            p_target_w=decision.requested_w,
-            p_applied_w=applied,
-            p_actual_w=actual,
-            deviation_w=(actual - applied) if actual is not None and applied is not None else None,
-        )
+        if step is not None:
+            self.executions.submitted(decision.device, p)
+        held = runner.submit(Setpoint(p, runner.config.limits.revert_s))
+        if held is not None and step is not None:  # already written, revert still fresh
+            self._send(self.executions.written(decision.device, p, held.p_w, "", now_s, actual))
+
+    def _on_write(self, outcome: WriteOutcome) -> None:
+        """A device write returned or failed (called from the device runner's task)."""
+        runner = self.runners.get(outcome.device)
+        actual = runner.reading.p_w if runner is not None and runner.reading else None
+        accepted = outcome.result.p_w if outcome.result is not None else None
+        self._send(
+            self.executions.written(
+                outcome.device, outcome.setpoint.p_w, accepted, outcome.error,
+                outcome.ts_ms / 1000.0, actual,
+            )
+        )  # fmt: skip
+
+    def _follow_executions(self, decisions: list[Decision], now_ms: int) -> None:
+        """Integrate the polls of running instructions, report their power when due, and
+        end those no longer in force on a device that got no decision this cycle."""
+        now_s = now_ms / 1000.0
+        decided = {d.device for d in decisions}
+        in_force = self.book.targets_at(now_ms)
+        for device, ex in list(self.executions.running.items()):
+            runner = self.runners[device]
+            reading = runner.reading
+            p = reading.p_w if reading is not None else None
+            self._send(self.executions.polled(device, runner.reading_ts, p, now_s))
+            if device in decided:
+                continue
+            key = ex.step.key
+            if key.startswith("manual:"):
+                manual = self._manual.get(device)
+                alive = (
+                    manual is not None
+                    and manual.expires_ms > now_ms
+                    and f"manual:{manual.cid}" == key
+                )
+            else:
+                target = in_force[1].get(device) if in_force is not None else None
+                alive = target is not None and target[1] == ex.step.instruction_id
+            if not alive:
+                self._send(self.executions.end(device, now_s, "instruction ended"))
+
+    def _send(self, reports: list[Report]) -> None:
+        for r in reports:
+            self.report(
+                schedule_id=r.schedule_id,
+                version=r.version,
+                status=r.status,
+                reason=r.reason,
+                device=r.device,
+                instruction_id=r.instruction_id,
+                p_target_w=r.p_target_w,
+                p_applied_w=r.p_applied_w,
+                p_actual_w=r.p_actual_w,
+                deviation_w=r.deviation_w,
+                energy_wh=r.energy_wh,
+                started_ts_ms=r.started_ts_ms,
+            )
 
     def _report_schedule_end(self, now_ms: int, hub_silent_s: float) -> None:
         """Report once that the schedule ended, expired, or was stopped by its own
@@ -450,6 +505,8 @@ class Agent:
         p_applied_w: float | None = None,
         p_actual_w: float | None = None,
         deviation_w: float | None = None,
+        energy_wh: float | None = None,
+        started_ts_ms: int | None = None,
     ) -> None:
         """Queue a dispatch status through the outbox (shares the sequence with data)."""
         sid, seq = self.outbox.next_key()
@@ -468,6 +525,8 @@ class Agent:
             p_applied_w=p_applied_w,
             p_actual_w=p_actual_w,
             deviation_w=deviation_w,
+            energy_wh=energy_wh,
+            started_ts_ms=started_ts_ms,
         )
         self.outbox.append(message)
 
@@ -564,7 +623,6 @@ class Agent:
                          schedule_id=schedule.id, version=schedule.version)  # fmt: skip
             return
         previous = self.book.accept(schedule)
-        self._reported.clear()
         if previous is not None:
             self.report(schedule_id=previous.id, version=previous.version, status="superseded",
                         reason=f"superseded by {schedule.id} v{schedule.version}")  # fmt: skip

@@ -8,7 +8,13 @@ Setpoints: one pending per device, latest wins. The runner writes a new value at
 re-writes an unchanged one so that no more than half the device's fail-safe period passes
 between two writes. Setpoints arrive once per control cycle, so the refresh is due one
 cycle (``refresh_lead_s``) *before* the half period is over: the cycle after it would be
-late. The device's revert timer never lapses while the agent is alive.
+late. The device's revert timer never lapses while the agent is alive. After every
+(re)connect the next setpoint is written whatever it is (the device may have rebooted and
+lost both the value and its revert timer).
+
+Write outcomes go back to the owner through ``on_write`` (called in the runner's task
+right after the write returned or failed, with what the device accepted or its reason):
+a status can then say what the device did, not what was decided.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import collections
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
@@ -44,6 +51,22 @@ class DeviceView:
     applied: WriteResult | None
     controllable: bool = True
     write_failed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOutcome:
+    """What became of one write: the device accepted ``result`` or refused with ``error``."""
+
+    device: str
+    setpoint: Setpoint
+    result: WriteResult | None
+    """What the device holds now (None: the write was refused or failed)."""
+    error: str = ""
+    """The device's reason (exception code, timeout) when ``result`` is None."""
+    ts_ms: int = 0
+
+
+OnWrite = Callable[[WriteOutcome], None]
 
 
 class PointBuffer:
@@ -94,8 +117,10 @@ class DeviceRunner:
         metrics: AgentMetrics,
         buffer: PointBuffer,
         refresh_lead_s: float = 0.0,
+        on_write: OnWrite | None = None,
     ) -> None:
-        self.config = config
+        self._config = config
+        self._on_write = on_write
         self.refresh_lead_s = refresh_lead_s
         """How much earlier than half the revert period an unchanged setpoint is re-written
         (the control period: a setpoint is only re-submitted once per cycle)."""
@@ -108,6 +133,8 @@ class DeviceRunner:
         self.reading_ts: float | None = None
         self.applied: WriteResult | None = None
         self._last_write_at: float | None = None
+        self._written: Setpoint | None = None
+        """The setpoint behind ``applied`` (what was asked; ``applied`` is what was held)."""
         self._pending: Setpoint | None = None
         self._woken: asyncio.Future[None] | None = None
         self._latency = metrics.poll_latency.labels(config.id)
@@ -119,6 +146,16 @@ class DeviceRunner:
         self.write_failed = False
         self.birth_due = False
         metrics.device_status.labels(config.id).set(0)
+
+    @property
+    def config(self) -> DeviceConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: DeviceConfig) -> None:
+        """A new config (pushed by the hub): the adapter follows it from its next request."""
+        self._config = config
+        self.adapter.configure(config)
 
     # ------------------------------------------------------------------ control side
 
@@ -137,19 +174,22 @@ class DeviceRunner:
             self.write_failed,
         )
 
-    def submit(self, setpoint: Setpoint) -> None:
+    def submit(self, setpoint: Setpoint) -> WriteResult | None:
         """Hand over the setpoint to write (replaces a pending one: latest wins).
 
         An unchanged setpoint whose device fail-safe is still fresh needs no write and
-        does not wake the runner (this runs every cycle for every device).
+        does not wake the runner (this runs every cycle for every device): then the
+        result the device accepted for it is returned, else None (the outcome follows
+        through ``on_write``).
         """
         if self._fresh(setpoint):
             self._pending = None
-            return
+            return self.applied
         self._pending = setpoint
         woken = self._woken
         if woken is not None and not woken.done():
             woken.set_result(None)
+        return None
 
     # ------------------------------------------------------------------ task
 
@@ -186,8 +226,11 @@ class DeviceRunner:
                     await self._connect_with_backoff()
                     # Connected again: a setpoint handed over before this (while a read
                     # hung, during the backoff) was decided on a world that has moved on.
-                    # The next control cycle hands over a fresh one.
+                    # The next control cycle hands over a fresh one, and it is written
+                    # even if unchanged: the device may have restarted (value and revert
+                    # timer lost).
                     self._pending = None
+                    self._last_write_at = None
                     await self._poll_loop()
                 except DeviceError as exc:
                     self._failed(exc)
@@ -263,13 +306,20 @@ class DeviceRunner:
         Not fresh any more once waiting for the next cycle would leave more than half the
         revert period between two writes.
         """
-        if self.applied is None or self._last_write_at is None:
+        written = self._written
+        if self.applied is None or self._last_write_at is None or written is None:
             return False
         elapsed = self._clock.monotonic() - self._last_write_at
-        return (
-            self.applied.p_w == setpoint.p_w
-            and elapsed + self.refresh_lead_s < setpoint.revert_s / 2
-        )
+        return written == setpoint and elapsed + self.refresh_lead_s < setpoint.revert_s / 2
+
+    def _report(self, setpoint: Setpoint, result: WriteResult | None, error: str = "") -> None:
+        if self._on_write is None:
+            return
+        outcome = WriteOutcome(self._config.id, setpoint, result, error, self._clock.now_ms())
+        try:
+            self._on_write(outcome)
+        except Exception:  # the owner's bug must not stop this device's polling
+            _log.exception("device %s: write outcome handler failed", self._config.id)
 
     async def _write_pending(self) -> None:
         setpoint, self._pending = self._pending, None
@@ -286,12 +336,18 @@ class DeviceRunner:
             self._metrics.write_failures.labels(self.config.id, exc.kind).inc()
             self.last_error = str(exc)
             self.write_failed = True
+            self._written = None
             self._set_status(DeviceStatus.ERROR, f"write refused: {exc}")
+            self._report(setpoint, None, f"write refused: {exc}")
             return
         except DeviceError as exc:
             self._metrics.write_failures.labels(self.config.id, exc.kind).inc()
+            self._written = None
+            self._report(setpoint, None, f"write failed: {exc}")
             raise
+        self._written = setpoint
         self._last_write_at = now
+        self._report(setpoint, self.applied)
         self._metrics.writes.labels(self.config.id).inc()
         if self.write_failed:
             self.write_failed = False
@@ -354,4 +410,4 @@ class DeviceRunner:
             _log.warning("device %s: could not release control: %s", self.config.id, exc)
 
 
-__all__ = ["DeviceRunner", "DeviceView", "PointBuffer"]
+__all__ = ["DeviceRunner", "DeviceView", "OnWrite", "PointBuffer", "WriteOutcome"]

@@ -11,9 +11,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from protocol import MetricDef, PointValue
+
+if TYPE_CHECKING:
+    from edge_agent._config import DeviceConfig
 
 
 class DeviceStatus(enum.StrEnum):
@@ -54,7 +57,9 @@ class Setpoint:
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:
-    """What was written; ``revert_s`` is the armed device fail-safe (None: none offered)."""
+    """What the device accepted: ``p_w`` is the value its registers hold after the write
+    (scale factor, percent steps and rounding applied); ``revert_s`` is the armed device
+    fail-safe (None: none offered)."""
 
     p_w: float
     revert_s: float | None
@@ -72,6 +77,10 @@ class DeviceAdapter(Protocol):
     @property
     def controllable(self) -> bool:
         """Whether :meth:`write` is supported (after :meth:`connect`)."""
+        ...
+
+    def configure(self, config: DeviceConfig) -> None:
+        """Follow a new config of the same device (limits, revert period pushed by the hub)."""
         ...
 
     async def connect(self) -> None:

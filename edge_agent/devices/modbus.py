@@ -10,9 +10,16 @@ split into *fast* (read every poll: power, BMS limits, setpoint read-back) and *
 is grouped into as few requests as the map allows (:func:`group_spans`).
 
 Control (SunSpec 704): a battery gets ``WSetEna=1, WSetMod=1, WSet`` in one request and
-``WSetRvrtTms`` on the first write; a PV inverter gets ``WMaxLimPctEna=1, WMaxLimPct``
-and ``WMaxLimPctRvrtTms``. Every write re-arms the device's revert timer, so the device
-falls back to its own default by itself if the agent stops writing.
+``WSetRvrtTms`` on the first write after every (re)connect (a device that rebooted has
+its revert timer back at 0 = disabled); a PV inverter gets ``WMaxLimPctEna=1, WMaxLimPct``
+and ``WMaxLimPctRvrtTms`` the same way, the percent computed from the device's own
+``WMaxRtg`` (read from it; the configured rating only when the device has none). Every
+write re-arms the device's revert timer, so the device falls back to its own default by
+itself if the agent stops writing. :meth:`ModbusAdapter.write` returns the value the
+registers now hold (after scale factor, percent steps and rounding toward zero).
+
+Custom register maps: the ``setpoint_w`` point is written as one register (16-bit types)
+or two (``int32``/``uint32``, and ``float32`` as an IEEE 754 big-endian pair).
 
 Fault detection beyond errors on the wire: an alarm (model 701 ``Alrm``, 713 ``Sta``=2 or
 802 ``State``=99), implausible values (garbage), and a BMS heartbeat (802 ``Hb``) that
@@ -114,6 +121,17 @@ def toward_zero(value: float) -> int:
     return nearest
 
 
+def float32_registers(value: float) -> tuple[list[int], float]:
+    """The two registers (big-endian IEEE 754) of ``value`` as float32, and the value they hold.
+
+    >>> float32_registers(-1500.0)
+    ([50363, 32768], -1500.0)
+    """
+    data = struct.pack(">f", value)
+    held: float = struct.unpack(">f", data)[0]
+    return [int.from_bytes(data[:2], "big"), int.from_bytes(data[2:], "big")], held
+
+
 @contextlib.contextmanager
 def map_modbus_exceptions(device: str) -> Iterator[None]:
     """Translate pymodbus and socket errors into :class:`DeviceError` subclasses."""
@@ -143,6 +161,7 @@ class ModbusAdapter:
 
     def __init__(self, config: DeviceConfig, *, custom_map: RegisterMap | None = None) -> None:
         self._cfg = config
+        """The device config in force (replaced by :meth:`configure` when the hub pushes one)."""
         self._custom = custom_map
         self._client: AsyncModbusTcpClient | None = None
         self._lock = asyncio.Lock()
@@ -166,6 +185,11 @@ class ModbusAdapter:
     @property
     def device(self) -> str:
         return self._cfg.id
+
+    def configure(self, config: DeviceConfig) -> None:
+        """Follow a new config of the same device (pushed limits, revert period): used
+        from the next request on."""
+        self._cfg = config
 
     @property
     def controllable(self) -> bool:
@@ -220,6 +244,9 @@ class ModbusAdapter:
 
     async def connect(self) -> None:
         await self.close()
+        # Whatever was armed before is unknown now (the device may have rebooted, its
+        # revert timer back at 0): the first write after this one arms it again.
+        self._armed_revert = None
         client = AsyncModbusTcpClient(
             self._cfg.host,
             port=self._cfg.port,
@@ -495,7 +522,7 @@ class ModbusAdapter:
                 if self._armed_revert != tms:
                     tms_addr, tms_spec = self._addr(704, "WMaxLimPctRvrtTms")
                     await self._write(tms_addr, encode(tms, tms_spec.size))
-                rated = self._cfg.limits.p_max_discharge_w
+                rated = self._rated_w()
                 share = 100.0 if rated <= 0 else min(100.0, max(0.0, setpoint.p_w / rated * 100))
                 exp = self._scale_of(704, pct)
                 raw = toward_zero(share / 10.0**exp)
@@ -510,15 +537,30 @@ class ModbusAdapter:
         self._armed_revert = tms
         return WriteResult(written, float(tms))
 
+    def _rated_w(self) -> float:
+        """The device's own rating (702 ``WMaxRtg``, read on connect); the configured
+        ``p_max_discharge_w`` only when the device does not state one."""
+        for loc in self._points:
+            if loc.role == "rated_w":
+                value = self._value(loc)
+                if isinstance(value, int | float) and math.isfinite(value) and value > 0:
+                    return float(value)
+        return self._cfg.limits.p_max_discharge_w
+
     async def _write_custom(self, setpoint: Setpoint) -> WriteResult:
         target = next((p for p in self._custom_points if p.role == "setpoint_w"), None)
         if target is None:
             raise DeviceProtocolError(f"{self.device}: its register map has no setpoint_w point")
-        raw = toward_zero(setpoint.p_w / target.scale)
-        size = 2 if target.type in {"int32", "uint32"} else 1
+        if target.type == "float32":
+            regs, written = float32_registers(setpoint.p_w / target.scale)
+            written *= target.scale
+        else:
+            raw = toward_zero(setpoint.p_w / target.scale)
+            regs = encode(raw, 2 if target.type in {"int32", "uint32"} else 1)
+            written = raw * target.scale
         async with self._lock:
-            await self._write(target.address, encode(raw, size))
-        return WriteResult(raw * target.scale, None)
+            await self._write(target.address, regs)
+        return WriteResult(written, None)
 
     async def release(self) -> None:
         if self._custom is not None or self._client is None:
@@ -549,4 +591,4 @@ class ModbusAdapter:
         ]  # fmt: skip
 
 
-__all__ = ["ModbusAdapter", "map_modbus_exceptions", "toward_zero"]
+__all__ = ["ModbusAdapter", "float32_registers", "map_modbus_exceptions", "toward_zero"]

@@ -94,8 +94,13 @@ class OpcUaAdapter:
     def controllable(self) -> bool:
         return "PowerLimit" in self._nodes
 
+    def configure(self, config: DeviceConfig) -> None:
+        """Follow a new config of the same device (used from the next request on)."""
+        self._cfg = config
+
     async def connect(self) -> None:
         await self.close()
+        self._armed = None  # a restarted plant has its revert timer at its default again
         cfg = self._cfg
         client = Client(cfg.endpoint, timeout=cfg.timeout_s)
         self._client = client

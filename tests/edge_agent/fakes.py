@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from edge_agent import DeviceProtocolError, DeviceTimeout
+from edge_agent import DeviceConfig, DeviceProtocolError, DeviceTimeout
 from edge_agent.devices import Reading, Setpoint, WriteResult
 from protocol import MetricDef
 from protocol.clock import Clock
@@ -65,6 +65,7 @@ class FakeAdapter:
         self.reads = 0
         self.writes: list[Setpoint] = []
         self.released = False
+        self.config: DeviceConfig | None = None
 
     @property
     def device(self) -> str:
@@ -73,6 +74,9 @@ class FakeAdapter:
     @property
     def controllable(self) -> bool:
         return self.kind in {"battery", "pv"}
+
+    def configure(self, config: DeviceConfig) -> None:
+        self.config = config
 
     async def connect(self) -> None:
         self.connects += 1

@@ -151,9 +151,15 @@ async def test_dispatch_above_device_limit_is_clamped_and_reported(
         assert clamped.reason.startswith("device_max_discharge")
         # b2 is not in the schedule: it keeps following the meter (import stays at/near 0)
         assert source(h.agent, "b2") == "default"
-        # reported once per interval and reason, not every cycle
+        # reported once per state and reason, then again only when the measured power
+        # moves (here: the battery reaching its setpoint) or every 15 s, not every cycle
         await h.cycles(3)
-        assert [s.status for s in await all_statuses(h.agent)].count("clamped") == 1
+        clamps = [s for s in await all_statuses(h.agent) if s.status == "clamped"]
+        assert len(clamps) == 2, clamps
+        assert clamps[1].p_actual_w == 100_000.0 and clamps[1].deviation_w == 0.0
+        assert clamps[1].started_ts_ms == clamps[0].started_ts_ms is not None
+        await h.cycles(3)
+        assert [s.status for s in await all_statuses(h.agent)].count("clamped") == 2
 
 
 async def test_schedule_runs_offline_past_the_link_watchdog(
