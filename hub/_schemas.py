@@ -28,8 +28,23 @@ Ipv4 = Annotated[
     ),
 ]
 JsonObject = Annotated[dict[str, Any], Meta(max_length=200)]
-ParamSchema = Annotated[
-    dict[Annotated[str, Meta(min_length=1, max_length=64)], ParamSpec], Meta(max_length=100)
+ParamName = Annotated[str, Meta(min_length=1, max_length=64)]
+TemplateParams = Annotated[
+    dict[ParamName, Any],
+    Meta(
+        max_length=100,
+        extra_json_schema={
+            "description": (
+                "Either plain values, each the default of a parameter whose type it gives "
+                "(number, boolean, string), or schema entries {type, unit, min, max, default, "
+                "required, description}; not both. Responses show the schema form."
+            ),
+            "examples": [
+                {"rated_power_kw": 500, "capacity_kwh": 1000},
+                {"rated_kw": {"type": "number", "unit": "kW", "required": True}},
+            ],
+        },
+    ),
 ]
 ParamValues = Annotated[dict[Annotated[str, Meta(max_length=64)], ParamValue], Meta(max_length=100)]
 
@@ -49,13 +64,13 @@ class TemplateCreate(_In, kw_only=True):
     name: Name
     type: Annotated[str, Meta(min_length=1, max_length=50)]
     category: Category
-    parameters: ParamSchema = {}
+    parameters: TemplateParams = {}
     control_interface: JsonObject = {}
 
 
 class TemplateUpdate(_In, kw_only=True):
     name: Name | None = None
-    parameters: ParamSchema | None = None
+    parameters: TemplateParams | None = None
     control_interface: JsonObject | None = None
     status: Literal["ACTIVE", "INACTIVE"] | None = None
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from protocol.topics import EdgeTopics, validate_id
@@ -108,6 +108,28 @@ def template_schema(row: ResourceTemplate) -> dict[str, ParamSpec]:
 def next_version(version: str) -> str:
     head = version.split(".", 1)[0]
     return f"{int(head) + 1}.0" if head.isdigit() else f"{version}.1"
+
+
+def _version_key(row: ResourceTemplate) -> tuple[int, dt.datetime, str]:
+    head = row.version.split(".", 1)[0]
+    created = row.created_at or dt.datetime.min
+    return (int(head) if head.isdigit() else -1, created.replace(tzinfo=None), row.id)
+
+
+async def template_versions(
+    session: AsyncSession, row: ResourceTemplate, *, lock: bool = False
+) -> list[ResourceTemplate]:
+    """Every version of ``row``'s template (its lineage), oldest first: the last is the
+    current one. ``lock`` locks them (``FOR UPDATE`` on PostgreSQL) and reads them again
+    once locked, so two writers of one template see each other's new version."""
+    lineage = row.lineage_id or row.id
+    query = select(ResourceTemplate).where(
+        or_(ResourceTemplate.lineage_id == lineage, ResourceTemplate.id == lineage)
+    )
+    if lock:
+        await session.execute(query.with_for_update())
+    rows = await session.scalars(query.execution_options(populate_existing=True))
+    return sorted({r.id: r for r in [row, *rows]}.values(), key=_version_key)
 
 
 # --------------------------------------------------------------------------- users
@@ -310,5 +332,6 @@ __all__ = [
     "ratio_totals",
     "row_dict",
     "template_schema",
+    "template_versions",
     "vpp_members",
 ]

@@ -21,8 +21,8 @@ from hub._schemas import (
     TemplateMigration,
 )
 from hub._security import WRITERS, requires
-from hub._service import audit, new_id, row_dict, template_schema
-from hub.domain import InstanceStatus, ParameterError, resolve_parameters
+from hub._service import audit, new_id, row_dict, template_schema, template_versions
+from hub.domain import InstanceStatus, ParameterError, instance_parameters, resolve_parameters
 from hub.errors import ConflictError, InvalidInputError, NotFoundError
 from hub.store import ResourceInstance, ResourceTemplate, Telemetry
 
@@ -115,20 +115,28 @@ class ResourceInstanceController(Controller):
         self, session: Session, principal: Caller, data: JSONBody[InstanceCreate]
     ) -> Instance:
         """Create an instance of an ACTIVE template; ``parameters`` are checked against
-        the template's schema (defaults filled in)."""
+        the template's schema (defaults filled in). Without ``parameters`` (the seed's six
+        fields) every preset works: ``rated_kw`` comes from ``capacity``, a battery's
+        ``rated_kwh`` from ``capacity`` x 2 h (see :func:`hub.domain.instance_parameters`)."""
         template = await session.get(ResourceTemplate, data.template_id)
         if template is None:
             raise InvalidInputError(
                 f"template {data.template_id} does not exist", field="template_id"
             )
         if template.status != "ACTIVE":
-            raise ConflictError(
-                f"template {template.id} is {template.status}: use its newest version"
+            current = (await template_versions(session, template))[-1]
+            where = (
+                f"its current version is {current.id} (version {current.version})"
+                if current is not template and current.status == "ACTIVE"
+                else "no version of it is ACTIVE"
             )
+            raise ConflictError(f"template {template.id} is {template.status}: {where}")
         if (data.edge_id is None) != (data.device_id is None):
             raise InvalidInputError("edge_id and device_id go together", field="device_id")
         try:
-            params = resolve_parameters(template_schema(template), data.parameters)
+            params = instance_parameters(
+                template_schema(template), data.parameters, data.capacity, data.efficiency
+            )
         except ParameterError as exc:
             raise InvalidInputError(str(exc), field=exc.field) from exc
         row = ResourceInstance(

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, delete, get, post, put
+from litestar import Controller, Response, delete, get, post, put
+from litestar.datastructures import ResponseHeader
+from litestar.exceptions import ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import func, select
 
 from hub._schemas import Template, TemplateCreate, TemplatePage, TemplateUpdate
 from hub._security import WRITERS, requires
-from hub._service import audit, new_id, next_version, row_dict, template_schema
-from hub.domain import Category
+from hub._service import (
+    audit,
+    new_id,
+    next_version,
+    row_dict,
+    template_schema,
+    template_versions,
+)
+from hub.domain import Category, ParameterError, template_parameters
 from hub.errors import ConflictError, NotFoundError
 from hub.store import ResourceInstance, ResourceTemplate
 
@@ -33,6 +43,31 @@ def template_out(row: ResourceTemplate) -> Template:
         updated_at=row.updated_at,
         created_by=row.created_by,
         lineage_id=row.lineage_id,
+    )
+
+
+def parameter_schema(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A body's ``parameters`` (plain values or schema entries) as the stored schema;
+    a 400 naming the key when they are neither."""
+    try:
+        return msgspec.to_builtins(template_parameters(raw))  # type: ignore[no-any-return]
+    except ParameterError as exc:
+        raise ValidationException(
+            str(exc), extra=[{"key": exc.field, "message": str(exc), "source": "body"}]
+        ) from exc
+
+
+CURRENT = ResponseHeader(
+    name="Content-Location",
+    description="The current version's URL: a new version has its own id.",
+    documentation_only=True,
+)
+
+
+def _located(row: ResourceTemplate) -> Response[Template]:
+    return Response(
+        template_out(row),
+        headers={"Content-Location": f"{ResourceTemplateController.path}/{row.id}"},
     )
 
 
@@ -90,7 +125,7 @@ class ResourceTemplateController(Controller):
             name=data.name,
             type=data.type,
             category=data.category,
-            parameters=msgspec.to_builtins(data.parameters),
+            parameters=parameter_schema(data.parameters),
             control_interface=data.control_interface,
             version="1.0",
             status="ACTIVE",
@@ -102,20 +137,24 @@ class ResourceTemplateController(Controller):
         await session.commit()
         return template_out(row)
 
-    @put("/{template_id:str}", guards=[requires(*WRITERS)])
+    @put("/{template_id:str}", guards=[requires(*WRITERS)], response_headers=[CURRENT])
     async def update_template(
         self,
         session: Session,
         principal: Caller,
         template_id: FromPath[str],
         data: JSONBody[TemplateUpdate],
-    ) -> Template:
-        """Name and status change in place. New ``parameters`` or ``control_interface``
-        create a new version (a new id in the same lineage); instances keep the version
-        they were created with, and the old version turns INACTIVE."""
-        row = await _get(session, template_id)
+    ) -> Response[Template]:
+        """Acts on the template's **current version** (its newest), whichever of its
+        versions' ids is given, so the id a client holds keeps working. Name and status
+        change in place. New ``parameters`` or ``control_interface`` create a new version
+        (a new id in the same lineage, numbered one above the newest); instances keep the
+        version they were created with, and every other version turns INACTIVE. The
+        response is the current version; ``Content-Location`` names its URL."""
+        versions = await template_versions(session, await _get(session, template_id), lock=True)
+        row = versions[-1]
         before = row_dict(row)
-        new_params = msgspec.to_builtins(data.parameters) if data.parameters is not None else None
+        new_params = parameter_schema(data.parameters) if data.parameters is not None else None
         changes_spec = (new_params is not None and new_params != (row.parameters or {})) or (
             data.control_interface is not None
             and data.control_interface != (row.control_interface or {})
@@ -138,14 +177,15 @@ class ResourceTemplateController(Controller):
                 status=data.status or "ACTIVE",
                 created_by=principal.user_id,
             )
-            row.status = "INACTIVE"
+            for version in versions:
+                version.status = "INACTIVE"
             session.add(newer)
             await session.flush()
             audit(
                 session, principal, "new_version", "resource_template", nid, before, row_dict(newer)
             )
             await session.commit()
-            return template_out(newer)
+            return _located(newer)
         if data.name is not None:
             row.name = data.name
         if data.status is not None:
@@ -153,7 +193,7 @@ class ResourceTemplateController(Controller):
         await session.flush()
         audit(session, principal, "update", "resource_template", row.id, before, row_dict(row))
         await session.commit()
-        return template_out(row)
+        return _located(row)
 
     @delete("/{template_id:str}", guards=[requires(*WRITERS)])
     async def delete_template(
