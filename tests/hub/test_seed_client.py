@@ -60,7 +60,9 @@ async def test_the_seed_path_template_instance_vpp_aggregated_params(
         "capacity_kwh": {"default": 1000},
     }
     r = await client.get(
-        TEMPLATES, params={"type": "bess_500", "category": "STORAGE", "page": 1, "size": 10}, headers=h
+        TEMPLATES,
+        params={"type": "bess_500", "category": "STORAGE", "page": 1, "size": 10},
+        headers=h,
     )
     assert [t["id"] for t in r.json()["items"]] == [template["id"]]
 
@@ -306,11 +308,12 @@ def test_template_parameters_reads_both_forms() -> None:
     assert template_parameters({"n": {"unit": "kW", "required": True}}) == {
         "n": ParamSpec(unit="kW", required=True)
     }
-    for raw, field in [
+    bad: list[tuple[dict[str, object], str]] = [
         ({"a": 1, "b": {}}, "parameters.b"),
         ({"a": float("nan")}, "parameters.a"),
         ({"a": {"min": float("inf")}}, "parameters.a"),
-    ]:
+    ]
+    for raw, field in bad:
         with pytest.raises(ParameterError) as caught:
             template_parameters(raw)
         assert caught.value.field == field
