@@ -308,7 +308,13 @@ async def _pending(session: AsyncSession, edge_id: str, now_ms: int) -> list[Pen
 async def execution_status(
     session: AsyncSession, ctx: HubContext, instruction_id: str
 ) -> ExecutionStatus:
-    """A member instruction's latest report; a VPP-level one sums its members."""
+    """A member instruction's latest execution report; a VPP-level one sums its members.
+
+    One source: the execution reports the edges sent (``dispatch/status``, stored in
+    ``dispatch_executions``), never the live telemetry cache: what is shown is what the
+    device did (the value it accepted, its measured power, the energy it delivered while
+    the instruction was in force), as settlement will read it.
+    """
     row = await session.get(DispatchInstruction, instruction_id)
     if row is None:
         raise NotFoundError(f"dispatch instruction {instruction_id} not found")
@@ -333,10 +339,11 @@ async def execution_status(
             target_power=row.requested_power,
             reason="no member could take any of it (offline, unbound or without headroom)",
         )
-    fresh = now_ms - int(ctx.settings.stale_after_s * 1000)
     statuses: list[str] = []
-    actual_total = 0.0
-    known = False
+    actual = _Sum()
+    applied = _Sum()
+    energy = _Sum()
+    started: dt.datetime | None = None
     latest = row.created_at
     reasons: list[str] = []
     for child in children:
@@ -346,42 +353,48 @@ async def execution_status(
             latest = max(latest, execution.updated_at)
             if execution.reason:
                 reasons.append(execution.reason)
-        # Live power says something about this instruction only while it is in force.
-        in_force = _ms(child.start_time) <= now_ms < _ms(child.end_time)
-        live = (
-            ctx.cache.value(child.edge_id, child.device_id, "p_w", newer_than_ms=fresh)
-            if in_force
-            else None
-        )
-        if live is not None:
-            actual_total += live / 1000.0
-            known = True
-        elif execution is not None and execution.p_actual_w is not None:
-            actual_total += execution.p_actual_w / 1000.0
-            known = True
-        if _ms(child.end_time) <= now_ms and status in {
-            "pending",
-            "accepted",
-            "executing",
-            "clamped",
-        }:
-            status = "done" if status != "pending" else "expired"
+            actual.add(execution.p_actual_w)
+            applied.add(execution.p_applied_w)
+            energy.add(execution.energy_wh)
+            if execution.started_at is not None:
+                started = min(started or execution.started_at, execution.started_at)
+        if _ms(child.end_time) <= now_ms and status == "pending":
+            status = "expired"  # over, and no edge ever reported on it
         statuses.append(status)
     overall = _overall(statuses)
-    actual = round(actual_total, 3) if known else None
+    actual_kw = actual.kilo()
     return ExecutionStatus(
         instruction_id=row.id,
         status=overall,
-        actual_power=actual,
-        deviation=None if actual is None else round(actual - row.target_power, 3),
+        actual_power=actual_kw,
+        deviation=None if actual_kw is None else round(actual_kw - row.target_power, 3),
         timestamp=max(latest, dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)),
         target_power=row.target_power,
         reason="; ".join(sorted(set(reasons))),
+        applied_power=applied.kilo(),
+        delivered_energy=energy.kilo(),
+        started_time=started,
     )
+
+
+class _Sum:
+    """A sum over members that is None until one of them reported a value (W or Wh)."""
+
+    def __init__(self) -> None:
+        self.total: float | None = None
+
+    def add(self, value: float | None) -> None:
+        if value is not None:
+            self.total = (self.total or 0.0) + value
+
+    def kilo(self) -> float | None:
+        """The sum in kW / kWh, rounded to the watt (watt-hour)."""
+        return None if self.total is None else round(self.total / 1000.0, 3)
 
 
 _ORDER = (
     "rejected",
+    "failed",
     "clamped",
     "pending",
     "accepted",

@@ -287,6 +287,19 @@ class DispatchAccepted(_Out, kw_only=True):
 
 
 class ExecutionStatus(_Out, kw_only=True):
+    """What the devices did with an instruction, from the edges' execution reports.
+
+    Units as everywhere in the API: kW, kWh, s. ``actual_power``: measured power in the
+    latest reports; ``deviation``: actual minus target; ``applied_power``: the setpoint
+    the devices accepted (after their register rounding); ``delivered_energy``: energy
+    delivered while the instruction was in force (generator convention: discharge > 0),
+    integrated at the edge from measured power, final once ``status`` is ``done``;
+    ``started_time``: the first accepted write. ``status``: ``pending``, ``accepted``,
+    ``executing``, ``clamped``, ``failed`` (the device refused or the write failed,
+    ``reason`` says why), ``rejected``, ``superseded``, ``expired`` or ``done``; for a
+    VPP-level instruction the least advanced member status.
+    """
+
     instruction_id: str
     status: str
     actual_power: float | None
@@ -294,6 +307,9 @@ class ExecutionStatus(_Out, kw_only=True):
     timestamp: dt.datetime
     target_power: float
     reason: str = ""
+    applied_power: float | None = None
+    delivered_energy: float | None = None
+    started_time: dt.datetime | None = None
 
 
 # --------------------------------------------------------------------------- security

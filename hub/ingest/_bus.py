@@ -676,7 +676,8 @@ class MqttBus:
         for _, edge, state in batch.states:
             ctx.cache.set_edge(edge, online=state.online, sid=state.sid, ts_ms=state.ts_ms)
         for _, st in batch.statuses:
-            if st.device is not None and st.deviation_w is not None:
+            live = not st.hist  # a replayed report must not set today's gauge
+            if live and st.device is not None and st.deviation_w is not None:
                 ctx.metrics.dispatch_deviation_w.labels(st.edge, st.device).set(st.deviation_w)
             if st.device is not None and st.p_actual_w is not None:
                 ctx.cache.put(st.edge, st.device, "p_w", st.p_actual_w, st.ts_ms)
@@ -695,8 +696,11 @@ class MqttBus:
                 reason=st.reason,
                 device_id=st.device,
                 instruction_id=st.instruction_id,
+                p_applied_w=st.p_applied_w,
                 p_actual_w=st.p_actual_w,
                 deviation_w=st.deviation_w,
+                energy_wh=st.energy_wh,
+                started_ts_ms=st.started_ts_ms,
             )
             .on_conflict_do_nothing()
         )
@@ -724,6 +728,14 @@ class MqttBus:
             execution.p_actual_w = st.p_actual_w
         if st.deviation_w is not None:
             execution.deviation_w = st.deviation_w
+        if st.energy_wh is not None:
+            execution.energy_wh = st.energy_wh
+        if st.started_ts_ms is not None:
+            execution.started_at = _utc(st.started_ts_ms)
+        if st.status in {"failed", "rejected"}:
+            # Nothing of this report was applied: what the device holds is not known
+            # from it (a refused write leaves the previous value, if any).
+            execution.deviation_w = None
         execution.updated_at = _utc(st.ts_ms)
 
     async def _edge(self, session: AsyncSession, tenant: str, edge_id: str) -> Edge:

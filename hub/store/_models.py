@@ -357,8 +357,14 @@ class DispatchExecution(Base):
     schedule_id: Mapped[str | None] = mapped_column(String(64))
     schedule_version: Mapped[int | None] = mapped_column(Integer)
     p_applied_w: Mapped[float | None] = mapped_column(Float)
+    """The value the device accepted (W, after its register rounding)."""
     p_actual_w: Mapped[float | None] = mapped_column(Float)
     deviation_w: Mapped[float | None] = mapped_column(Float)
+    energy_wh: Mapped[float | None] = mapped_column(Float)
+    """Energy the device delivered since the instruction came into force (measured at the
+    edge; final once ``status`` is ``done``)."""
+    started_at: Mapped[dt.datetime | None] = mapped_column()
+    """When the device accepted its first write for the instruction."""
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -377,8 +383,11 @@ class DispatchStatusEvent(Base):
     reason: Mapped[str] = mapped_column(String(1024), default="")
     device_id: Mapped[str | None] = mapped_column(String(64))
     instruction_id: Mapped[str] = mapped_column(String(64), default="")
+    p_applied_w: Mapped[float | None] = mapped_column(Float)
     p_actual_w: Mapped[float | None] = mapped_column(Float)
     deviation_w: Mapped[float | None] = mapped_column(Float)
+    energy_wh: Mapped[float | None] = mapped_column(Float)
+    started_ts_ms: Mapped[int | None] = mapped_column(BigInteger)
 
 
 # --------------------------------------------------------------------------- security
