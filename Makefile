@@ -109,6 +109,8 @@ bench: install-dev
 docs: install-dev
 	$(BIN)/vpp protocol asyncapi -o docs/asyncapi.yaml
 	$(BIN)/vpp protocol schema -o docs/schema.json
+	$(BIN)/python -c "import hub.strategy as s; print(s.config_schema_text(), end='')" \
+	  > docs/strategy-rules.schema.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov var
