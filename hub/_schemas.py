@@ -88,6 +88,9 @@ class Template(_Out, kw_only=True):
     updated_at: dt.datetime
     created_by: str | None
     lineage_id: str | None
+    current_id: str
+    """The id of the template's current (newest) version: ``id`` itself on that version,
+    where an older version's template went otherwise."""
 
 
 class TemplatePage(_Out, kw_only=True):

@@ -132,6 +132,26 @@ async def template_versions(
     return sorted({r.id: r for r in [row, *rows]}.values(), key=_version_key)
 
 
+async def current_versions(
+    session: AsyncSession, rows: Sequence[ResourceTemplate]
+) -> dict[str, str]:
+    """The current (newest) version's id of each lineage among ``rows``, by lineage id."""
+    lineages = {r.lineage_id or r.id for r in rows}
+    if not lineages:
+        return {}
+    found = await session.scalars(
+        select(ResourceTemplate).where(
+            or_(ResourceTemplate.lineage_id.in_(lineages), ResourceTemplate.id.in_(lineages))
+        )
+    )
+    newest: dict[str, ResourceTemplate] = {}
+    for r in [*rows, *found]:
+        lineage = r.lineage_id or r.id
+        if lineage not in newest or _version_key(r) > _version_key(newest[lineage]):
+            newest[lineage] = r
+    return {lineage: r.id for lineage, r in newest.items()}
+
+
 # --------------------------------------------------------------------------- users
 
 
@@ -324,6 +344,7 @@ __all__ = [
     "audit",
     "create_edge",
     "create_user",
+    "current_versions",
     "ensure_presets",
     "get_vpp",
     "member_state",

@@ -16,6 +16,7 @@ from hub._schemas import Template, TemplateCreate, TemplatePage, TemplateUpdate
 from hub._security import WRITERS, requires
 from hub._service import (
     audit,
+    current_versions,
     new_id,
     next_version,
     row_dict,
@@ -29,7 +30,7 @@ from hub.store import ResourceInstance, ResourceTemplate
 from ._deps import Caller, Page, Session, Size
 
 
-def template_out(row: ResourceTemplate) -> Template:
+def template_out(row: ResourceTemplate, current_id: str | None = None) -> Template:
     return Template(
         id=row.id,
         name=row.name,
@@ -43,6 +44,7 @@ def template_out(row: ResourceTemplate) -> Template:
         updated_at=row.updated_at,
         created_by=row.created_by,
         lineage_id=row.lineage_id,
+        current_id=current_id or row.id,
     )
 
 
@@ -106,13 +108,20 @@ class ResourceTemplateController(Controller):
             .limit(size)
             .offset((page - 1) * size)
         )
+        items = list(rows)
+        current = await current_versions(session, items)
         return TemplatePage(
-            items=[template_out(r) for r in rows], total=total or 0, page=page, size=size
+            items=[template_out(r, current[r.lineage_id or r.id]) for r in items],
+            total=total or 0,
+            page=page,
+            size=size,
         )
 
     @get("/{template_id:str}")
     async def get_template(self, session: Session, template_id: FromPath[str]) -> Template:
-        return template_out(await _get(session, template_id))
+        """One version; ``current_id`` names the template's current version."""
+        row = await _get(session, template_id)
+        return template_out(row, (await template_versions(session, row))[-1].id)
 
     @post("/", guards=[requires(*WRITERS)])
     async def create_template(

@@ -277,7 +277,13 @@ async def test_put_keeps_answering_for_the_id_the_client_holds(
     versions = (await client.get(TEMPLATES, params={"type": "pv_x"}, headers=h)).json()["items"]
     assert sorted(t["version"] for t in versions) == ["1.0", "2.0", "3.0"]
     assert [t["id"] for t in versions if t["status"] == "ACTIVE"] == [v3["id"]]
-    assert (await client.get(f"{TEMPLATES}/{held}", headers=h)).json()["status"] == "INACTIVE"
+    assert {t["current_id"] for t in versions} == {v3["id"]}
+    old = (await client.get(f"{TEMPLATES}/{held}", headers=h)).json()
+    assert old["status"] == "INACTIVE" and old["version"] == "1.0"
+    assert old["current_id"] == v3["id"]  # where the template went
+    assert v3["current_id"] == v3["id"]
+    others = (await client.get(TEMPLATES, params={"type": "battery_storage"}, headers=h)).json()
+    assert [t["current_id"] == t["id"] for t in others["items"]] == [True]
 
     # an instance of the id the client holds is refused (409, as before) and says where to go
     r = await client.post(INSTANCES, json=seed_instance(held, "pv-1", 90), headers=h)
