@@ -477,7 +477,7 @@ async def test_pushed_config_is_applied_without_restart_or_rejected(
     tmp_path: Path, manual_clock: ManualClock
 ) -> None:
     config, site = two_batteries(tmp_path)
-    async with running(config, site, manual_clock) as (h, _):
+    async with running(config, site, manual_clock) as (h, adapters):
         agent = h.agent
         push = SiteConfig(
             edge="site-1",
@@ -492,6 +492,8 @@ async def test_pushed_config_is_applied_without_restart_or_rejected(
         await h.cycles(1)
         assert agent.config_version == 3
         assert site.batteries["b1"].setpoint_w == pytest.approx(10_000.0)  # narrowed limit
+        followed = adapters["b1"].config  # the adapter follows the pushed limits too
+        assert followed is not None and followed.limits.p_max_discharge_w == 10_000.0
         agent.on_message(T.config, encode(push), True)  # retained redelivery: ignored
         stale = msgspec.structs.replace(push, version=2)
         agent.on_message(T.config, encode(stale))
