@@ -42,6 +42,24 @@ KIND_TO_TEMPLATE = {
 
 SHUTDOWN_TIMEOUT_S = 15.0
 
+DEMO_ZONES = {
+    "battery": ("storage", 40.0, 40.0),
+    "bess": ("storage", 40.0, 40.0),
+    "pv": ("solar", 220.0, 40.0),
+    "meter": ("grid", 40.0, 170.0),
+    "ev_charger": ("ev", 160.0, 170.0),
+    "ev": ("ev", 160.0, 170.0),
+    "hvac": ("hvac", 320.0, 170.0),
+    "chiller": ("hvac", 320.0, 170.0),
+}
+"""Where the demo's devices sit on the console's site plan (zone, first x, y in metres)."""
+
+
+def demo_location(kind: str, index: int) -> dict[str, object]:
+    """``location_info`` of the ``index``-th demo device of ``kind`` (a row per zone)."""
+    zone, x0, y0 = DEMO_ZONES.get(kind, ("load", 320.0, 40.0))
+    return {"zone": zone, "x": x0 + 40.0 * (index % 4), "y": y0 + 30.0 * (index // 4)}
+
 
 @contextlib.asynccontextmanager
 async def serve(
@@ -138,8 +156,10 @@ async def demo_seed(
             }
             ids: dict[str, str] = {}
             members: list[str] = []
+            per_kind: dict[str, int] = {}
             for raw in devices:
                 dev = raw if isinstance(raw, DemoDevice) else DemoDevice(*raw)
+                index = per_kind[dev.kind] = per_kind.get(dev.kind, -1) + 1
                 template = templates[KIND_TO_TEMPLATE.get(dev.kind, "industrial_load")]
                 instance = (
                     await session.execute(
@@ -168,6 +188,7 @@ async def demo_seed(
                         parameters=params,
                         edge_id=edge,
                         device_id=dev.device_id,
+                        location_info=demo_location(dev.kind, index),
                     )
                     session.add(instance)
                 ids[dev.device_id] = instance.id

@@ -33,6 +33,8 @@ from .api import CONTROLLERS
 from .api._deps import provide_ctx, provide_principal, provide_session
 from .errors import EXCEPTION_HANDLERS
 from .store import create_engine, migrate, sessionmaker
+from .web import ROUTES as WEB_ROUTES
+from .web import console_lifespan
 
 _log = logging.getLogger(__name__)
 
@@ -128,8 +130,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         )
     middleware.append(DefineMiddleware(AuthMiddleware, exclude=OPEN_PATHS))
     return Litestar(
-        route_handlers=list(CONTROLLERS),
-        lifespan=[lifespan],
+        route_handlers=[*CONTROLLERS, *WEB_ROUTES],
+        lifespan=[lifespan, console_lifespan],
         middleware=middleware,
         dependencies={
             "ctx": Provide(provide_ctx, sync_to_thread=False),

@@ -82,10 +82,14 @@ class ResourceInstanceController(Controller):
         template_id: Annotated[str | None, QueryParameter(max_length=36)] = None,
         status: FromQuery[InstanceStatus | None] = None,
         edge_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        q: Annotated[
+            str | None, QueryParameter(max_length=100, description="name contains (any case)")
+        ] = None,
         page: Page = 1,
         size: Size = 20,
     ) -> InstancePage:
-        """Instances filtered by ``template_id``, ``status`` and ``edge_id``."""
+        """Instances filtered by ``template_id``, ``status``, ``edge_id`` and a name search
+        ``q``."""
         conditions = []
         if template_id is not None:
             conditions.append(ResourceInstance.template_id == template_id)
@@ -93,6 +97,9 @@ class ResourceInstanceController(Controller):
             conditions.append(ResourceInstance.status == status)
         if edge_id is not None:
             conditions.append(ResourceInstance.edge_id == edge_id)
+        if q:
+            pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conditions.append(ResourceInstance.name.ilike(pattern, escape="\\"))
         where = and_(True, *conditions)
         total = await session.scalar(select(func.count(ResourceInstance.id)).where(where))
         rows = await session.scalars(
