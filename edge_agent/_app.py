@@ -65,7 +65,7 @@ from ._errors import AgentError, ConfigError
 from ._execution import ExecutionBook, Report, Step
 from ._http import MetricsServer
 from ._metrics import AgentMetrics
-from ._outbox import Outbox
+from ._outbox import Outbox, OutboxError
 from ._safety import Applied, Clamped, Rejected
 from ._sync import HubLink
 from .devices._base import DeviceAdapter, DeviceStatus, Setpoint
@@ -202,6 +202,7 @@ class Agent:
             config.outbox.path,
             quota_bytes=int(config.outbox.quota_mb * 1024 * 1024),
             ttl_s=config.outbox.ttl_days * 86_400,
+            retain_on_error=config.outbox.retain_on_error,
         )
         self.link: HubLink | None = None
         self.http = MetricsServer(
@@ -222,6 +223,11 @@ class Agent:
         self.cycles = 0
         self.last_decisions: list[Decision] = []
         self._pending_birth = False
+        self._appended = asyncio.Event()
+        self._lost_counted = 0
+        self.storage_error: tuple[str, OutboxError, int] | None = None
+        """The failing storage operation, its error and when it was first seen (ms)."""
+        self.storage_errors: dict[str, int] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -271,6 +277,8 @@ class Agent:
                         tg.create_task(runner.run(), name=f"device-{runner.config.id}")
                     tg.create_task(self.link.run(), name="hub-link")
                     tg.create_task(self._control_loop(), name="control")
+                    tg.create_task(self._commit_loop(), name="outbox-commit")
+                    tg.create_task(self._upkeep_loop(), name="outbox-upkeep")
                     if self._http_enabled:
                         tg.create_task(self.http.serve(), name="metrics")
                     self.started.set()
@@ -282,10 +290,10 @@ class Agent:
     # ------------------------------------------------------------------ control cycle
 
     async def _control_loop(self) -> None:
+        """The fixed control cycle. It never awaits storage: commits and upkeep run in
+        their own tasks (a failing or slow disk cannot stop local control)."""
         period = self.config.site.control_period_s
         next_at = self.clock.monotonic()
-        last_commit = next_at
-        last_bounds = next_at
         while True:
             next_at += period
             delay = next_at - self.clock.monotonic()
@@ -300,28 +308,88 @@ class Agent:
                 # own revert timers lapse and they fall back by themselves.
                 _log.exception("control cycle failed")
                 self.metrics.cycle_errors.inc()
-            now = self.clock.monotonic()
-            if now - last_commit >= self.config.outbox.commit_interval_s:
-                last_commit = now
-                await self.commit()
-            if now - last_bounds >= BOUNDS_EVERY_S:
-                last_bounds = now
-                await self.enforce_bounds()
+            self._appended.set()
+
+    async def _commit_loop(self) -> None:
+        """Commit what the cycles appended, at most once per ``commit_interval_s``.
+
+        A cycle wakes it; it commits at once when the last commit is at least an interval
+        old (on the injected clock), otherwise when it will be. So each batch leaves right
+        after its cycle when the interval is the control period, instead of falling just
+        short every other cycle and leaving in pairs.
+        """
+        interval = self.config.outbox.commit_interval_s
+        last: float | None = None
+        while True:
+            await self._appended.wait()
+            if last is not None:
+                wait = last + interval - self.clock.monotonic()
+                if wait > 0:
+                    await self.clock.sleep(wait)
+            self._appended.clear()
+            last = self.clock.monotonic()
+            await self.commit()
+
+    async def _upkeep_loop(self) -> None:
+        """Outbox upkeep (TTL, quota, file space) every ``BOUNDS_EVERY_S``, in its own task."""
+        while True:
+            await self.clock.sleep(BOUNDS_EVERY_S)
+            await self.enforce_bounds()
 
     async def commit(self) -> None:
-        """Commit the outbox and hand what is now durable to the publisher."""
-        committed = await self.outbox.commit()
+        """Commit the outbox and hand what is now durable to the publisher.
+
+        A storage error is counted and shown in ``/healthz``; the rows stay pending (see
+        :class:`Outbox`) and control goes on.
+        """
+        try:
+            committed = await self.outbox.commit()
+        except OutboxError as exc:
+            self._storage_failed("commit", exc)
+            return
+        finally:
+            self._count_lost()
+        self._storage_ok()
         if committed and self.link is not None:
             self.link.offer_live(committed)
 
     async def enforce_bounds(self) -> None:
-        thinned = await self.outbox.enforce_bounds(self.clock.now_ms())
-        if thinned:
-            self.metrics.outbox_downsampled.inc(thinned)
-        stats = await self.outbox.stats()
+        """One upkeep pass: TTL and quota thinning, free pages back to the file system,
+        gauges. A storage error is counted and shown, and the next pass tries again."""
+        try:
+            thinned = await self.outbox.enforce_bounds(self.clock.now_ms())
+            if thinned:
+                self.metrics.outbox_downsampled.inc(thinned)
+            reclaimed = await self.outbox.reclaim()
+            if reclaimed:
+                self.metrics.outbox_reclaimed_pages.inc(reclaimed)
+            stats = await self.outbox.stats()
+        except OutboxError as exc:
+            self._storage_failed("upkeep", exc)
+            return
         self.metrics.outbox_rows.set(stats.rows)
         self.metrics.outbox_bytes.set(stats.bytes_used)
         self.metrics.outbox_quota_alarm.set(1 if self.outbox.quota_fraction >= 0.9 else 0)
+
+    def _storage_failed(self, op: str, exc: OutboxError) -> None:
+        self.metrics.storage_errors.labels(op, exc.kind).inc()
+        self.storage_errors[exc.kind] = self.storage_errors.get(exc.kind, 0) + 1
+        if self.storage_error is None:
+            _log.error("outbox storage failing (%s), control goes on: %s", op, exc)
+        self.storage_error = (op, exc, self.clock.now_ms())
+        self.metrics.storage_ok.set(0)
+
+    def _storage_ok(self) -> None:
+        if self.storage_error is not None:
+            _log.info("outbox storage recovered (%d rows lost meanwhile)", self.outbox.lost_rows)
+        self.storage_error = None
+        self.metrics.storage_ok.set(1)
+
+    def _count_lost(self) -> None:
+        lost = self.outbox.lost_rows - self._lost_counted
+        if lost > 0:
+            self.metrics.outbox_lost_rows.inc(lost)
+            self._lost_counted = self.outbox.lost_rows
 
     def hub_silent_s(self) -> float:
         """Seconds since the hub was last heard from."""
@@ -536,6 +604,10 @@ class Agent:
             Point(device=edge, name="agent.cycle", value=self.cycles, ts_ms=now_ms),
             Point(device=edge, name="agent.buffered_points", value=len(self.buffer),
                   ts_ms=now_ms),
+            Point(device=edge, name="agent.outbox_lost_rows", value=self.outbox.lost_rows,
+                  ts_ms=now_ms),
+            Point(device=edge, name="agent.storage_ok", value=self.storage_error is None,
+                  ts_ms=now_ms),
         ]  # fmt: skip
         points = self.buffer.drain(MAX_POINTS_PER_BATCH - len(own)) + own
         sid, seq = self.outbox.next_key()
@@ -733,7 +805,12 @@ class Agent:
         metrics: list[MetricDef] = [
             MetricDef(name="agent.cycle", dtype="int", description="control cycles run"),
             MetricDef(name="agent.buffered_points", dtype="int"),
-        ]
+            MetricDef(name="agent.outbox_lost_rows", dtype="int",
+                      description="rows whose seqs were allocated but never stored (storage "
+                      "errors); the hub sees the gap through floor_seq"),
+            MetricDef(name="agent.storage_ok", dtype="bool",
+                      description="false while outbox writes fail (disk full, read-only, I/O)"),
+        ]  # fmt: skip
         out = [] if only_due else [
             Birth(edge=edge, sid=sid, ts_ms=now, agent_version=AGENT_VERSION, metrics=metrics)
         ]  # fmt: skip
@@ -764,6 +841,7 @@ class Agent:
             "devices": {d: r.status.value for d, r in self.runners.items()},
             "devices_online": online,
             "outbox_pending_commit": self.outbox.pending,
+            "storage": self._storage_health(),
             "outbox_bytes": self.outbox.bytes_used,
             "last_ack": list(self.outbox.last_ack) if self.outbox.last_ack else None,
             "schedule": {
@@ -778,6 +856,19 @@ class Agent:
             "cycles": self.cycles,
             "pid": os.getpid(),
             "uptime_s": round(time.monotonic() - _STARTED, 1),
+        }
+
+    def _storage_health(self) -> dict[str, object]:
+        failing = self.storage_error
+        return {
+            "ok": failing is None,
+            "failing_op": failing[0] if failing else None,
+            "error": str(failing[1]) if failing else None,
+            "kind": failing[1].kind if failing else None,
+            "since_ms": failing[2] if failing else None,
+            "errors": dict(self.storage_errors),
+            "lost_rows": self.outbox.lost_rows,
+            "lost_seqs": [list(r) for r in self.outbox.lost_seqs],
         }
 
 

@@ -173,6 +173,9 @@ class OutboxConfig(_Cfg, frozen=True, kw_only=True):
     quota_mb: Annotated[float, Meta(gt=0, le=1_000_000)] = 512.0
     ttl_days: Annotated[float, Meta(gt=0, le=3650)] = 30.0
     commit_interval_s: Annotated[float, Meta(ge=0, le=60)] = 1.0
+    retain_on_error: Annotated[int, Meta(ge=0, le=1_000_000)] = 600
+    """Rows kept in memory while commits fail (disk full, read-only, I/O); older ones are
+    lost and the hub told so through ``floor_seq``."""
     flush_rate_per_s: Annotated[float, Meta(gt=0, le=1e6)] = 500.0
     """Backlog messages replayed per second, interleaved with live data."""
     replay_grace_s: Annotated[float, Meta(ge=0, le=60)] = 1.0

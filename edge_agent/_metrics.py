@@ -52,6 +52,27 @@ class AgentMetrics:
         self.outbox_downsampled = Counter(
             "vpp_agent_outbox_downsampled_rows", "Old rows thinned by quota or TTL", registry=r
         )
+        self.storage_errors = Counter(
+            "vpp_agent_storage_errors",
+            "Outbox storage failures (control goes on) by operation and kind",
+            ["op", "kind"],
+            registry=r,
+        )
+        self.storage_ok = Gauge(
+            "vpp_agent_storage_ok", "0 while outbox writes fail, 1 otherwise", registry=r
+        )
+        self.storage_ok.set(1)
+        self.outbox_lost_rows = Counter(
+            "vpp_agent_outbox_lost_rows",
+            "Rows whose seqs were allocated but never stored (storage errors); the hub sees "
+            "the gap through floor_seq",
+            registry=r,
+        )
+        self.outbox_reclaimed_pages = Counter(
+            "vpp_agent_outbox_reclaimed_pages",
+            "Free outbox pages handed back to the file system (incremental vacuum)",
+            registry=r,
+        )
         self.published = Counter("vpp_agent_published", "Messages published", ["kind"], registry=r)
         self.replayed = Counter("vpp_agent_replayed", "Backlog messages replayed", registry=r)
         self.replay_rate = Gauge(

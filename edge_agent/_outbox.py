@@ -15,16 +15,39 @@ are per session id). When the live size exceeds the quota, the oldest telemetry 
 downsampled: every second row of the oldest fifth keeps its key but loses its points (the
 sequence stays contiguous, so the hub's contiguous ack still advances). Rows older than the
 TTL are emptied the same way. The newest data is never touched; dispatch statuses are never
-thinned. An alarm gauge turns on at 90 % of the quota.
+thinned. An alarm gauge turns on at 90 % of the quota. Freed pages go back to the file system
+(``auto_vacuum=INCREMENTAL``, a bounded ``incremental_vacuum`` per upkeep pass, and a WAL
+file capped by ``journal_size_limit``). Upkeep is the caller's to schedule in its own task:
+it never runs inside a commit, and a commit waits for at most one upkeep statement.
+
+``floor_seq``: every stored message carries the lowest seq of its session the edge may still
+send: ``min(lowest stored-unacked seq of the sid, lowest seq appended but not yet stored,
+this seq)``. The hub never waits below it; a seq below it that the hub has not stored is
+gone for good. Replayed rows are re-stamped with the floor current at read time
+(:attr:`StoredRow.floor_seq`), so a replay after acks or a storage error states the floor
+as it is now. The lowest stored seq per sid is kept in memory: one indexed ``MIN`` after the
+deletes of an ack, none per message.
+
+Storage errors (disk full, read-only, I/O) never escape as anything but :class:`OutboxError`
+(with a ``kind``), and never lose what can be kept: a failed commit keeps its rows for the
+next attempt, up to ``retain_on_error`` rows; older ones are dropped and counted in
+:attr:`Outbox.lost_rows` (their seqs were allocated but are never stored: the floor passes
+them, so the hub records the gap instead of waiting). A cancelled commit keeps all its rows.
+:meth:`Outbox.flush` (used on exit) finishes the final commit even when its caller is
+cancelled, within a timeout.
 """
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import logging
+import os
+import sqlite3
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Final, Literal, NamedTuple
 
 import aiosqlite
 import msgspec
@@ -65,8 +88,68 @@ class Committed(NamedTuple):
     payload: bytes
 
 
+StorageErrorKind = Literal["disk_full", "read_only", "io", "corrupt", "locked", "other"]
+RETAIN_ON_ERROR: Final = 600
+"""Rows a failing commit keeps in memory for the next attempt (10 min at 1 Hz)."""
+FLUSH_TIMEOUT_S: Final = 10.0
+VACUUM_PAGES: Final = 2_048
+"""Free pages handed back to the file system per upkeep pass (8 MiB at 4 KiB pages)."""
+WAL_LIMIT_BYTES: Final = 8 * 1024 * 1024
+
+
 class OutboxError(AgentError):
-    """The outbox database cannot be used."""
+    """The outbox database cannot be used; ``kind`` says why (for a metric label)."""
+
+    def __init__(self, message: str, kind: StorageErrorKind = "other") -> None:
+        super().__init__(message)
+        self.kind: StorageErrorKind = kind
+
+
+_SQLITE_KINDS: Final[tuple[tuple[StorageErrorKind, tuple[str, ...], tuple[str, ...]], ...]] = (
+    # (kind, result-code prefixes, words of the message)
+    ("disk_full", ("SQLITE_FULL",), ("disk is full",)),
+    ("read_only", ("SQLITE_READONLY",), ("readonly", "read-only")),
+    ("io", ("SQLITE_IOERR", "SQLITE_CANTOPEN"), ("i/o",)),
+    ("corrupt", ("SQLITE_CORRUPT", "SQLITE_NOTADB"), ("malformed",)),
+    ("locked", ("SQLITE_BUSY", "SQLITE_LOCKED"), ("locked",)),
+)
+_ERRNO_KINDS: Final[dict[int, StorageErrorKind]] = {
+    errno.ENOSPC: "disk_full",
+    errno.EDQUOT: "disk_full",
+    errno.EROFS: "read_only",
+}
+
+
+def storage_error_kind(exc: BaseException) -> StorageErrorKind:
+    """The kind of a storage failure (SQLite result code or OS errno).
+
+    >>> storage_error_kind(OSError(28, "No space left on device"))
+    'disk_full'
+    """
+    if isinstance(exc, sqlite3.Error):
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        text = str(exc).lower()
+        for kind, codes, words in _SQLITE_KINDS:
+            if name.startswith(codes) or any(w in text for w in words):
+                return kind
+        return "other"
+    if isinstance(exc, OSError):
+        return _ERRNO_KINDS.get(exc.errno or 0, "io")
+    return "other"
+
+
+def _storage_error(what: str, exc: BaseException, path: Path | None = None) -> OutboxError:
+    kind = storage_error_kind(exc)
+    if kind in {"io", "other"} and path is not None and _read_only(path):
+        kind = "read_only"  # SQLite says "unable to open" or "I/O error" on a read-only mount
+    return OutboxError(f"{what}: {exc} ({kind})", kind)
+
+
+def _read_only(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +161,8 @@ class StoredRow:
     kind: Literal[0, 1]
     ts_ms: int
     payload: bytes
+    floor_seq: int = 0
+    """The floor of the row's session when it was read (0: not known)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,15 +182,28 @@ class Outbox:
         *,
         quota_bytes: int = 512 * 1024 * 1024,
         ttl_s: float = 30 * 86_400.0,
+        retain_on_error: int = RETAIN_ON_ERROR,
     ) -> None:
         self._path = Path(path)
         self._quota = quota_bytes
         self._ttl_ms = int(ttl_s * 1000)
+        self._retain = max(0, retain_on_error)
         self._db: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
         self.sid = 0
         self._next_seq = 1
         self._pending: list[tuple[int, int, int, int, int, bytes]] = []
         self._pending_msgs: list[Committed] = []
+        self._unstored_min: dict[int, int] = {}
+        """Lowest seq per sid appended but not stored yet (pending or in a commit)."""
+        self._stored_min: dict[int, int] = {}
+        """Lowest seq per sid stored in the table (acked rows are deleted)."""
+        self.lost_rows = 0
+        """Rows whose seqs were allocated but that were never stored (storage errors)."""
+        self.lost_seqs: list[tuple[int, int, int]] = []
+        """The latest lost ranges ``(sid, first seq, last seq)`` (at most 16), for health."""
+        self.storage_error: OutboxError | None = None
+        """The last storage error, until a write succeeds again."""
         self._pending_acks: dict[int, int] = {}
         self._acked: dict[int, int] = {}
         self.last_ack: tuple[int, int] | None = None
@@ -124,8 +222,11 @@ class Outbox:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = await aiosqlite.connect(self._path)
+            # before the first table: a new file hands freed pages back incrementally
+            await self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             await self._db.execute("PRAGMA journal_mode=WAL")
             await self._db.execute("PRAGMA synchronous=FULL")
+            await self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
             await self._db.executescript(_SCHEMA)
             async with self._db.execute("SELECT value FROM meta WHERE key='sid'") as cur:
                 row = await cur.fetchone()
@@ -136,6 +237,8 @@ class Outbox:
                 newest = await cur.fetchone()
             if newest is not None:
                 self.committed_key = (int(newest[0]), int(newest[1]))
+            async with self._db.execute("SELECT sid, min(seq) FROM outbox GROUP BY sid") as cur:
+                self._stored_min = {int(r[0]): int(r[1]) for r in await cur.fetchall()}
             await self._db.execute(
                 "INSERT INTO meta (key, value) VALUES ('sid', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
@@ -150,7 +253,7 @@ class Outbox:
             await self._db.commit()
         except Exception as exc:  # sqlite3.Error, OSError: translated at this seam
             await self._close()
-            raise OutboxError(f"cannot open outbox {self._path}: {exc}") from exc
+            raise _storage_error(f"cannot open outbox {self._path}", exc, self._path) from exc
         self.bytes_used = await self._bytes_used()
         _log.info("outbox %s open: session id %d", self._path, self.sid)
         return self
@@ -158,9 +261,38 @@ class Outbox:
     async def __aexit__(self, *exc_info: object) -> None:
         try:
             if self._db is not None:
-                await self.commit()
+                await self.flush()
         finally:
-            await self._close()
+            await asyncio.shield(self._close())
+
+    async def flush(self, timeout_s: float = FLUSH_TIMEOUT_S) -> None:
+        """Commit what is pending, finishing even if the caller is cancelled meanwhile.
+
+        The commit runs in its own task; cancellations of the caller are held back until it
+        is done (or ``timeout_s`` of loop time passed), then the caller's cancellation goes
+        on. A storage error is logged (the rows stay pending; nothing else can be done).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        task = asyncio.ensure_future(self.commit())
+        cancelled = False
+        while not task.done():
+            left = deadline - loop.time()
+            if left <= 0:
+                _log.error("outbox flush still running after %g s: left behind", timeout_s)
+                break
+            try:
+                await asyncio.wait_for(asyncio.shield(task), left)
+            except asyncio.CancelledError:
+                cancelled = True  # held back until the flush is done
+            except TimeoutError:
+                continue
+            except OutboxError as exc:
+                _log.error("final outbox commit failed, %d rows not stored: %s",
+                           len(self._pending), exc)  # fmt: skip
+                break
+        if cancelled:
+            raise asyncio.CancelledError
 
     async def _close(self) -> None:
         db, self._db = self._db, None
@@ -175,8 +307,21 @@ class Outbox:
         self._next_seq += 1
         return key
 
+    def floor(self, sid: int, seq: int | None = None) -> int:
+        """The lowest seq of ``sid`` the edge may still send (``seq``: a message of it)."""
+        candidates = [self._stored_min.get(sid), self._unstored_min.get(sid), seq]
+        known = [c for c in candidates if c is not None]
+        return min(known) if known else 0
+
     def append(self, message: Uplinked) -> None:
-        """Queue a message (already carrying its ``(sid, seq)``) for the next commit."""
+        """Queue a message (already carrying its ``(sid, seq)``) for the next commit.
+
+        The message is stored with its ``floor_seq`` stamped (see the module docstring).
+        """
+        sid, seq = message.sid, message.seq
+        if seq < self._unstored_min.get(sid, seq + 1):
+            self._unstored_min[sid] = seq
+        message = msgspec.structs.replace(message, floor_seq=self.floor(sid, seq))
         kind = KIND_DATA if isinstance(message, TelemetryBatch) else KIND_STATUS
         npoints = len(message.points) if isinstance(message, TelemetryBatch) else 0
         payload = encode(message)
@@ -202,14 +347,49 @@ class Outbox:
     async def commit(self) -> list[Committed]:
         """Write everything appended and acked since the last commit in one transaction.
 
-        Returns the messages that are now durable (the publisher may send them).
+        Returns the messages that are now durable (the publisher may send them). Raises
+        :class:`OutboxError` on a storage error: the rows stay pending for the next commit
+        (the oldest beyond ``retain_on_error`` are dropped and counted as lost). A
+        cancelled commit keeps every row.
         """
-        rows, msgs = self._pending, self._pending_msgs
-        acks = self._pending_acks
-        if not rows and not acks:
-            return []
-        self._pending, self._pending_msgs, self._pending_acks = [], [], {}
+        async with self._write_lock:
+            rows, msgs = self._pending, self._pending_msgs
+            acks = self._pending_acks
+            if not rows and not acks:
+                return []
+            self._pending, self._pending_msgs, self._pending_acks = [], [], {}
+            try:
+                floors = await self._write(rows, acks)
+            except BaseException as exc:
+                self._restore(rows, msgs, acks, failed=not isinstance(exc, asyncio.CancelledError))
+                if isinstance(exc, Exception):
+                    error = _storage_error("outbox commit failed", exc, self._path)
+                    self.storage_error = error
+                    raise error from exc
+                raise
+            self.storage_error = None
+            for sid, seq in acks.items():
+                self.last_ack = (sid, seq)
+            for sid in acks:
+                low = floors.get(sid)
+                if low is None:
+                    self._stored_min.pop(sid, None)
+                else:
+                    self._stored_min[sid] = low
+            for row in rows:
+                if row[1] < self._stored_min.get(row[0], row[1] + 1):
+                    self._stored_min[row[0]] = row[1]
+            self._unstored_min = _lowest(self._pending)
+            if rows:
+                self.committed_key = max([self.committed_key, *((r[0], r[1]) for r in rows)])
+            return msgs
+
+    async def _write(
+        self, rows: list[tuple[int, int, int, int, int, bytes]], acks: dict[int, int]
+    ) -> dict[int, int | None]:
+        """One transaction; returns the lowest stored seq of each acked sid afterwards."""
         db = self.db
+        floors: dict[int, int | None] = {}
         try:
             if rows:
                 await db.executemany(
@@ -219,19 +399,60 @@ class Outbox:
                 )
             for sid, seq in acks.items():
                 await db.execute("DELETE FROM outbox WHERE sid = ? AND seq <= ?", (sid, seq))
-                self.last_ack = (sid, seq)
-            if acks and self.last_ack is not None:
+                async with db.execute("SELECT min(seq) FROM outbox WHERE sid = ?", (sid,)) as c:
+                    low = (await c.fetchone() or (None,))[0]
+                floors[sid] = int(low) if low is not None else None
+            if acks:
+                sid, seq = next(reversed(acks.items()))  # the last one recorded is kept
                 await db.executemany(
                     "INSERT INTO meta (key, value) VALUES (?, ?) "
                     "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                    [("ack_sid", self.last_ack[0]), ("ack_seq", self.last_ack[1])],
+                    [("ack_sid", sid), ("ack_seq", seq)],
                 )
             await db.commit()
-        except Exception as exc:
-            raise OutboxError(f"outbox commit failed: {exc}") from exc
-        if rows:
-            self.committed_key = max([self.committed_key, *((r[0], r[1]) for r in rows)])
-        return msgs
+        except BaseException:
+            await self._rollback()
+            raise
+        return floors
+
+    async def _rollback(self) -> None:
+        db = self._db
+        if db is None:
+            return
+        try:
+            await asyncio.shield(db.rollback())
+        except Exception as exc:  # the connection itself may be unusable; the next try says
+            _log.debug("outbox rollback failed: %s", exc)
+
+    def _restore(
+        self,
+        rows: list[tuple[int, int, int, int, int, bytes]],
+        msgs: list[Committed],
+        acks: dict[int, int],
+        *,
+        failed: bool,
+    ) -> None:
+        """Put the rows and acks of a commit that did not happen back in front."""
+        self._pending = rows + self._pending
+        self._pending_msgs = msgs + self._pending_msgs
+        for sid, seq in acks.items():
+            if seq > self._pending_acks.get(sid, -1):
+                self._pending_acks[sid] = seq
+        excess = len(self._pending) - self._retain
+        if failed and excess > 0:
+            dropped = self._pending[:excess]
+            self._pending, self._pending_msgs = self._pending[excess:], self._pending_msgs[excess:]
+            self.lost_rows += len(dropped)
+            for sid, first, last in _ranges([(r[0], r[1]) for r in dropped]):
+                prev = self.lost_seqs[-1] if self.lost_seqs else None
+                if prev is not None and prev[0] == sid and prev[2] == first - 1:
+                    self.lost_seqs[-1] = (sid, prev[1], last)  # the same outage goes on
+                    continue
+                self.lost_seqs = [*self.lost_seqs, (sid, first, last)][-16:]
+                _log.error("outbox: storage failing, rows from seq %d of session %d on are "
+                           "being lost (oldest first, beyond %d kept in memory)",
+                           first, sid, self._retain)  # fmt: skip
+        self._unstored_min = _lowest(self._pending)
 
     # ------------------------------------------------------------------ bounds
 
@@ -246,17 +467,32 @@ class Outbox:
         return int((pages - free) * size)
 
     async def enforce_bounds(self, now_ms: int) -> int:
-        """Apply the TTL and the quota (see the module docstring). Returns rows thinned."""
+        """Apply the TTL and the quota (see the module docstring). Returns rows thinned.
+
+        Each step is its own short transaction, so a commit waits for one step at most.
+        Raises :class:`OutboxError` on a storage error.
+        """
+        try:
+            return await self._enforce_bounds(now_ms)
+        except OutboxError:
+            raise
+        except Exception as exc:
+            await self._rollback()
+            raise _storage_error("outbox upkeep failed", exc, self._path) from exc
+
+    async def _enforce_bounds(self, now_ms: int) -> int:
         db = self.db
         thinned = 0
         cutoff = now_ms - self._ttl_ms
-        cur = await db.execute(
-            "UPDATE outbox SET payload = ?, npoints = 0 "
-            "WHERE kind = 0 AND npoints > 0 AND ts_ms < ?",
-            (b"", cutoff),
-        )
-        thinned += cur.rowcount
-        await cur.close()
+        async with self._write_lock:
+            cur = await db.execute(
+                "UPDATE outbox SET payload = ?, npoints = 0 "
+                "WHERE kind = 0 AND npoints > 0 AND ts_ms < ?",
+                (b"", cutoff),
+            )
+            thinned += cur.rowcount
+            await cur.close()
+            await db.commit()
         self.bytes_used = await self._bytes_used()
         # Never touch the newest tenth of the rows; thin the oldest non-empty rows (every
         # second one per pass, oldest fifth at a time) until under the quota.
@@ -274,23 +510,50 @@ class Outbox:
                 live = int((await c.fetchone() or (0,))[0])
             if live < 2:
                 break
-            cur = await db.execute(
-                "UPDATE outbox SET payload = ?, npoints = 0 WHERE (sid, seq) IN ("
-                "  SELECT sid, seq FROM (SELECT sid, seq, row_number() OVER (ORDER BY sid, seq)"
-                "   AS n FROM outbox WHERE kind = 0 AND npoints > 0"
-                "   AND (sid < ? OR (sid = ? AND seq < ?)) ORDER BY sid, seq LIMIT ?)"
-                "  WHERE n % 2 = 0)",
-                (b"", protected[0], protected[0], protected[1], max(2, live // 5)),
-            )
-            thinned += cur.rowcount
-            await cur.close()
-            await db.commit()
+            async with self._write_lock:
+                cur = await db.execute(
+                    "UPDATE outbox SET payload = ?, npoints = 0 WHERE (sid, seq) IN ("
+                    "  SELECT sid, seq FROM (SELECT sid, seq, row_number() OVER (ORDER BY sid,"
+                    "   seq) AS n FROM outbox WHERE kind = 0 AND npoints > 0"
+                    "   AND (sid < ? OR (sid = ? AND seq < ?)) ORDER BY sid, seq LIMIT ?)"
+                    "  WHERE n % 2 = 0)",
+                    (b"", protected[0], protected[0], protected[1], max(2, live // 5)),
+                )
+                thinned += cur.rowcount
+                await cur.close()
+                await db.commit()
             self.bytes_used = await self._bytes_used()
         if thinned:
-            await db.commit()
             self.downsampled_rows += thinned
             _log.warning("outbox over quota or TTL: %d old rows downsampled", thinned)
         return thinned
+
+    async def reclaim(self, max_pages: int = VACUUM_PAGES) -> int:
+        """Hand up to ``max_pages`` free pages back to the file system; returns how many.
+
+        A file created before incremental vacuum was the default cannot do it (SQLite needs
+        a full VACUUM to switch): it keeps reusing its free pages instead.
+        """
+        db = self.db
+        try:
+            async with db.execute("PRAGMA auto_vacuum") as cur:
+                mode = int((await cur.fetchone() or (0,))[0])
+            if mode != 2:  # 2: INCREMENTAL
+                return 0
+            async with db.execute("PRAGMA freelist_count") as cur:
+                free = int((await cur.fetchone() or (0,))[0])
+            if free == 0:
+                return 0
+            async with self._write_lock:
+                # run to completion (sqlite3's execute() would free one page: the pragma
+                # returns no rows, so the statement is reset after its first step)
+                await db.executescript(f"PRAGMA incremental_vacuum({int(max_pages)});")
+            async with db.execute("PRAGMA freelist_count") as cur:
+                left = int((await cur.fetchone() or (0,))[0])
+        except Exception as exc:
+            await self._rollback()
+            raise _storage_error("outbox vacuum failed", exc, self._path) from exc
+        return free - left
 
     async def _oldest_protected_key(self, total_rows: int) -> tuple[int, int]:
         """The oldest key of the newest tenth of the stored rows, whatever their session.
@@ -317,24 +580,36 @@ class Outbox:
     ) -> list[StoredRow]:
         """Rows with ``after < (sid, seq) <= upto``, oldest first."""
         a_sid, a_seq = after if after is not None else (-1, -1)
-        async with self.db.execute(
-            "SELECT sid, seq, kind, ts_ms, payload FROM outbox "
-            "WHERE (sid > ? OR (sid = ? AND seq > ?)) AND (sid < ? OR (sid = ? AND seq <= ?)) "
-            "ORDER BY sid, seq LIMIT ?",
-            (a_sid, a_sid, a_seq, upto[0], upto[0], upto[1], limit),
-        ) as cur:
-            rows = await cur.fetchall()
+        try:
+            async with self.db.execute(
+                "SELECT sid, seq, kind, ts_ms, payload FROM outbox "
+                "WHERE (sid > ? OR (sid = ? AND seq > ?)) AND (sid < ? OR (sid = ? AND seq <= ?))"
+                " ORDER BY sid, seq LIMIT ?",
+                (a_sid, a_sid, a_seq, upto[0], upto[0], upto[1], limit),
+            ) as cur:
+                rows = await cur.fetchall()
+        except (sqlite3.Error, OSError) as exc:
+            # A read that fails is a storage error like any other: recorded, and the
+            # replay simply finds nothing this time (it is asked for again later).
+            self.storage_error = _storage_error("outbox read failed", exc, self._path)
+            _log.warning("%s", self.storage_error)
+            return []
         return [
-            StoredRow(int(r[0]), int(r[1]), 1 if r[2] else 0, int(r[3]), bytes(r[4])) for r in rows
-        ]
+            StoredRow(int(r[0]), int(r[1]), 1 if r[2] else 0, int(r[3]), bytes(r[4]),
+                      self.floor(int(r[0]), int(r[1])))
+            for r in rows
+        ]  # fmt: skip
 
     async def stats(self) -> OutboxStats:
-        async with self.db.execute(
-            "SELECT count(*), coalesce(sum(npoints), 0), min(ts_ms) FROM outbox"
-        ) as cur:
-            row = await cur.fetchone()
-        assert row is not None
-        self.bytes_used = await self._bytes_used()
+        try:
+            async with self.db.execute(
+                "SELECT count(*), coalesce(sum(npoints), 0), min(ts_ms) FROM outbox"
+            ) as cur:
+                row = await cur.fetchone()
+            assert row is not None
+            self.bytes_used = await self._bytes_used()
+        except (sqlite3.Error, OSError) as exc:
+            raise _storage_error("outbox stats failed", exc, self._path) from exc
         return OutboxStats(int(row[0]), int(row[1]), self.bytes_used, row[2])
 
     @property
@@ -343,20 +618,39 @@ class Outbox:
         return (self.sid, self._next_seq - 1)
 
 
+def _lowest(rows: list[tuple[int, int, int, int, int, bytes]]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for row in rows:
+        if row[1] < out.get(row[0], row[1] + 1):
+            out[row[0]] = row[1]
+    return out
+
+
+def _ranges(keys: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """Consecutive runs ``(sid, first, last)`` of sorted keys."""
+    out: list[tuple[int, int, int]] = []
+    for sid, seq in sorted(keys):
+        if out and out[-1][0] == sid and out[-1][2] == seq - 1:
+            out[-1] = (sid, out[-1][1], seq)
+        else:
+            out.append((sid, seq, seq))
+    return out
+
+
 def stored_payload(data: bytes) -> bytes:
     """The JSON payload of a stored row (compressed rows start with a zlib header)."""
     return zlib.decompress(data) if data[:1] == b"\x78" else data
 
 
 def as_history(row: StoredRow, edge: str) -> bytes:
-    """The payload of a stored row re-encoded with ``hist=true`` (timestamps untouched).
+    """The payload of a stored row re-encoded with ``hist=true`` (timestamps untouched) and
+    ``floor_seq`` re-stamped with the floor of its session when it was read.
 
     A row thinned by the quota or TTL policy goes out as an empty batch under its own key.
     """
     if not row.payload:
-        empty = TelemetryBatch(
-            edge=edge, sid=row.sid, seq=row.seq, ts_ms=row.ts_ms, hist=True, points=[]
-        )
+        empty = TelemetryBatch(edge=edge, sid=row.sid, seq=row.seq, ts_ms=row.ts_ms, hist=True,
+                               floor_seq=row.floor_seq, points=[])  # fmt: skip
         return encode(empty)
     message: Uplinked
     payload = stored_payload(row.payload)
@@ -364,7 +658,9 @@ def as_history(row: StoredRow, edge: str) -> bytes:
         message = msgspec.json.decode(payload, type=TelemetryBatch)
     else:
         message = msgspec.json.decode(payload, type=DispatchStatus)
-    return encode(msgspec.structs.replace(message, hist=True))
+    if not row.floor_seq:  # not known: the floor it was stored with
+        return encode(msgspec.structs.replace(message, hist=True))
+    return encode(msgspec.structs.replace(message, hist=True, floor_seq=row.floor_seq))
 
 
 __all__ = [
@@ -375,8 +671,10 @@ __all__ = [
     "Outbox",
     "OutboxError",
     "OutboxStats",
+    "StorageErrorKind",
     "StoredRow",
     "Uplinked",
     "as_history",
+    "storage_error_kind",
     "stored_payload",
 ]

@@ -252,7 +252,7 @@ def status(config: ConfigOpt) -> None:
     table.add_row("session id", str(sid))
     if doc:
         for key in ("mqtt_connected", "hub_fresh", "schedule", "config_version", "control",
-                    "devices", "cycles"):  # fmt: skip
+                    "devices", "cycles", "storage"):  # fmt: skip
             table.add_row(key, json.dumps(doc.get(key)))
     out.print(table)
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from edge_agent import Outbox
-from edge_agent._outbox import KIND_DATA, KIND_STATUS, as_history, stored_payload
+from edge_agent._outbox import (
+    KIND_DATA,
+    KIND_STATUS,
+    Committed,
+    StoredRow,
+    as_history,
+    stored_payload,
+)
 from protocol import DispatchStatus, Point, TelemetryBatch, decode_uplink, encode
+from tests.support import SAFETY_TIMEOUT
 
 T0 = 1_767_225_600_000
 
@@ -83,9 +93,11 @@ async def test_replay_payload_is_history_with_original_timestamps(tmp_path: Path
     assert [r.kind for r in rows] == [KIND_DATA, KIND_STATUS]
     replayed = decode_uplink(as_history(rows[0], "e"))
     assert isinstance(replayed, TelemetryBatch) and replayed.hist
-    assert msgspec.structs.replace(replayed, hist=False) == original
+    assert msgspec.structs.replace(replayed, hist=False) == msgspec.structs.replace(
+        original, floor_seq=1
+    )
     status = decode_uplink(as_history(rows[1], "e"))
-    assert isinstance(status, DispatchStatus) and status.hist
+    assert isinstance(status, DispatchStatus) and status.hist and status.floor_seq == 1
 
 
 async def test_over_quota_the_oldest_are_thinned_newest_kept_keys_contiguous(
@@ -147,6 +159,131 @@ async def test_large_payloads_are_stored_compressed(tmp_path: Path) -> None:
         box.append(big)
         [committed] = await box.commit()
         [row] = await box.read_after(None, box.last_key, 10)
-    assert committed.payload == encode(big)  # the live copy is plain JSON
+    assert committed.payload == encode(msgspec.structs.replace(big, floor_seq=1))  # plain JSON
     assert len(row.payload) < len(committed.payload) / 2
     assert stored_payload(row.payload) == committed.payload
+
+
+def floors(committed: list[Committed]) -> list[tuple[int, int]]:
+    return [(c.message.seq, c.message.floor_seq) for c in committed]
+
+
+async def test_floor_seq_is_the_oldest_unacked_row_of_the_session(tmp_path: Path) -> None:
+    async with Outbox(tmp_path / "o.db") as box:
+        box.append(batch(box))
+        box.append(batch(box))  # pending rows count: seq 1 is not stored yet
+        assert floors(await box.commit()) == [(1, 1), (2, 1)]
+        for _ in range(3):
+            box.append(batch(box))
+        await box.commit()
+        box.ack(1, 3)  # the hub stored 1..3: rows deleted, the floor moves up
+        await box.commit()
+        box.append(batch(box))
+        assert floors(await box.commit()) == [(6, 4)]
+        box.ack(1, 6)
+        await box.commit()
+        box.append(batch(box))  # nothing unacked left: the floor is the message itself
+        assert floors(await box.commit()) == [(7, 7)]
+        [row] = await box.read_after(None, box.last_key, 10)
+        assert row.floor_seq == 7
+
+
+async def test_a_row_in_a_commit_in_flight_keeps_the_floor_down(tmp_path: Path) -> None:
+    async with Outbox(tmp_path / "o.db") as box:
+        for _ in range(200):
+            box.append(batch(box, n_points=20))
+        flight = asyncio.create_task(box.commit())
+        await asyncio.sleep(0)  # the commit has taken the pending rows and is writing
+        assert box.pending == 0 and not flight.done()
+        box.append(batch(box))
+        await flight
+        assert floors(await box.commit()) == [(201, 1)]
+
+
+async def test_replayed_rows_are_restamped_with_the_floor_of_their_session_now(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "o.db"
+    async with Outbox(path) as box:
+        for _ in range(4):
+            box.append(batch(box))
+        await box.commit()
+    async with Outbox(path) as box:  # a restart: session 1's rows are still unacked
+        box.append(batch(box))
+        assert floors(await box.commit()) == [(1, 1)]  # session 2 starts at its seq 1
+        rows = await box.read_after(None, (1, 4), 10)
+        assert [r.floor_seq for r in rows] == [1, 1, 1, 1]
+        box.ack(1, 2)
+        await box.commit()
+        rows = await box.read_after(None, (1, 4), 10)
+        assert [(r.seq, r.floor_seq) for r in rows] == [(3, 3), (4, 3)]
+        replayed = [decode_uplink(as_history(r, "e")) for r in rows]
+        assert [m.floor_seq for m in replayed] == [3, 3]  # type: ignore[union-attr]
+        # a thinned row goes out empty, with the floor as well
+        thin = StoredRow(1, 3, 0, T0, b"", 3)  # kind 0: data
+        placeholder = decode_uplink(as_history(thin, "e"))
+        assert isinstance(placeholder, TelemetryBatch) and placeholder.floor_seq == 3
+
+
+async def test_a_cancelled_commit_keeps_its_rows(tmp_path: Path) -> None:
+    async with Outbox(tmp_path / "o.db") as box:
+        for _ in range(300):
+            box.append(batch(box, n_points=30))
+        flight = asyncio.create_task(box.commit())
+        await asyncio.sleep(0)
+        assert box.pending == 0
+        flight.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await flight
+        assert box.pending == 300  # back in front, nothing lost
+        assert [c.message.seq for c in await box.commit()] == list(range(1, 301))
+        rows = await box.read_after(None, box.last_key, 1000)
+    assert [r.seq for r in rows] == list(range(1, 301))
+
+
+async def test_the_shutdown_flush_finishes_under_repeated_cancellation(tmp_path: Path) -> None:
+    # The final commit on exit used to be cancellable after it had emptied the pending
+    # list: a shutdown that cancelled twice (as Agent.__aexit__ does) lost those rows.
+    path = tmp_path / "o.db"
+    ready = asyncio.Event()
+
+    async def agent_like() -> None:
+        async with Outbox(path) as box:
+            for _ in range(2_000):
+                box.append(batch(box, n_points=30))
+            ready.set()
+            await asyncio.Event().wait()  # runs until cancelled
+
+    task = asyncio.create_task(agent_like())
+    async with asyncio.timeout(SAFETY_TIMEOUT):
+        await ready.wait()
+    cancels = 0
+    async with asyncio.timeout(SAFETY_TIMEOUT):
+        while not task.done():  # cancel again and again while the flush runs
+            task.cancel()
+            cancels += 1
+            await asyncio.sleep(0.001)
+    assert cancels > 2  # the flush was still running when cancelled again
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with Outbox(path) as box:
+        rows = await box.read_after(None, (1, 10_000), 10_000)
+    assert [r.seq for r in rows] == list(range(1, 2_001))
+
+
+async def test_space_freed_by_acks_goes_back_to_the_file_system(tmp_path: Path) -> None:
+    path = tmp_path / "o.db"
+    async with Outbox(path) as box:
+        for _ in range(1_000):
+            box.append(batch(box, n_points=30))
+        await box.commit()
+        box.ack(1, 1_000)
+        await box.commit()
+        async with box.db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+            await cur.fetchall()
+        before = path.stat().st_size
+        reclaimed = await box.reclaim(max_pages=100_000)
+        async with box.db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+            await cur.fetchall()
+        after = path.stat().st_size
+    assert reclaimed > 100 and after < before / 4  # the file shrank, not just its content
