@@ -651,15 +651,19 @@ export interface components {
         /** ExecuteDispatch */
         ExecuteDispatch: {
             dispatch_instructions: components["schemas"]["InstructionIn"][];
+            max_offline_s?: number | null;
             vpp_id: string;
         };
         /** ExecutionStatus */
         ExecutionStatus: {
             actual_power: number | null;
+            applied_power?: number | null;
+            delivered_energy?: number | null;
             deviation: number | null;
             instruction_id: string;
             /** @default  */
             reason: string;
+            started_time?: string | null;
             status: string;
             target_power: number;
             /** Format: date-time */
@@ -875,6 +879,7 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             created_by: string | null;
+            current_id: string;
             id: string;
             lineage_id: string | null;
             name: string;
@@ -895,8 +900,22 @@ export interface components {
                 [key: string]: unknown;
             };
             name: string;
+            /**
+             * @description Either plain values, each the default of a parameter whose type it gives (number, boolean, string), or schema entries {type, unit, min, max, default, required, description}; not both. Responses show the schema form.
+             * @example {
+             *       "capacity_kwh": 1000,
+             *       "rated_power_kw": 500
+             *     }
+             * @example {
+             *       "rated_kw": {
+             *         "required": true,
+             *         "type": "number",
+             *         "unit": "kW"
+             *       }
+             *     }
+             */
             parameters?: {
-                [key: string]: components["schemas"]["ParamSpec"];
+                [key: string]: unknown;
             };
             type: string;
         };
@@ -920,8 +939,22 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             name?: string | null;
+            /**
+             * @description Either plain values, each the default of a parameter whose type it gives (number, boolean, string), or schema entries {type, unit, min, max, default, required, description}; not both. Responses show the schema form.
+             * @example {
+             *       "capacity_kwh": 1000,
+             *       "rated_power_kw": 500
+             *     }
+             * @example {
+             *       "rated_kw": {
+             *         "required": true,
+             *         "type": "number",
+             *         "unit": "kW"
+             *       }
+             *     }
+             */
             parameters?: {
-                [key: string]: components["schemas"]["ParamSpec"];
+                [key: string]: unknown;
             } | null;
             /** @enum {null|string} */
             status?: "ACTIVE" | "INACTIVE" | null;
@@ -1840,6 +1873,8 @@ export interface operations {
             /** @description Request fulfilled, document follows */
             200: {
                 headers: {
+                    /** @description The current version's URL: a new version has its own id. */
+                    "Content-Location"?: unknown;
                     [name: string]: unknown;
                 };
                 content: {

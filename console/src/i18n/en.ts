@@ -50,6 +50,11 @@ export default {
     conflicts: "Conflicts", noConflicts: "No conflicts found", suggestion: "Suggestion", saved: "Saved {name}",
     unsaved: "Unsaved changes", ratio: "Allocation ratio", priority: "Priority", remove: "Remove", add: "Add",
     createdVpp: "Created {name}",
+    fix: {
+      over_allocation: "Lower its allocation ratio in this or another VPP so the sum is at most 1",
+      double_commitment: "Withdraw or reduce one of the bids for this period", member_unavailable: "Bring them back online or remove them before committing capacity",
+      below_qualification: "Add resources or raise allocation ratios", response_time_mismatch: "Move slow members to a VPP for a slower product",
+    },
     conflict: {
       over_allocation: "Over-allocated resource", double_commitment: "Capacity committed twice", member_unavailable: "Member unavailable",
       below_qualification: "Below market qualification", response_time_mismatch: "Response time too slow",
@@ -75,6 +80,9 @@ export default {
       done: "Done", expired: "Expired", superseded: "Superseded", failed: "Failed",
     },
   },
-  map: { title: "Park map", unplaced: "Resources without a location are laid out on a grid", legend: "Legend", zone: "Zone" },
+  map: {
+    title: "Park map", unplaced: "Resources without a location are laid out on a grid", legend: "Legend", zone: "Zone",
+    zones: { storage: "Storage", solar: "Solar", grid: "Grid connection", ev: "EV charging", hvac: "Chiller plant", load: "Loads" },
+  },
   park3d: { title: "3D park", hint: "Drag to rotate, scroll to zoom; bar height is rated capacity, colour is status" },
 };

@@ -50,6 +50,11 @@ export default {
     conflicts: "冲突检测", noConflicts: "未发现冲突", suggestion: "建议", saved: "已保存 {name}",
     unsaved: "有未保存的修改", ratio: "分配比例", priority: "优先级", remove: "移出", add: "加入",
     createdVpp: "已创建 {name}",
+    fix: {
+      over_allocation: "降低该资源在本 VPP 或其他 VPP 中的分配比例，使总和不超过 1",
+      double_commitment: "撤回或减少该时段的一笔投标", member_unavailable: "恢复这些成员上线，或在承诺容量前将其移出",
+      below_qualification: "加入更多资源或提高分配比例", response_time_mismatch: "把响应慢的成员移到面向慢速品种的 VPP",
+    },
     conflict: {
       over_allocation: "资源超额分配", double_commitment: "容量重复承诺", member_unavailable: "成员不可用",
       below_qualification: "未达到市场准入要求", response_time_mismatch: "响应时间不满足",
@@ -75,6 +80,9 @@ export default {
       done: "已完成", expired: "已过期", superseded: "已被替代", failed: "失败",
     },
   },
-  map: { title: "园区地图", unplaced: "未标注位置的资源按网格排列", legend: "图例", zone: "区域" },
+  map: {
+    title: "园区地图", unplaced: "未标注位置的资源按网格排列", legend: "图例", zone: "区域",
+    zones: { storage: "储能区", solar: "光伏区", grid: "并网点", ev: "充电区", hvac: "空调机房", load: "负荷区" },
+  },
   park3d: { title: "三维园区", hint: "拖动旋转，滚轮缩放；柱高为额定容量，颜色为状态" },
 };
