@@ -190,8 +190,11 @@ async def test_an_operator_works_through_the_console(tmp_path: Path) -> None:
 
             # --- a 401 returns to the login page with a message
             await page.evaluate(
-                """() => { const s = JSON.parse(localStorage.getItem('lingtan.session'));
-                s.token = 'not-a-token'; localStorage.setItem('lingtan.session', JSON.stringify(s)); }"""
+                """() => {
+                    const s = JSON.parse(localStorage.getItem('lingtan.session'));
+                    s.token = 'not-a-token';
+                    localStorage.setItem('lingtan.session', JSON.stringify(s));
+                }"""
             )
             await page.goto(demo.hub_url + "/resources")
             await expect(page.get_by_test_id("login-notice")).to_contain_text("session expired")
