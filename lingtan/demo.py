@@ -218,7 +218,8 @@ async def run_demo(options: DemoOptions, console: Console) -> int:
         async with start_demo(options, console) as handles:
             console.print(
                 f"\n[bold green]Lingtan VPP demo is running[/] (clock x{options.speed:g})\n"
-                f"  open      [bold]{handles.hub_url}/schema[/] (interactive API docs)\n"
+                f"  console   [bold]{handles.hub_url}/[/] (open in a browser)\n"
+                f"  API docs  {handles.hub_url}/schema\n"
                 f"  login     user [bold]{DEMO_USER}[/], password [bold]{handles.password}[/]\n"
                 f"            POST {handles.hub_url}/api/v1/auth/login\n"
                 f"  VPP       {handles.vpp_id}  (GET /api/v1/vpp/vpps/{handles.vpp_id}"
