@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import signal
 import subprocess
 import sys
@@ -80,6 +81,7 @@ async def test_demo_prints_the_url_the_login_and_a_live_status(tmp_path: Path) -
     assert "MQTT broker" in text
     assert "simulated park park-a: 11 devices" in text
     assert "/schema" in text
+    assert re.search(r"console\s+http://127\.0\.0\.1:\d+/ ", text), text
     assert "user demo, password pw-123456" in text
     assert "online " in text
     assert "grid import" in text
