@@ -147,6 +147,7 @@ async def build_snapshot(session: AsyncSession, ctx: HubContext, seq: int) -> Li
         )
     )
     dispatch: list[DispatchLive] = []
+    vpp_names = {v.id: v.name for v in vpp_rows}
     for row in instructions:
         try:
             status = await execution_status(session, ctx, row.id)
@@ -175,7 +176,9 @@ async def build_snapshot(session: AsyncSession, ctx: HubContext, seq: int) -> Li
                     code="dispatch_rejected" if status.status == "rejected" else "dispatch_clamped",
                     severity="error" if status.status == "rejected" else "warning",
                     subject_id=row.id,
-                    subject_name=subject[0].name if subject is not None else row.vpp_id,
+                    subject_name=subject[0].name
+                    if subject is not None
+                    else vpp_names.get(row.vpp_id, row.vpp_id),
                     detail=status.reason,
                 )
             )

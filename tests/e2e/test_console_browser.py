@@ -112,6 +112,28 @@ async def test_an_operator_works_through_the_console(tmp_path: Path) -> None:
             await page.get_by_test_id("instance-create").click()
             await expect(page.get_by_test_id("templates-message")).to_contain_text("console-bess")
             await shot("03-templates")
+            # a custom template, then a new version of it from the same editor
+            form = page.get_by_test_id("template-form")
+            await page.get_by_test_id("template-name").fill("Console heat pump")
+            await page.get_by_test_id("template-type").fill("console_heat_pump")
+            await form.locator("select").first.select_option("FLEXIBLE")
+            await page.get_by_test_id("template-add-param").click()
+            row = page.get_by_test_id("param-row-0").locator("input")
+            await row.nth(0).fill("cop")
+            await row.nth(2).fill("1")
+            await row.nth(3).fill("8")
+            await row.nth(4).fill("3.5")
+            await page.get_by_test_id("template-save").click()
+            await expect(page.get_by_test_id("templates-message")).to_contain_text(
+                "Console heat pump"
+            )
+            await page.get_by_test_id("template-edit").click()
+            await page.get_by_test_id("template-add-param").click()
+            await page.get_by_test_id("param-row-1").locator("input").nth(0).fill("rated_kw")
+            await page.get_by_test_id("template-save").click()
+            await expect(page.get_by_test_id("templates-message")).to_contain_text("2.0")
+            await expect(page.get_by_test_id("instance-form")).to_contain_text("cop")
+            await shot("03b-template-version")
 
             # --- resources: search, live status, detail with realtime values and history
             await page.get_by_test_id("nav-resources").click()

@@ -167,6 +167,28 @@ async def test_snapshot_shows_live_values_aggregates_and_alarms(
     assert v["params"]["total_capacity"] == 100.0
     assert snap["dispatch"] == []
 
+    # An edge that is not online and a dispatch nobody can take show up as alarms.
+    r = await client.post("/api/v1/edges", json={"id": "park-b"}, headers=auth("admin"))
+    assert r.status_code == 201, r.text
+    sent = await client.post(
+        "/api/v1/vpp/trading/execute-dispatch",
+        json={
+            "vpp_id": vpp["id"],
+            "dispatch_instructions": [{"target_power": 10.0, "duration": 60}],
+        },
+        headers=h,
+    )
+    assert sent.status_code == 201, sent.text
+    snap = (await client.get(SNAPSHOT, headers=h)).json()
+    (d,) = snap["dispatch"]
+    assert d["vpp_id"] == vpp["id"] and d["resource_id"] is None
+    assert d["status"] == "rejected" and d["requested_power"] == 10.0
+    codes = {x["code"]: x for x in snap["alarms"]}
+    assert codes["dispatch_rejected"]["subject_name"] == "vpp"
+    assert codes["dispatch_rejected"]["detail"]
+    assert codes["edge_offline"]["subject_id"] == "park-b"
+    assert {e["id"]: e["online"] for e in snap["edges"]}["park-b"] is False
+
 
 # --------------------------------------------------------------------------- feed
 

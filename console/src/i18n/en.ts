@@ -40,7 +40,7 @@ export default {
     edgeId: "Edge ID", deviceId: "Device ID", efficiency: "Efficiency (0–1)", posX: "Position X", posY: "Position Y",
     fieldRequired: "{field} is required", fieldMin: "{field} must be at least {min}", fieldMax: "{field} must be at most {max}",
     fieldNumber: "{field} must be a number", versions: "Versions", newVersion: "Save as a new version", editing: "Editing {name}",
-    savedVersion: "Saved version {version}",
+    edit: "Edit (saves a new version)", savedVersion: "Saved version {version}",
   },
   builder: {
     title: "VPP builder", pool: "Available resources", members: "VPP members", dropHere: "Drop resources here", dragHint: "Drag resource cards in or out of the VPP",

@@ -40,7 +40,7 @@ export default {
     edgeId: "边缘节点 ID", deviceId: "设备 ID", efficiency: "效率 (0–1)", posX: "位置 X", posY: "位置 Y",
     fieldRequired: "{field} 为必填项", fieldMin: "{field} 不能小于 {min}", fieldMax: "{field} 不能大于 {max}",
     fieldNumber: "{field} 必须是数字", versions: "版本历史", newVersion: "保存为新版本", editing: "编辑 {name}",
-    savedVersion: "已保存版本 {version}",
+    edit: "编辑（保存为新版本）", savedVersion: "已保存版本 {version}",
   },
   builder: {
     title: "VPP 聚合", pool: "可用资源", members: "VPP 成员", dropHere: "把资源拖到这里", dragHint: "拖动资源卡片加入或移出 VPP",
