@@ -36,6 +36,7 @@ from protocol import (
     ProtocolError,
     Reply,
     SiteConfig,
+    State,
     TelemetryBatch,
     decode_as,
     encode,
@@ -230,6 +231,7 @@ class Agent:
         self.storage_error: tuple[str, OutboxError, int] | None = None
         """The failing storage operation, its error and when it was first seen (ms)."""
         self.storage_errors: dict[str, int] = {}
+        self._storage_state_sent: tuple[int, str] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -429,7 +431,28 @@ class Agent:
             self.metrics.control_mode.labels(source).set(1 if active else 0)
         self._telemetry(now_ms)
         self._device_births()
+        self._state_storage()
         return decisions
+
+    def _state_storage(self) -> None:
+        """Say in the retained ``state`` that storage fails (and once that it recovered).
+
+        The link publishes ``state`` on every connect without it, so while storage fails it
+        is said again after each reconnect.
+        """
+        link = self.link
+        if link is None or not link.connected:
+            return
+        failing = self.storage_error
+        text = f"{failing[1].kind}: {failing[1]}"[:256] if failing else ""
+        key = (link.connects, text)
+        sent = self._storage_state_sent
+        if key == sent or (not text and (sent is None or sent[1] == "")):
+            return  # said already, or never failed (the link's own state says all is well)
+        self._storage_state_sent = key
+        state = State(online=True, sid=self.outbox.sid, ts_ms=self.clock.now_ms(),
+                      storage_error=text)  # fmt: skip
+        link.send_control(link.topics.state, encode(state), retain=True)
 
     def _device_births(self) -> None:
         """Publish the birth of each device that came online since the last cycle."""

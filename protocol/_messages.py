@@ -92,6 +92,10 @@ class State(_Wire, tag="state.v1", frozen=True, kw_only=True):
     sid: Seq
     """Session id: grows by one at every agent start; pairs with ``seq`` in the outbox."""
     ts_ms: TimestampMs
+    storage_error: Annotated[str, Meta(max_length=256)] = ""
+    """Empty while the edge's outbox stores fine. Otherwise the failing storage (disk full,
+    read-only, I/O...): local control goes on, but telemetry is not stored, and rows it
+    cannot keep are lost (``floor_seq`` tells the hub which). Republished when it changes."""
 
 
 class HubState(_Wire, tag="hub_state.v1", frozen=True, kw_only=True):

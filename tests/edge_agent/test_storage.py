@@ -19,10 +19,19 @@ import pytest
 from edge_agent import Agent, Outbox, OutboxError
 from edge_agent._outbox import stored_payload
 from edge_agent.devices import DeviceStatus
-from protocol import Point, TelemetryBatch, decode_uplink
+from lingtan.broker import Mosquitto
+from protocol import Point, State, TelemetryBatch, decode_as, decode_uplink
 from protocol.clock import ManualClock
-from tests.edge_agent.conftest import Harness, device_toml, fake_factory, make_config, until
+from tests.edge_agent.conftest import (
+    Harness,
+    advance_until,
+    device_toml,
+    fake_factory,
+    make_config,
+    until,
+)
 from tests.edge_agent.fakes import FakeAdapter, FakeBattery, FakeSite
+from tests.edge_agent.hub import HubStandIn
 from tests.support import service_missing
 
 T0 = 1_767_225_600_000
@@ -196,3 +205,37 @@ async def test_a_read_only_file_system_is_a_storage_error_of_its_own_kind(
         await asyncio.to_thread(remount, small_fs, "rw")
     async with Outbox(small_fs / "outbox.db") as box:  # writable again, nothing lost
         assert [r.seq for r in await box.read_after(None, (1, 9), 10)] == [1]
+
+
+@pytest.mark.mosquitto
+async def test_the_retained_state_says_that_storage_fails_and_when_it_recovers(
+    small_fs: Path, manual_clock: ManualClock, mosquitto: Mosquitto
+) -> None:
+    devices = device_toml("b1", "battery") + device_toml("m1", "meter")
+    config = make_config(small_fs, devices=devices, mqtt_port=mosquitto.port,
+                         outbox_extra="retain_on_error = 5\ncommit_interval_s = 0")  # fmt: skip
+    site = FakeSite(load_w=30_000.0, batteries={"b1": FakeBattery(100_000.0)})
+    adapters: dict[str, FakeAdapter] = {}
+    agent = Agent(config, clock=manual_clock,
+                  adapter_factory=fake_factory(site, manual_clock, adapters))  # fmt: skip
+    hub = HubStandIn(mosquitto.port, "acme", "site-1")
+
+    def states() -> list[State]:
+        return [decode_as(p, State) for p in hub.retained_state]
+
+    async with hub, agent:
+        h = Harness(agent, manual_clock)
+        await until(lambda: agent.link is not None and agent.link.connected, "connected")
+        await until(lambda: bool(states()) and states()[-1].online, "online state")
+        assert all(s.storage_error == "" for s in states())
+        filler = fill(small_fs)
+        assert await advance_until(h, lambda: bool(states()[-1].storage_error), 60)
+        failing = states()[-1]
+        assert failing.online and failing.sid == agent.outbox.sid
+        assert failing.storage_error.startswith("disk_full: ")
+        count = len(states())
+        await h.cycles(3)  # said once, not every cycle
+        assert len(states()) == count
+        filler.unlink()
+        assert await advance_until(h, lambda: states()[-1].storage_error == "", 30)
+        assert states()[-1].online
