@@ -23,7 +23,6 @@ from typing import Any, Final, Literal, assert_never
 import msgspec
 
 from protocol import (
-    MAX_POINTS_PER_BATCH,
     Ack,
     Birth,
     Command,
@@ -37,7 +36,6 @@ from protocol import (
     Reply,
     SiteConfig,
     State,
-    TelemetryBatch,
     decode_as,
     encode,
     sniff_encoding,
@@ -66,9 +64,10 @@ from ._errors import AgentError, ConfigError
 from ._execution import ExecutionBook, Report, Step
 from ._http import MetricsServer
 from ._metrics import AgentMetrics
-from ._outbox import Outbox, OutboxError
+from ._outbox import Committed, Outbox, OutboxError
 from ._safety import Applied, Clamped, Rejected
 from ._sync import HubLink
+from ._telemetry import TelemetryPump
 from .devices._base import DeviceAdapter, DeviceStatus, Setpoint
 
 _log = logging.getLogger(__name__)
@@ -207,6 +206,16 @@ class Agent:
             ttl_s=config.outbox.ttl_days * 86_400,
             retain_on_error=config.outbox.retain_on_error,
         )
+        self._own_due_ms: int | None = None
+        self.pump = TelemetryPump(
+            edge=config.site.edge,
+            buffer=self.buffer,
+            outbox=self.outbox,
+            clock=self.clock,
+            uplink=self._uplink,
+            own_points=self._own_points,
+            linger_s=config.outbox.telemetry_linger_s,
+        )
         self.link: HubLink | None = None
         self.http = MetricsServer(
             self.metrics.registry,
@@ -282,11 +291,14 @@ class Agent:
                     tg.create_task(self.link.run(), name="hub-link")
                     tg.create_task(self._control_loop(), name="control")
                     tg.create_task(self._commit_loop(), name="outbox-commit")
+                    tg.create_task(self.pump.run(), name="telemetry")
                     tg.create_task(self._upkeep_loop(), name="outbox-upkeep")
                     if self._http_enabled:
                         tg.create_task(self.http.serve(), name="metrics")
                     self.started.set()
             finally:
+                # What was polled and not batched yet goes into the final commit.
+                self.pump.flush()
                 # Each device runner released its device on the way out (under a timeout);
                 # the outbox commits what is pending when its context exits.
                 _log.info("agent stopped (session %d)", self.outbox.sid)
@@ -356,7 +368,7 @@ class Agent:
             self._count_lost()
         self._storage_ok()
         if committed and self.link is not None:
-            self.link.offer_live(committed)
+            self.link.after_commit()
 
     async def enforce_bounds(self) -> None:
         """One upkeep pass: TTL and quota thinning, free pages back to the file system,
@@ -429,7 +441,8 @@ class Agent:
         for source in ("manual", "schedule", "default", "watchdog"):
             active = any(d.source == source for d in decisions)
             self.metrics.control_mode.labels(source).set(1 if active else 0)
-        self._telemetry(now_ms)
+        self._own_due_ms = now_ms  # the agent's own points join the next batch
+        self.buffer.arrived.set()
         self._device_births()
         self._state_storage()
         return decisions
@@ -622,11 +635,15 @@ class Agent:
             energy_wh=energy_wh,
             started_ts_ms=started_ts_ms,
         )
-        self.outbox.append(message)
+        self._uplink(self.outbox.append(message))
 
-    def _telemetry(self, now_ms: int) -> None:
+    def _own_points(self, now_ms: int) -> list[Point]:
+        """The agent's own points, once per control cycle (stamped with the cycle's time)."""
+        if self._own_due_ms is None:
+            return []
+        now_ms, self._own_due_ms = self._own_due_ms, None
         edge = self.config.site.edge
-        own = [
+        return [
             Point(device=edge, name="agent.cycle", value=self.cycles, ts_ms=now_ms),
             Point(device=edge, name="agent.buffered_points", value=len(self.buffer),
                   ts_ms=now_ms),
@@ -635,9 +652,12 @@ class Agent:
             Point(device=edge, name="agent.storage_ok", value=self.storage_error is None,
                   ts_ms=now_ms),
         ]  # fmt: skip
-        points = self.buffer.drain(MAX_POINTS_PER_BATCH - len(own)) + own
-        sid, seq = self.outbox.next_key()
-        self.outbox.append(TelemetryBatch(edge=edge, sid=sid, seq=seq, ts_ms=now_ms, points=points))
+
+    def _uplink(self, committed: Committed) -> None:
+        """A message just appended to the outbox: publish it live now (the commit follows)."""
+        self._appended.set()
+        if self.link is not None:
+            self.link.offer_live([committed])
 
     # ------------------------------------------------------------------ downlink
 

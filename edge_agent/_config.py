@@ -173,6 +173,9 @@ class OutboxConfig(_Cfg, frozen=True, kw_only=True):
     quota_mb: Annotated[float, Meta(gt=0, le=1_000_000)] = 512.0
     ttl_days: Annotated[float, Meta(gt=0, le=3650)] = 30.0
     commit_interval_s: Annotated[float, Meta(ge=0, le=60)] = 1.0
+    telemetry_linger_s: Annotated[float, Meta(ge=0, le=5)] = 0.15
+    """After the first polled point, gather this long (clock s) before a live batch leaves:
+    devices polled at the same tick share one batch. Live data never waits for a commit."""
     retain_on_error: Annotated[int, Meta(ge=0, le=1_000_000)] = 600
     """Rows kept in memory while commits fail (disk full, read-only, I/O); older ones are
     lost and the hub told so through ``floor_seq``."""

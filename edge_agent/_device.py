@@ -75,12 +75,16 @@ class PointBuffer:
     def __init__(self, maxlen: int, metrics: AgentMetrics) -> None:
         self._points: collections.deque[Point] = collections.deque(maxlen=maxlen)
         self._metrics = metrics
+        self.arrived = asyncio.Event()
+        """Set when points arrive (the telemetry pump clears it when it takes them)."""
 
     def extend(self, points: list[Point]) -> None:
         overflow = len(self._points) + len(points) - (self._points.maxlen or 0)
         if overflow > 0:
             self._metrics.telemetry_dropped.inc(overflow)
         self._points.extend(points)
+        if points:
+            self.arrived.set()
 
     def drain(self, limit: int) -> list[Point]:
         out: list[Point] = []

@@ -6,9 +6,11 @@ dispatch statuses, so one hub :class:`~protocol.Ack` covers both. A row keeps th
 stored with forever: a restart replays it under the same key, never under a new one.
 
 Durability: WAL journal, ``synchronous=FULL``; appends are committed in batches
-(``commit_interval_s``) to spare flash storage, and nothing is handed to the publisher
-before its commit. ``kill -9`` loses at most what was appended but not yet committed, and
-that was never published.
+(``commit_interval_s``) to spare flash storage. The agent publishes a message live when it
+is appended (live data must not wait for the batched commit); replay reads committed rows
+only. ``kill -9`` loses at most what was appended but not yet committed; what had been
+published of it may have reached the hub, never the other way round, and a new session
+never reuses its keys.
 
 Bounds (stated policy): the hub's ack deletes rows up to ``(sid, seq)`` of that sid (acks
 are per session id). When the live size exceeds the quota, the oldest telemetry rows are
@@ -313,10 +315,11 @@ class Outbox:
         known = [c for c in candidates if c is not None]
         return min(known) if known else 0
 
-    def append(self, message: Uplinked) -> None:
+    def append(self, message: Uplinked) -> Committed:
         """Queue a message (already carrying its ``(sid, seq)``) for the next commit.
 
-        The message is stored with its ``floor_seq`` stamped (see the module docstring).
+        The message is stored with its ``floor_seq`` stamped (see the module docstring);
+        returns it with its encoded payload, which the caller may publish at once.
         """
         sid, seq = message.sid, message.seq
         if seq < self._unstored_min.get(sid, seq + 1):
@@ -327,7 +330,9 @@ class Outbox:
         payload = encode(message)
         stored = zlib.compress(payload, 1) if len(payload) >= COMPRESS_ABOVE else payload
         self._pending.append((message.sid, message.seq, kind, message.ts_ms, npoints, stored))
-        self._pending_msgs.append(Committed(message, payload))
+        committed = Committed(message, payload)
+        self._pending_msgs.append(committed)
+        return committed
 
     def ack(self, sid: int, seq: int) -> None:
         """Record the hub's ack; rows up to it are deleted at the next commit."""

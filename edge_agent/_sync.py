@@ -84,6 +84,7 @@ class HubLink:
         self._hold_until = 0.0
         self._control: asyncio.Queue[tuple[str, bytes, bool]] = asyncio.Queue(CONTROL_QUEUE_MAX)
         self._kick = asyncio.Event()
+        self._live_dropped = False
         self._replay_upto: Key | None = None
         self._replay_cursor: Key | None = None
         self.connected = False
@@ -105,7 +106,8 @@ class HubLink:
         return self.topics.dispatch_status
 
     def offer_live(self, messages: list[Committed]) -> None:
-        """Publish committed messages live if connected (else they wait in the outbox)."""
+        """Publish just-appended messages live if connected (else they wait in the outbox
+        and go out as backlog once committed)."""
         if not self.connected:
             return
         for message, payload in messages:
@@ -113,8 +115,14 @@ class HubLink:
                 self._live.put_nowait((self.topic_of(message), payload, (message.sid, message.seq)))
             except asyncio.QueueFull:
                 self._metrics.live_dropped.inc()
-                self.request_replay()
+                self._live_dropped = True
         self._kick.set()
+
+    def after_commit(self) -> None:
+        """Rows are now committed: live copies dropped meanwhile go out as backlog."""
+        if self._live_dropped:
+            self._live_dropped = False
+            self.request_replay(restart=not self.replaying)
 
     def send_control(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         """Queue a reply, birth or state message (dropped while disconnected)."""
