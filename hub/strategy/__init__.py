@@ -9,6 +9,11 @@ code and differ only in where their :class:`SlotContext` values come from.
   :meth:`~RuleEngine.step` per slot), :class:`ContextFeed` (contexts as known at gate
   closure: the look-ahead barrier).
 
+* Optimiser (AI_DRIVEN / HYBRID): :class:`DayAheadProblem` -> :func:`optimise` (HiGHS
+  LP, optionally risk-aware over :class:`PriceScenarios`) -> :class:`Schedule`;
+  :func:`derive_bids` for the market's mode; :func:`hybrid_decisions` applies the rules
+  as overrides on the plan.
+
 See docs/strategy.md for the evaluation order and conflict rules.
 """
 
@@ -21,6 +26,23 @@ from ._context import (
     SlotContext,
 )
 from ._engine import Bid, Notification, RuleEngine, RuleState, SlotDecision, Suppressed
+from ._hybrid import PLAN, hybrid_decisions, override, plan_decisions
+from ._optimise import (
+    Battery,
+    DayAheadProblem,
+    EvSession,
+    HvacZone,
+    LinearProgram,
+    MarketMode,
+    OptimiserError,
+    PriceScenarios,
+    PvPlant,
+    Schedule,
+    build_lp,
+    derive_bids,
+    optimise,
+    solve_lp,
+)
 from ._rules import (
     SLOT_MINUTES,
     SLOTS_PER_DAY,
@@ -66,11 +88,13 @@ from ._validate import ConfigError, Problem, StrategyType, rank, validate_config
 
 __all__ = [
     "FIELD_ATTRIBUTES",
+    "PLAN",
     "SLOTS_PER_DAY",
     "SLOT_MINUTES",
     "Action",
     "AllOf",
     "AnyOf",
+    "Battery",
     "Between",
     "Bid",
     "BidAction",
@@ -85,18 +109,23 @@ __all__ = [
     "CrossesBelow",
     "CurtailParameters",
     "CurtailPvAction",
+    "DayAheadProblem",
     "DayType",
     "DischargeAction",
     "Equal",
+    "EvSession",
     "Forecasts",
     "GateClosure",
     "Greater",
     "GreaterEqual",
     "HvacOffsetAction",
     "HvacOffsetParameters",
+    "HvacZone",
     "In",
     "Less",
     "LessEqual",
+    "LinearProgram",
+    "MarketMode",
     "ModelConfig",
     "Not",
     "NotEqual",
@@ -104,12 +133,16 @@ __all__ = [
     "NotifyAction",
     "NotifyParameters",
     "OptimiserConfig",
+    "OptimiserError",
     "PowerParameters",
+    "PriceScenarios",
     "Problem",
     "Published",
+    "PvPlant",
     "Rule",
     "RuleEngine",
     "RuleState",
+    "Schedule",
     "ShiftEvAction",
     "ShiftEvParameters",
     "SlotContext",
@@ -117,9 +150,16 @@ __all__ = [
     "StrategyConfig",
     "StrategyType",
     "Suppressed",
+    "build_lp",
     "channel_of",
     "config_schema",
     "config_schema_text",
+    "derive_bids",
+    "hybrid_decisions",
+    "optimise",
+    "override",
+    "plan_decisions",
     "rank",
+    "solve_lp",
     "validate_config",
 ]
