@@ -299,8 +299,10 @@ class Agent:
             finally:
                 # What was polled and not batched yet goes into the final commit.
                 self.pump.flush()
-                # Each device runner released its device on the way out (under a timeout);
-                # the outbox commits what is pending when its context exits.
+                # Each device runner released its device on the way out (under a timeout),
+                # so the instructions in force on them end here (done, with the energy so
+                # far); the outbox commits what is pending when its context exits.
+                self._end_executions("agent stopping: control released")
                 _log.info("agent stopped (session %d)", self.outbox.sid)
 
     # ------------------------------------------------------------------ control cycle
@@ -550,6 +552,14 @@ class Agent:
                 alive = target is not None and target[1] == ex.step.instruction_id
             if not alive:
                 self._send(self.executions.end(device, now_s, "instruction ended"))
+
+    def _end_executions(self, reason: str) -> None:
+        now_s = self.clock.now()
+        try:
+            for device in list(self.executions.running):
+                self._send(self.executions.end(device, now_s, reason))
+        except Exception:  # shutdown goes on whatever the outbox says
+            _log.exception("could not report the end of the running instructions")
 
     def _send(self, reports: list[Report]) -> None:
         for r in reports:

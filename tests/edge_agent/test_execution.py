@@ -11,9 +11,10 @@ import pytest
 
 from edge_agent import Agent, DeviceConfig, DeviceProtocolError
 from edge_agent._execution import REPORT_EVERY_S, ExecutionBook, Step
+from edge_agent._outbox import Outbox, stored_payload
 from edge_agent._safety import Applied, Clamped
 from edge_agent.devices import Setpoint, WriteResult
-from protocol import DispatchStatus, encode
+from protocol import DispatchStatus, decode_uplink, encode
 from protocol.clock import ManualClock
 from tests.edge_agent.conftest import Harness, until
 from tests.edge_agent.fakes import FakeAdapter
@@ -166,3 +167,20 @@ def test_failed_then_accepted_then_clamped_are_each_reported_once() -> None:
     book.submitted("d", 8_000.0)
     kinds += [r.status for r in book.written("d", 8_000.0, 8_000.0, "", 3.0, None)]
     assert kinds == ["failed", "executing", "clamped"]
+
+
+async def test_an_instruction_running_at_shutdown_ends_done_in_the_outbox(
+    tmp_path: Path, manual_clock: ManualClock
+) -> None:
+    config, site = two_batteries(tmp_path)
+    async with running(config, site, manual_clock) as (h, _):
+        h.agent.on_message(T.dispatch, encode(dispatch(manual_clock, p=36_000.0)))
+        await h.cycles(11)
+    # the outbox committed what was pending when the agent stopped: read it back
+    async with Outbox(config.outbox.path) as again:
+        rows = await again.read_after(None, (again.sid, 0), 100_000)
+    statuses = [m for r in rows if isinstance(m := decode_uplink(stored_payload(r.payload)),
+                                              DispatchStatus)]  # fmt: skip
+    done = [s for s in mine(statuses) if s.status == "done" and s.device == "b1"]
+    assert len(done) == 1 and "agent stopping" in done[0].reason
+    assert done[0].energy_wh == pytest.approx(36_000.0 * 10 / 3600, rel=0.15)
