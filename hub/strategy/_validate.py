@@ -27,15 +27,11 @@ import msgspec
 from ._rules import (
     SLOTS_PER_DAY,
     Action,
-    AllOf,
-    AnyOf,
     Between,
     BidAction,
     Comparison,
-    Condition,
     Equal,
     In,
-    Not,
     NotEqual,
     Rule,
     StrategyConfig,
@@ -275,13 +271,9 @@ def _value_problem(field: str, value: object) -> str | None:
     return None
 
 
-def _check_values(cond: Condition, path: str, out: list[Problem]) -> None:  # noqa: PLR0912
+def _check_values(cond: Comparison, path: str, out: list[Problem]) -> None:  # noqa: PLR0912
+    """Values of one comparison against its field (groups are walked by the caller)."""
     match cond:
-        case AllOf() | AnyOf():
-            for i, child in enumerate(cond.conditions):
-                _check_values(child, _join(_join(path, "conditions"), i), out)
-        case Not():
-            _check_values(cond.condition, _join(path, "condition"), out)
         case Between():
             bad = False
             for i, v in enumerate(cond.value):

@@ -438,3 +438,226 @@ def test_a_rule_called_unreachable_never_fires(
     )
     if fires:
         assert can_hold(parsed.conditions) is not False
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        pytest.param({"rules": [[]]}, ("rules[0]", "expected an object"), id="rule-not-object"),
+        pytest.param(
+            {"rules": [rule(["price > 3"], [NOTE])]},
+            ("rules[0].conditions[0]", "expected an object"),
+            id="condition-a-string",
+        ),
+        pytest.param(
+            {"rules": [{"actions": [NOTE]}]},
+            ("rules[0].conditions", "required field missing"),
+            id="no-conditions",
+        ),
+        pytest.param(
+            {"rules": [rule([{"field": "price", "value": 3}], [NOTE])]},
+            ("rules[0].conditions[0].operator", "required field missing"),
+            id="no-operator",
+        ),
+        pytest.param(
+            {"rules": [rule([{"operator": "not"}], [NOTE])]},
+            ("rules[0].conditions[0].condition", "required field missing"),
+            id="not-without-condition",
+        ),
+        pytest.param(
+            {"rules": [rule([{"operator": "or", "conditions": {}}], [NOTE])]},
+            ("rules[0].conditions[0].conditions", "expected an array"),
+            id="group-not-a-list",
+        ),
+        pytest.param(
+            {"rules": [rule([cmp("price", ">", 1)] * 51, [NOTE])]},
+            ("rules[0].conditions", "at most 50 entries"),
+            id="too-many-conditions",
+        ),
+        pytest.param(
+            {
+                "rules": [
+                    rule(
+                        [
+                            {
+                                "operator": "not",
+                                "condition": {
+                                    "operator": "not",
+                                    "condition": {
+                                        "operator": "not",
+                                        "condition": {
+                                            "operator": "not",
+                                            "condition": {
+                                                "operator": "not",
+                                                "condition": {
+                                                    "operator": "not",
+                                                    "condition": {
+                                                        "operator": "not",
+                                                        "condition": {
+                                                            "operator": "not",
+                                                            "condition": cmp("price", ">", 1),
+                                                        },
+                                                    },
+                                                },
+                                            },
+                                        },
+                                    },
+                                },
+                            }
+                        ],
+                        [NOTE],
+                    )
+                ]
+            },
+            ("rules[0]" + ".conditions[0]" + ".condition" * 8, "nested deeper"),
+            id="too-deep",
+        ),
+        pytest.param(
+            {"rules": [rule([cmp("day_type", "in", ["workday", "funday"])], [NOTE])]},
+            ("rules[0].conditions[0].value[1]", "day_type is one of"),
+            id="bad-day-type",
+        ),
+        pytest.param(
+            {"rules": [rule([cmp("slot", "in", [3, 3.5])], [NOTE])]},
+            ("rules[0].conditions[0].value[1]", "slot is an integer"),
+            id="fractional-slot-in",
+        ),
+        pytest.param(
+            {"rules": [rule([cmp("slot", "==", 96)], [NOTE])]},
+            ("rules[0].conditions[0].value", "slot is an integer 0..95"),
+            id="slot-out-of-day",
+        ),
+        pytest.param(
+            {"rules": [rule([cmp("time_of_day", "between", ["08:00", "08:00"])], [NOTE])]},
+            ("rules[0].conditions[0].value", "empty window"),
+            id="empty-time-window",
+        ),
+        pytest.param(
+            {"rules": [rule([cmp("price", "between", [1, "x"])], [NOTE])]},
+            ("rules[0].conditions[0].value[1]", "takes a number"),
+            id="between-string-bound",
+        ),
+        pytest.param(
+            {"rules": [rule([cmp("price", "between", 5)], [NOTE])]},
+            ("rules[0].conditions[0].value", "between needs two bounds [low, high], got number"),
+            id="between-scalar",
+        ),
+        pytest.param(
+            {"rules": [rule([cmp("time_of_day", "in", ["08:00"])], [NOTE])]},
+            ("rules[0].conditions[0].operator", "does not apply to field 'time_of_day'"),
+            id="in-on-time",
+        ),
+        pytest.param(
+            {"rules": [rule([cmp("day_type", "crosses_above", 1)], [NOTE])]},
+            ("rules[0].conditions[0].operator", "does not apply to field 'day_type'"),
+            id="crosses-on-day-type",
+        ),
+        pytest.param(
+            {"model_config": {"model_type": "lgbm"}},
+            ("model_config", "missing required field `model_version`"),
+            id="model-config-incomplete",
+        ),
+        pytest.param(
+            {"optimiser": {"risk_weight": -1}},
+            ("optimiser.risk_weight", ">= 0"),
+            id="negative-risk-weight",
+        ),
+        pytest.param(
+            {"rules": [rule([cmp("price", ">", 1)], [NOTE], priority="high")]},
+            ("rules[0].priority", "Expected `int`"),
+            id="priority-not-int",
+        ),
+        pytest.param(
+            {"rules": [rule([cmp("price", ">", 1)], [{"type": "sing", "parameters": {}}])]},
+            ("rules[0].actions[0].type", "Invalid value 'sing'"),
+            id="unknown-action",
+        ),
+    ],
+)
+def test_more_bad_configs_name_their_path(config: Any, expected: tuple[str, str]) -> None:
+    found = problems(config)
+    path, fragment = expected
+    assert any(p == path and fragment in m for p, m in found), found
+
+
+def test_a_disabled_rule_is_not_judged_unreachable_and_never_runs() -> None:
+    config = validate_config(
+        {
+            "rules": [
+                rule([cmp("price", ">", 5), cmp("price", "<", 1)], [NOTE], enabled=False),
+                rule([cmp("price", ">", 1)], [act("charge", power_kw=3)], name="only"),
+            ]
+        }
+    )
+    e = RuleEngine(config.rules)
+    assert e.step(e.initial_state(), ctx(price_yuan_mwh=10))[0].fired == (1,)
+
+
+def test_a_condition_too_large_to_check_is_accepted() -> None:
+    wide = {"operator": "or", "conditions": [cmp("price", ">", i) for i in range(10)]}
+    assert validate_config({"rules": [rule([wide, wide, wide], [NOTE])]}).rules
+
+
+def test_crosses_below_and_unknowns_inside_and() -> None:
+    e = engine(
+        rule(
+            [cmp("soc", "crosses_below", 20), cmp("load", ">", 0)],
+            [act("charge", power_kw=10), act("bid", quantity_kw="available")],
+        )
+    )
+    state = e.initial_state()
+    d, state = e.step(state, ctx(soc_pct=30, load_kw=5))
+    assert d.fired == ()
+    d, state = e.step(state, ctx(soc_pct=15))  # load unknown: the AND is unknown
+    assert d.fired == ()
+    d, state = e.step(state, ctx(soc_pct=25, load_kw=5))
+    d, state = e.step(state, ctx(soc_pct=10, load_kw=5, available_down_kw=0))
+    assert d.fired == (0,)
+    assert d.battery_kw is None and d.bid is None
+    assert [s.reason for s in d.suppressed] == [
+        "no available down capacity",
+        "no available up capacity",
+    ]
+
+
+def test_hvac_offset_without_a_setpoint_is_reported_not_applied() -> None:
+    e = engine(rule([cmp("slot", "in", [4])], [act("offset_hvac", offset_c=-2)]))
+    d, _ = e.step(e.initial_state(), ctx(4))
+    assert d.hvac_setpoint_c is None
+    assert d.suppressed[0].reason == "no HVAC setpoint known"
+    d, _ = e.step(e.initial_state(), ctx(4, hvac_setpoint_c=25))
+    assert d.hvac_setpoint_c == 23
+
+
+def test_the_state_survives_storage_so_a_live_loop_matches_a_backtest() -> None:
+    """A live loop stores the state after each slot (here: JSON, as in the database) and
+    reloads it for the next; the decisions equal an uninterrupted run over the same slots."""
+    e = engine(
+        rule([cmp("price", "crosses_above", 400)], [act("discharge", power_kw=50)], priority=2),
+        rule([cmp("price", "crosses_below", 100)], [act("charge", power_kw=50)]),
+        rule([cmp("price_forecast", "between", [200, 300])], [act("bid", quantity_kw=10)]),
+    )
+    rng = __import__("random").Random(4)
+    contexts = [
+        ctx(s % 96, price_yuan_mwh=rng.uniform(0, 600), price_forecast_yuan_mwh=rng.uniform(0, 600))
+        for s in range(300)
+    ]
+    backtest, _ = e.run(contexts)
+    stored = msgspec.json.encode(e.initial_state())
+    live = []
+    for c in contexts:
+        state = msgspec.json.decode(stored, type=type(e.initial_state()))
+        decision, state = e.step(state, c)
+        stored = msgspec.json.encode(state)
+        live.append(decision)
+    assert live == backtest
+    assert any(d.battery_kw for d in live)
+
+
+def test_published_series_refuse_mismatched_lengths() -> None:
+    with pytest.raises(ValueError, match="differ in length"):
+        Published([1, 2], [1.0])
+    with pytest.raises(ValueError, match="differ in length"):
+        Forecasts([1], [1, 2], [1.0])
+    feed = ContextFeed(GateClosure(), price_forecast=Forecasts([0], [10 * DAY_MS], [5.0]))
+    assert feed.context(11 * DAY_MS).price_forecast_yuan_mwh is None
