@@ -217,10 +217,15 @@ async def running_park(tmp_path: Path, broker: Mosquitto) -> AsyncIterator[Park]
     park.start_hub()
     park.start_agent()
     try:
-        await eventually(park.hub_ready, "the hub up with MQTT", SAFETY_TIMEOUT * 3)
+        # start-up bounds are generous: four Python processes boot on two shared cores
+        await eventually(park.hub_ready, "the hub up with MQTT", SAFETY_TIMEOUT * 5)
         await eventually(lambda: sum(park.cursors().values()) >= 5, "first rows acked",
-                         SAFETY_TIMEOUT * 3)  # fmt: skip
+                         SAFETY_TIMEOUT * 5)  # fmt: skip
         yield park
+    except BaseException:
+        for log in sorted(tmp_path.glob("*.log")):  # what each process said, for the report
+            print(f"---- {log.name}\n" + "\n".join(log.read_text().splitlines()[-25:]))
+        raise
     finally:
         await park.stop_all()
 
