@@ -208,6 +208,12 @@ async def eventually(check: Callable[[], object], what: str, seconds: float) -> 
     raise AssertionError(f"not within {seconds:g} s: {what}")
 
 
+def dump_logs(root: Path) -> None:
+    """Print the end of what each process logged (shown with a failing test)."""
+    for log in sorted(root.glob("*.log")):
+        print(f"---- {log.name}\n" + "\n".join(log.read_text().splitlines()[-25:]))
+
+
 @asynccontextmanager
 async def running_park(tmp_path: Path, broker: Mosquitto) -> AsyncIterator[Park]:
     park = Park(tmp_path, broker)
@@ -223,8 +229,7 @@ async def running_park(tmp_path: Path, broker: Mosquitto) -> AsyncIterator[Park]
                          SAFETY_TIMEOUT * 5)  # fmt: skip
         yield park
     except BaseException:
-        for log in sorted(tmp_path.glob("*.log")):  # what each process said, for the report
-            print(f"---- {log.name}\n" + "\n".join(log.read_text().splitlines()[-25:]))
+        dump_logs(tmp_path)
         raise
     finally:
         await park.stop_all()
