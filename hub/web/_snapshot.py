@@ -42,19 +42,31 @@ async def build_snapshot(session: AsyncSession, ctx: HubContext, seq: int) -> Li
     now_ms = ctx.clock.now_ms()
     fresh = now_ms - int(ctx.settings.stale_after_s * 1000)
     cache = ctx.cache
+    templates = {t.id: t for t in await session.scalars(select(ResourceTemplate))}
+    # The list needs no parameters (JSON per row): plain columns, not ORM objects.
     rows = list(
         await session.execute(
-            select(ResourceInstance, ResourceTemplate)
-            .join(ResourceTemplate, ResourceTemplate.id == ResourceInstance.template_id)
+            select(
+                ResourceInstance.id,
+                ResourceInstance.name,
+                ResourceInstance.template_id,
+                ResourceInstance.status,
+                ResourceInstance.status_reason,
+                ResourceInstance.edge_id,
+                ResourceInstance.device_id,
+                ResourceInstance.capacity,
+                ResourceInstance.location_info,
+            )
             .order_by(ResourceInstance.name, ResourceInstance.id)
             .limit(MAX_RESOURCES)
         )
     )
     resources: list[ResourceLive] = []
     alarms: list[Alarm] = []
-    by_id: dict[str, tuple[ResourceInstance, ResourceTemplate]] = {}
-    for inst, tmpl in rows:
-        by_id[inst.id] = (inst, tmpl)
+    names: dict[str, str] = {}
+    for inst in rows:
+        names[inst.id] = inst.name
+        tmpl = templates.get(inst.template_id)
         live = cache.device(inst.edge_id, inst.device_id)
         p_w = cache.value(inst.edge_id, inst.device_id, "p_w", newer_than_ms=fresh)
         soc = cache.value(inst.edge_id, inst.device_id, "soc_pct", newer_than_ms=fresh)
@@ -62,8 +74,8 @@ async def build_snapshot(session: AsyncSession, ctx: HubContext, seq: int) -> Li
             ResourceLive(
                 id=inst.id,
                 name=inst.name,
-                category=tmpl.category,
-                type=tmpl.type,
+                category=tmpl.category if tmpl is not None else None,
+                type=tmpl.type if tmpl is not None else None,
                 status=inst.status,
                 status_reason=inst.status_reason,
                 edge_id=inst.edge_id,
@@ -107,12 +119,29 @@ async def build_snapshot(session: AsyncSession, ctx: HubContext, seq: int) -> Li
             .order_by(ResourceMapping.priority, ResourceMapping.resource_id)
         ):
             mappings[m.vpp_id].append(m)
+    member_ids = {m.resource_id for ms in mappings.values() for m in ms}
+    members_by_id = (
+        {
+            i.id: i
+            for i in await session.scalars(
+                select(ResourceInstance).where(ResourceInstance.id.in_(member_ids))
+            )
+        }
+        if member_ids
+        else {}
+    )
     vpps: list[VppLive] = []
     for vpp in vpp_rows:
-        members = [
-            member_state(by_id[m.resource_id][0], by_id[m.resource_id][1], m, cache, fresh)
+        states = [
+            member_state(
+                members_by_id[m.resource_id],
+                templates[members_by_id[m.resource_id].template_id],
+                m,
+                cache,
+                fresh,
+            )
             for m in mappings[vpp.id]
-            if m.resource_id in by_id
+            if m.resource_id in members_by_id
         ]
         vpps.append(
             VppLive(
@@ -121,7 +150,7 @@ async def build_snapshot(session: AsyncSession, ctx: HubContext, seq: int) -> Li
                 status=vpp.status,
                 market_type=vpp.market_type,
                 member_ids=[m.resource_id for m in mappings[vpp.id]],
-                params=aggregate(members),
+                params=aggregate(states),
             )
         )
 
@@ -170,15 +199,13 @@ async def build_snapshot(session: AsyncSession, ctx: HubContext, seq: int) -> Li
             )
         )
         if status.status in {"rejected", "clamped"}:
-            subject = by_id.get(row.resource_id or "")
+            subject = names.get(row.resource_id or "")
             alarms.append(
                 Alarm(
                     code="dispatch_rejected" if status.status == "rejected" else "dispatch_clamped",
                     severity="error" if status.status == "rejected" else "warning",
                     subject_id=row.id,
-                    subject_name=subject[0].name
-                    if subject is not None
-                    else vpp_names.get(row.vpp_id, row.vpp_id),
+                    subject_name=subject or vpp_names.get(row.vpp_id, row.vpp_id),
                     detail=status.reason,
                 )
             )

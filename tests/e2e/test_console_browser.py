@@ -159,10 +159,13 @@ async def test_an_operator_works_through_the_console(tmp_path: Path) -> None:
             await expect(page.get_by_test_id("member-park-a/bess-2")).to_be_visible()
             await expect(total).not_to_have_text(re.compile(r"^0 kW$"))
             after_one = _number(await total.inner_text())
+            await page.get_by_test_id("builder-pool-search").fill("pv-1")  # narrow the pool
+            await expect(page.get_by_test_id("pool-park-a/pv-2")).to_have_count(0)
             await page.get_by_test_id("pool-park-a/pv-1").drag_to(members)
+            await expect(page.get_by_test_id("member-park-a/pv-1")).to_be_visible()
             await expect(page.get_by_test_id("agg-members")).to_contain_text("/ 2")
             after_two = _number(await total.inner_text())
-            assert 0 < after_one < after_two
+            assert 0 < after_one < after_two, (after_one, after_two)
             await expect(page.get_by_test_id("builder-dirty")).to_be_visible()
             # both are in the demo VPP already at ratio 1: shown inline with a fix
             await expect(page.get_by_test_id("builder-conflicts")).to_contain_text("资源超额分配")

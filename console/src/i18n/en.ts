@@ -49,7 +49,7 @@ export default {
     response: "Response time", efficiency: "Efficiency", online: "Members online", current: "Current output",
     conflicts: "Conflicts", noConflicts: "No conflicts found", suggestion: "Suggestion", saved: "Saved {name}",
     unsaved: "Unsaved changes", ratio: "Allocation ratio", priority: "Priority", remove: "Remove", add: "Add",
-    createdVpp: "Created {name}",
+    createdVpp: "Created {name}", more: "Showing {shown} of {n}: search to narrow",
     fix: {
       over_allocation: "Lower its allocation ratio in this or another VPP so the sum is at most 1",
       double_commitment: "Withdraw or reduce one of the bids for this period", member_unavailable: "Bring them back online or remove them before committing capacity",

@@ -49,7 +49,7 @@ export default {
     response: "响应时间", efficiency: "综合效率", online: "在线成员", current: "当前出力",
     conflicts: "冲突检测", noConflicts: "未发现冲突", suggestion: "建议", saved: "已保存 {name}",
     unsaved: "有未保存的修改", ratio: "分配比例", priority: "优先级", remove: "移出", add: "加入",
-    createdVpp: "已创建 {name}",
+    createdVpp: "已创建 {name}", more: "显示 {shown} / {n} 个，搜索以缩小范围",
     fix: {
       over_allocation: "降低该资源在本 VPP 或其他 VPP 中的分配比例，使总和不超过 1",
       double_commitment: "撤回或减少该时段的一笔投标", member_unavailable: "恢复这些成员上线，或在承诺容量前将其移出",

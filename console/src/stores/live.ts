@@ -18,6 +18,9 @@ export const useLive = defineStore("live", () => {
   const vppSeries = shallowRef<Record<string, [number, number][]>>({});
   const resourceSeries = shallowRef<Record<string, [number, number | null][]>>({});
   let controller: AbortController | null = null;
+  // Power series are kept only for resources a view asked for (a detail page), not for
+  // every one of a thousand resources on every snapshot.
+  const watched = new Set<string>();
   let users = 0;
 
   function apply(snap: Snapshot): void {
@@ -26,9 +29,11 @@ export const useLive = defineStore("live", () => {
     const vs = { ...vppSeries.value };
     for (const v of snap.vpps) vs[v.id] = pushBounded(vs[v.id] ?? [], [t, v.params.current_power ?? 0], HISTORY);
     vppSeries.value = vs;
-    const rs = { ...resourceSeries.value };
-    for (const r of snap.resources) rs[r.id] = pushBounded(rs[r.id] ?? [], [t, r.p_kw ?? null], HISTORY);
-    resourceSeries.value = rs;
+    if (watched.size > 0) {
+      const rs = { ...resourceSeries.value };
+      for (const r of snap.resources) if (watched.has(r.id)) rs[r.id] = pushBounded(rs[r.id] ?? [], [t, r.p_kw ?? null], HISTORY);
+      resourceSeries.value = rs;
+    }
   }
 
   async function resync(): Promise<void> {
@@ -94,7 +99,15 @@ export const useLive = defineStore("live", () => {
     state.value = "idle";
   }
 
+  function watchSeries(id: string): void {
+    watched.add(id);
+  }
+
+  function unwatchSeries(id: string): void {
+    watched.delete(id);
+  }
+
   const resourceById = computed(() => new Map((snapshot.value?.resources ?? []).map((r) => [r.id, r])));
 
-  return { snapshot, state, resyncs, vppSeries, resourceSeries, resourceById, acquire, release, stop, apply, resync };
+  return { snapshot, state, resyncs, vppSeries, resourceSeries, resourceById, acquire, release, stop, apply, resync, watchSeries, unwatchSeries };
 });
