@@ -32,7 +32,8 @@ deletes of an ack, none per message.
 
 Storage errors (disk full, read-only, I/O) never escape as anything but :class:`OutboxError`
 (with a ``kind``), and never lose what can be kept: a failed commit keeps its rows for the
-next attempt, up to ``retain_on_error`` rows; older ones are dropped and counted in
+next attempt, up to ``retain_on_error`` rows; beyond it the oldest telemetry rows are
+dropped (dispatch statuses only when nothing else is left) and counted in
 :attr:`Outbox.lost_rows` (their seqs were allocated but are never stored: the floor passes
 them, so the hub records the gap instead of waiting). A cancelled commit keeps all its rows.
 :meth:`Outbox.flush` (used on exit) finishes the final commit even when its caller is
@@ -445,8 +446,13 @@ class Outbox:
                 self._pending_acks[sid] = seq
         excess = len(self._pending) - self._retain
         if failed and excess > 0:
-            dropped = self._pending[:excess]
-            self._pending, self._pending_msgs = self._pending[excess:], self._pending_msgs[excess:]
+            # the oldest telemetry goes first; dispatch statuses only when nothing else is left
+            order = sorted(range(len(self._pending)),
+                           key=lambda i: (self._pending[i][2] != KIND_DATA, i))  # fmt: skip
+            victims = set(order[:excess])
+            dropped = [r for i, r in enumerate(self._pending) if i in victims]
+            self._pending = [r for i, r in enumerate(self._pending) if i not in victims]
+            self._pending_msgs = [m for i, m in enumerate(self._pending_msgs) if i not in victims]
             self.lost_rows += len(dropped)
             for sid, first, last in _ranges([(r[0], r[1]) for r in dropped]):
                 prev = self.lost_seqs[-1] if self.lost_seqs else None
@@ -455,7 +461,7 @@ class Outbox:
                     continue
                 self.lost_seqs = [*self.lost_seqs, (sid, first, last)][-16:]
                 _log.error("outbox: storage failing, rows from seq %d of session %d on are "
-                           "being lost (oldest first, beyond %d kept in memory)",
+                           "being lost (oldest telemetry first, beyond %d kept in memory)",
                            first, sid, self._retain)  # fmt: skip
         self._unstored_min = _lowest(self._pending)
 

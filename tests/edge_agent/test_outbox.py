@@ -8,7 +8,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from edge_agent import Outbox
+from edge_agent import Outbox, OutboxError
 from edge_agent._outbox import (
     KIND_DATA,
     KIND_STATUS,
@@ -287,3 +287,24 @@ async def test_space_freed_by_acks_goes_back_to_the_file_system(tmp_path: Path) 
             await cur.fetchall()
         after = path.stat().st_size
     assert reclaimed > 100 and after < before / 4  # the file shrank, not just its content
+
+
+async def test_a_failing_commit_keeps_the_newest_rows_and_dispatch_statuses_longest(
+    tmp_path: Path,
+) -> None:
+    async with Outbox(tmp_path / "o.db", retain_on_error=4) as box:
+        box.append(batch(box))
+        await box.commit()
+        sid, seq = box.next_key()
+        box.append(DispatchStatus(edge="e", sid=sid, seq=seq, ts_ms=T0, schedule_id="s",
+                                  version=1, status="accepted"))  # fmt: skip
+        for _ in range(5):
+            box.append(batch(box))
+        await box.db.close()  # the connection breaks under the outbox (our own seam)
+        with pytest.raises(OutboxError) as caught:
+            await box.commit()
+    assert "commit failed" in str(caught.value)
+    # 6 rows pending, 4 kept: the status (seq 2) and the three newest batches (5..7)
+    assert box.pending == 4 and box.lost_rows == 2 and box.lost_seqs == [(1, 3, 4)]
+    assert [c.message.seq for c in box._pending_msgs] == [2, 5, 6, 7]
+    assert box.floor(1) == 1  # seq 1 is stored and unacked: the floor waits for it
