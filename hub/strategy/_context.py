@@ -24,6 +24,7 @@ from ._rules import SLOT_MINUTES, SLOTS_PER_DAY, DayType
 
 _MINUTE_MS = 60_000
 _DAY_MS = 86_400_000
+_SLOT_MS = SLOT_MINUTES * _MINUTE_MS
 
 
 class SlotContext(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -79,7 +80,7 @@ class GateClosure(msgspec.Struct, frozen=True, kw_only=True):
         return (slot_start_ms + offset) // _DAY_MS * _DAY_MS - offset
 
     def slot_of_day(self, slot_start_ms: int) -> int:
-        return (slot_start_ms - self.day_start_ms(slot_start_ms)) // (SLOT_MINUTES * _MINUTE_MS)
+        return (slot_start_ms - self.day_start_ms(slot_start_ms)) // _SLOT_MS
 
     def for_slot(self, slot_start_ms: int) -> int:
         """Gate closure (UTC ms) of the auction that trades this slot."""
@@ -147,38 +148,35 @@ class ContextFeed:
     ) -> None:
         """``holidays``: market-day start times (UTC ms) that are holidays."""
         self._gate = gate
-        self._published = {
-            "price_yuan_mwh": price,
-            "soc_pct": soc,
-            "available_up_kw": available_up,
-            "available_down_kw": available_down,
-            "load_kw": load,
-            "frequency_hz": frequency,
-        }
-        self._forecasts = {
-            "price_forecast_yuan_mwh": price_forecast,
-            "pv_forecast_kw": pv_forecast,
-        }
+        self._published = (price, soc, available_up, available_down, load, frequency)
+        self._forecasts = (price_forecast, pv_forecast)
         self._holidays = holidays
 
     def day_type(self, slot_start_ms: int) -> DayType:
-        day = self._gate.day_start_ms(slot_start_ms)
+        return self._day_type(self._gate.day_start_ms(slot_start_ms))
+
+    def _day_type(self, day: int) -> DayType:
         if day in self._holidays:
             return "holiday"
         local_days = (day + self._gate.utc_offset_min * _MINUTE_MS) // _DAY_MS
         return "weekend" if (local_days + 3) % 7 >= 5 else "workday"  # 1970-01-01 = Thursday
 
     def context(self, slot_start_ms: int) -> SlotContext:
-        known = self._gate.for_slot(slot_start_ms)
-        values: dict[str, float | None] = {
-            name: None if s is None else s.as_of(known) for name, s in self._published.items()
-        }
-        for name, f in self._forecasts.items():
-            values[name] = None if f is None else f.as_of(slot_start_ms, known)
+        gate = self._gate
+        day = gate.day_start_ms(slot_start_ms)
+        known = day - gate.lead_days * _DAY_MS + gate.minute * _MINUTE_MS
+        p, f = self._published, self._forecasts
         return SlotContext(
             slot_start_ms=slot_start_ms,
             known_at_ms=known,
-            slot=self._gate.slot_of_day(slot_start_ms),
-            day_type=self.day_type(slot_start_ms),
-            **values,
+            slot=(slot_start_ms - day) // _SLOT_MS,
+            day_type=self._day_type(day),
+            price_yuan_mwh=None if p[0] is None else p[0].as_of(known),
+            soc_pct=None if p[1] is None else p[1].as_of(known),
+            available_up_kw=None if p[2] is None else p[2].as_of(known),
+            available_down_kw=None if p[3] is None else p[3].as_of(known),
+            load_kw=None if p[4] is None else p[4].as_of(known),
+            frequency_hz=None if p[5] is None else p[5].as_of(known),
+            price_forecast_yuan_mwh=None if f[0] is None else f[0].as_of(slot_start_ms, known),
+            pv_forecast_kw=None if f[1] is None else f[1].as_of(slot_start_ms, known),
         )

@@ -441,6 +441,7 @@ def _highs(lp: LinearProgram) -> highspy.Highs:
     h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
+    h.setOptionValue("presolve", "off")
     h.passModel(model)
     return h
 
@@ -449,11 +450,12 @@ def _run(h: highspy.Highs) -> Vector:
     h.run()
     status = h.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
-        # Presolve can misjudge a model whose bounds sit near its tolerances: ask once more
-        # without it before calling the day infeasible.
-        h.setOptionValue("presolve", "off")
+        # Solved without presolve (these models are lean already; it also misjudged models
+        # whose bounds sit near its tolerances): ask once more with it before calling the
+        # day infeasible.
+        h.setOptionValue("presolve", "on")
         h.run()
-        h.setOptionValue("presolve", "choose")
+        h.setOptionValue("presolve", "off")
         status = h.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
         raise OptimiserError(f"no feasible day-ahead plan: {h.modelStatusToString(status)}")
