@@ -22,6 +22,8 @@ describe("translations", () => {
     expect(fmtNumber("en", 12345.67)).toBe("12,345.7");
     expect(fmtNumber("de-DE", 12345.67)).toBe("12.345,7");
     expect(fmtNumber("en", null)).toBe("—");
+    expect(fmtNumber("en", -0.01)).toBe("0");
+    expect(fmtNumber("en", -0.06)).toBe("-0.1");
     expect(fmtTime("en", "not a date")).toBe("—");
     expect(fmtTime("zh-CN", "2026-01-01T08:09:10Z")).toMatch(/\d{2}:09:10/);
   });

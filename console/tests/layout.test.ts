@@ -24,3 +24,15 @@ describe("site plan layout", () => {
     expect(s).toEqual([7, 8, 9]);
   });
 });
+
+import { templateLabel } from "../src/lib/templateName";
+
+describe("template labels", () => {
+  const te = (k: string) => k === "presets.battery_storage";
+  const t = (k: string) => `T(${k})`;
+  it("translate presets only", () => {
+    expect(templateLabel({ name: "Battery", type: "battery_storage", created_by: "system" }, te, t)).toBe("T(presets.battery_storage)");
+    expect(templateLabel({ name: "Mine", type: "battery_storage", created_by: "alice" }, te, t)).toBe("Mine");
+    expect(templateLabel({ name: "Odd", type: "unknown", created_by: "system" }, te, t)).toBe("Odd");
+  });
+});

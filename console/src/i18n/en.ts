@@ -18,6 +18,10 @@ export default {
     forbidden: "Your role may not do this", yes: "Yes", no: "No",
   },
   status: { ONLINE: "Online", OFFLINE: "Offline", MAINTENANCE: "Maintenance", ERROR: "Error", ACTIVE: "Active", INACTIVE: "Inactive", UNKNOWN: "Unknown" },
+  presets: {
+    battery_storage: "Battery energy storage", pv_inverter: "PV inverter", ev_charger: "EV charger", hvac_chiller: "HVAC / chiller",
+    industrial_load: "Flexible industrial load", gas_generator: "Gas / diesel generator", site_meter: "Site meter",
+  },
   category: { GENERATION: "Generation", STORAGE: "Storage", LOAD: "Load", FLEXIBLE: "Flexible load" },
   market: { SPOT: "Spot", ANCILLARY: "Ancillary", CAPACITY: "Capacity" },
   units: { kw: "{v} kW", kwh: "{v} kWh", pct: "{v}%", s: "{v} s", c: "{v} °C" },

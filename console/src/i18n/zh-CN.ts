@@ -18,6 +18,10 @@ export default {
     forbidden: "你的角色无权执行此操作", yes: "是", no: "否",
   },
   status: { ONLINE: "在线", OFFLINE: "离线", MAINTENANCE: "维护", ERROR: "故障", ACTIVE: "运行", INACTIVE: "停用", UNKNOWN: "未知" },
+  presets: {
+    battery_storage: "电池储能", pv_inverter: "光伏逆变器", ev_charger: "电动汽车充电桩", hvac_chiller: "空调冷水机组",
+    industrial_load: "可调工业负荷", gas_generator: "燃气/柴油发电机", site_meter: "关口电表",
+  },
   category: { GENERATION: "发电", STORAGE: "储能", LOAD: "负荷", FLEXIBLE: "柔性负荷" },
   market: { SPOT: "现货", ANCILLARY: "辅助服务", CAPACITY: "容量" },
   units: { kw: "{v} kW", kwh: "{v} kWh", pct: "{v}%", s: "{v} 秒", c: "{v} °C" },

@@ -2,6 +2,8 @@
 
 export function fmtNumber(locale: string, value: number | null | undefined, digits = 1): string {
   if (value === null || value === undefined || Number.isNaN(value)) return "—";
+  // A value that rounds to zero is shown as 0, never "-0".
+  if (Math.abs(value) < 0.5 * 10 ** -digits) value = 0;
   return new Intl.NumberFormat(locale, { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(value);
 }
 
