@@ -14,6 +14,9 @@ code and differ only in where their :class:`SlotContext` values come from.
   :func:`derive_bids` for the market's mode; :func:`hybrid_decisions` applies the rules
   as overrides on the plan.
 
+* :func:`plan_day`: the one call for a day of any strategy type, used alike by the
+  trading loop and the backtest.
+
 See docs/strategy.md for the evaluation order and conflict rules.
 """
 
@@ -43,6 +46,7 @@ from ._optimise import (
     optimise,
     solve_lp,
 )
+from ._plan import DayPlan, MarketRules, plan_day
 from ._rules import (
     SLOT_MINUTES,
     SLOTS_PER_DAY,
@@ -110,6 +114,7 @@ __all__ = [
     "CurtailParameters",
     "CurtailPvAction",
     "DayAheadProblem",
+    "DayPlan",
     "DayType",
     "DischargeAction",
     "Equal",
@@ -126,6 +131,7 @@ __all__ = [
     "LessEqual",
     "LinearProgram",
     "MarketMode",
+    "MarketRules",
     "ModelConfig",
     "Not",
     "NotEqual",
@@ -158,6 +164,7 @@ __all__ = [
     "hybrid_decisions",
     "optimise",
     "override",
+    "plan_day",
     "plan_decisions",
     "rank",
     "solve_lp",

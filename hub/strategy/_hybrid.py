@@ -99,6 +99,10 @@ def hybrid_decisions(
     state = engine.initial_state() if state is None else state
     out = []
     for planned, ctx in zip(plan, contexts, strict=True):
+        if planned.slot_start_ms != ctx.slot_start_ms:
+            raise ValueError(
+                f"plan slot {planned.slot_start_ms} and context slot {ctx.slot_start_ms} differ"
+            )
         decision, state = engine.step(state, ctx)
         out.append(override(planned, decision))
     return out, state

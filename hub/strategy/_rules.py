@@ -312,7 +312,6 @@ class OptimiserConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     risk_weight: Annotated[float, Meta(ge=0, le=100)] = 0.0
     """λ in ``max E[revenue] - λ·CVaR_α(loss)``; 0 = risk neutral."""
     cvar_alpha: Annotated[float, Meta(gt=0, lt=1)] = 0.95
-    market_mode: Literal["price_quantity", "quantity_only"] = "price_quantity"
 
 
 class StrategyConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
