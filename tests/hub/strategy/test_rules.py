@@ -247,6 +247,23 @@ def test_the_committed_json_schema_is_current() -> None:
     assert committed == config_schema_text(), "regenerate docs/strategy-rules.schema.json"
 
 
+def docs_example() -> Any:
+    text = (ROOT / "docs" / "strategy.md").read_text(encoding="utf-8")
+    block = text.split("## The config", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    return json.loads(block)
+
+
+def test_the_documented_example_passes_the_schema_and_the_validator() -> None:
+    import jsonschema_rs
+
+    validator = jsonschema_rs.validator_for(config_schema())
+    example = docs_example()
+    assert validator.is_valid(example)
+    assert validate_config(example, "HYBRID").rules[0].name == "evening peak"
+    example["rules"][0]["conditions"][0]["operator"] = "in"
+    assert not validator.is_valid(example)  # the console editor sees the misfit too
+
+
 def test_the_schema_states_which_fields_fit_each_operator() -> None:
     defs = config_schema()["$defs"]
     assert set(defs["In"]["properties"]["field"]["enum"]) == {"day_type", "slot"}
