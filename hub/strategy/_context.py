@@ -66,13 +66,17 @@ FIELD_ATTRIBUTES: dict[str, str] = {
 
 
 class GateClosure(msgspec.Struct, frozen=True, kw_only=True):
-    """Day-ahead gate closure: ``lead_days`` before the market day, at ``minute`` of that
-    day in market local time (UTC + ``utc_offset_min``). The markets issue owns the real
-    rules; this is their shape for the strategy."""
+    """When the auction that trades a slot closes.
+
+    Day-ahead (default): ``lead_days`` before the market day, at ``minute`` of that day in
+    market local time (UTC + ``utc_offset_min``). Intraday / real-time: set
+    ``before_slot_min`` and each slot closes that many minutes before it starts. The
+    markets issue owns the real rules; this is their shape for the strategy."""
 
     lead_days: Annotated[int, Meta(ge=0, le=7)] = 1
     minute: Annotated[int, Meta(ge=0, lt=1440)] = 600
     utc_offset_min: Annotated[int, Meta(ge=-720, le=840)] = 480
+    before_slot_min: Annotated[int, Meta(ge=0, le=10_080)] | None = None
 
     def day_start_ms(self, slot_start_ms: int) -> int:
         """Start (UTC ms) of the market day the slot belongs to."""
@@ -84,6 +88,8 @@ class GateClosure(msgspec.Struct, frozen=True, kw_only=True):
 
     def for_slot(self, slot_start_ms: int) -> int:
         """Gate closure (UTC ms) of the auction that trades this slot."""
+        if self.before_slot_min is not None:
+            return slot_start_ms - self.before_slot_min * _MINUTE_MS
         day = self.day_start_ms(slot_start_ms)
         return day - self.lead_days * _DAY_MS + self.minute * _MINUTE_MS
 
@@ -164,7 +170,10 @@ class ContextFeed:
     def context(self, slot_start_ms: int) -> SlotContext:
         gate = self._gate
         day = gate.day_start_ms(slot_start_ms)
-        known = day - gate.lead_days * _DAY_MS + gate.minute * _MINUTE_MS
+        if gate.before_slot_min is None:
+            known = day - gate.lead_days * _DAY_MS + gate.minute * _MINUTE_MS
+        else:
+            known = slot_start_ms - gate.before_slot_min * _MINUTE_MS
         p, f = self._published, self._forecasts
         return SlotContext(
             slot_start_ms=slot_start_ms,

@@ -387,6 +387,19 @@ def test_a_price_spike_is_invisible_to_slots_whose_gate_closed_before_it() -> No
     assert e.step(e.initial_state(), day2)[0].battery_kw == 100
 
 
+def test_an_intraday_gate_sees_prices_up_to_its_own_closure_only() -> None:
+    gate = GateClosure(before_slot_min=30, utc_offset_min=0)
+    day = 10 * DAY_MS
+    starts = [day + s * SLOT_MS for s in range(96)]
+    feed = ContextFeed(
+        gate, price=Published([t + SLOT_MS for t in starts], [float(s) for s in range(96)])
+    )
+    context = feed.context(starts[50])
+    assert context.known_at_ms == starts[50] - 30 * 60_000
+    # Slots up to 47 have ended (and been published) 30 minutes before slot 50 starts.
+    assert context.price_yuan_mwh == 47.0
+
+
 def test_the_feed_names_day_types_and_slots() -> None:
     gate = GateClosure(utc_offset_min=480)
     feed = ContextFeed(gate, holidays=frozenset({gate.day_start_ms(20_454 * DAY_MS)}))
