@@ -41,6 +41,10 @@ KIND_TO_TEMPLATE = {
 
 
 SHUTDOWN_TIMEOUT_S = 15.0
+GRACEFUL_SHUTDOWN_S = 3
+"""How long uvicorn lets open requests finish when the hub stops, then cancels them: the
+console's live stream (server-sent events) never ends by itself, so without a bound an
+open browser tab would keep the hub from stopping."""
 
 DEMO_ZONES = {
     "battery": ("storage", 40.0, 40.0),
@@ -83,6 +87,7 @@ async def serve(
         lifespan="on",
         log_level=log_level,
         access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
     server = uvicorn.Server(config)
     async with asyncio.TaskGroup() as group:

@@ -51,7 +51,16 @@ def run(
 
     configure(log_level.upper())
     settings = Settings.from_env(db_url=db, mqtt_url=mqtt, http_port=port)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    from ._serve import GRACEFUL_SHUTDOWN_S
+
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,  # open console streams end then
+    )
 
 
 @app.command("migrate")

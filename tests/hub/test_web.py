@@ -4,10 +4,14 @@ aggregation preview of an unsaved membership."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import importlib.util
 import json
 import logging
+import os
+import signal
+import sys
 from pathlib import Path
 
 import httpx
@@ -274,3 +278,45 @@ async def test_the_stream_pushes_whole_snapshots_to_an_authenticated_client(
         assert isinstance(first["seq"], int) and isinstance(second["seq"], int)
         assert second["seq"] > first["seq"]
         assert set(first) == {"seq", "ts", "resources", "vpps", "edges", "dispatch", "alarms"}
+
+
+async def test_the_hub_stops_while_a_console_holds_the_stream_open(
+    tmp_path: Path, free_port: int
+) -> None:
+    """`vpp hub run` as documented: Ctrl-C ends it even with a browser tab streaming."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    env = {**os.environ, "VPP_HUB_JWT_SECRET": JWT_SECRET, "VPP_HUB_RATE_LIMIT": "0"}
+    base = f"http://127.0.0.1:{free_port}"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "lingtan", "hub", "run", "--port", str(free_port),
+        "--db", url, "--mqtt", "", env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        async with (
+            asyncio.timeout(SAFETY_TIMEOUT * 2),
+            httpx.AsyncClient(base_url=base, timeout=SAFETY_TIMEOUT) as http,
+        ):
+            for _ in range(int(SAFETY_TIMEOUT / 0.1)):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get("/readyz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            await add_role_users(url)
+            from hub._security import Principal, TokenService
+
+            token = TokenService(JWT_SECRET, 600).issue(
+                Principal(user_id="viewer-id", username="viewer-user", role="viewer")
+            )
+            headers = {"Authorization": f"Bearer {token}"}
+            async with http.stream("GET", "/api/v1/vpp/console/stream", headers=headers) as r:
+                assert r.status_code == 200
+                lines = r.aiter_lines()
+                while not (await anext(lines)).startswith("event: live"):
+                    pass
+                proc.send_signal(signal.SIGINT)
+                assert await proc.wait() == 0  # under the timeout above: it did stop
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
