@@ -16,6 +16,7 @@ import re
 import shutil
 from pathlib import Path
 
+import httpx
 import pytest
 from rich.console import Console
 
@@ -225,5 +226,33 @@ async def test_an_operator_works_through_the_console(tmp_path: Path) -> None:
             await expect(page.get_by_test_id("login-notice")).to_contain_text("session expired")
             await shot("12-login-expired")
             assert external == [], external  # every asset is served by the hub
+
+            # --- a viewer sees only what a viewer may use
+            async with httpx.AsyncClient(base_url=demo.hub_url, timeout=SAFETY_TIMEOUT) as http:
+                login = await http.post(
+                    "/api/v1/auth/login", json={"username": "demo", "password": PASSWORD}
+                )
+                made = await http.post(
+                    "/api/v1/users",
+                    json={"username": "watcher", "password": "watcher-pw-1", "role": "viewer"},
+                    headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+                )
+                assert made.status_code == 201, made.text
+            viewer = await (
+                await browser.new_context(viewport={"width": 1440, "height": 900})
+            ).new_page()
+            viewer.set_default_timeout(WAIT_MS)
+            await viewer.goto(demo.hub_url + "/builder")
+            await viewer.fill("input[name=username]", "watcher")
+            await viewer.fill("input[name=password]", "watcher-pw-1")
+            await viewer.get_by_test_id("login-submit").click()
+            await expect(viewer.get_by_test_id("nav-wall")).to_be_visible()
+            await expect(viewer.get_by_test_id("nav-builder")).to_have_count(0)
+            await expect(viewer.get_by_test_id("nav-dispatch")).to_have_count(0)
+            assert viewer.url.endswith("/wall")  # /builder is not a viewer's page
+            await viewer.get_by_test_id("nav-templates").click()
+            await expect(viewer.get_by_test_id("template-list")).to_be_visible()
+            await expect(viewer.get_by_test_id("instance-form")).to_have_count(0)
+            await viewer.screenshot(path=str(ARTIFACTS / "13-viewer.png"), full_page=True)
         finally:
             await browser.close()
