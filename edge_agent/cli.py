@@ -3,6 +3,8 @@
 * ``vpp agent init --preset park-a --port-base 15020 --mqtt mqtt://127.0.0.1:1883 --edge park-a``
   prints a working config for a simulated park started with the same preset and port base.
 * ``vpp agent run --config agent.toml`` runs the agent until SIGINT/SIGTERM.
+* ``vpp agent scan 192.0.2.10:502 opc.tcp://192.0.2.20:4840 --units 1-10 -o agent.toml``
+  finds devices (reads only) and writes a commented config for them.
 * ``vpp agent check --config agent.toml`` validates the config and reads every device once.
 * ``vpp agent status --config agent.toml`` shows the running agent's state (or the outbox's
   when it is not running).
@@ -147,6 +149,81 @@ def init(
     except (ValueError, ConfigError) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output}")
+
+
+@app.command("scan")
+def scan(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="HOST[:PORT] (Modbus TCP) or opc.tcp://... endpoints.", show_default=False
+        ),
+    ] = None,
+    units: Annotated[str, typer.Option(help="Modbus unit ids to ask, e.g. 1-10 or 1,3,5.")] = "1",
+    cidr: Annotated[
+        str | None, typer.Option("--range", help="Also scan every host of this CIDR range.")
+    ] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Modbus port when not given.")] = 502,
+    timeout: Annotated[float, typer.Option(min=0.05, max=30, help="Per request, s.")] = 1.0,
+    target_timeout: Annotated[float, typer.Option(min=0.1, max=600, help="Per target, s.")] = 30.0,
+    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Targets at once.")] = 16,
+    mqtt: Annotated[str, typer.Option(help="Hub broker URL.")] = "mqtt://127.0.0.1:1883",
+    edge: Annotated[str, typer.Option(help="This site's edge id.")] = "site-1",
+    tenant: Annotated[str, typer.Option(help="Tenant id.")] = "default",
+    import_max_w: Annotated[float | None, typer.Option(min=1, help="POC import limit, W.")] = None,
+    export_max_w: Annotated[float | None, typer.Option(min=0, help="POC export limit, W.")] = None,
+    outbox: Annotated[str, typer.Option(help="Outbox database path.")] = "var/agent/outbox.db",
+    metrics_port: Annotated[int, typer.Option(min=0, max=65535, help="0 disables.")] = 9108,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write a file.")] = None,
+) -> None:
+    """Find devices (SunSpec, known maps, OPC UA objects) and write a commented config.
+
+    Reads only; bounded in time and concurrency. What could not be used is listed in the
+    output (and at the end of the file).
+    """
+    from ._scan import parse_targets, parse_units, render_scan_config
+    from .devices._scan import scan as run_scan
+
+    try:
+        unit_ids = parse_units(units)
+        modbus, opcua = parse_targets(targets or [], units=unit_ids, default_port=port,
+                                      cidr=cidr)  # fmt: skip
+    except ValueError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    if not modbus and not opcua:
+        err.print("[red]error:[/] give at least one target (HOST[:PORT], opc.tcp://..., --range)")
+        raise typer.Exit(2)
+    result = asyncio.run(
+        run_scan(modbus, opcua, timeout_s=timeout, target_timeout_s=target_timeout,
+                 concurrency=concurrency)
+    )  # fmt: skip
+    try:
+        text = render_scan_config(
+            result, mqtt_url=mqtt, tenant=tenant, edge=edge, outbox_path=outbox,
+            metrics_port=metrics_port, import_max_w=import_max_w, export_max_w=export_max_w,
+            scanned=" ".join([*(targets or []), *([f"--range {cidr}"] if cidr else [])])[:400],
+        )  # fmt: skip
+        from ._config import parse_config
+
+        parse_config(text)
+    except (ValueError, ConfigError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    for dev in result.found:
+        where = dev.endpoint or f"{dev.host}:{dev.port}/{dev.unit_id}"
+        rated = "" if dev.rated_w is None else f" {dev.rated_w:,.0f} W"
+        err.print(f"found {dev.kind} at {where}{rated}")
+    for skipped in result.skipped:
+        err.print(f"[yellow]skipped[/] {skipped.target}: {skipped.reason}")
+    known = sum(1 for d in result.found if d.kind != "unknown")
+    err.print(f"{known} devices, {len(result.found) - known} unknown, "
+              f"{len(result.skipped)} skipped")  # fmt: skip
     if output is None:
         sys.stdout.write(text)
     else:

@@ -14,6 +14,7 @@ COP                   Double  r   coefficient of performance
 EnergyConsumed        Double  r   electric energy since start, Wh
 Alarm                 Boolean r   plant alarm
 Reverted              Boolean r   true after the revert timer restored defaults
+RatedPower            Double  r   nameplate electric power, W
 Setpoint              Double  rw  room temperature setpoint, 16..30 °C
 PowerLimit            Double  rw  electric power limit, 0..rated W
 RevertSeconds         UInt32  rw  revert timer (0 = never), 0..86400 s
@@ -50,6 +51,7 @@ READ_NODES: Final = (
     "EnergyConsumed",
     "Alarm",
     "Reverted",
+    "RatedPower",
 )
 WRITE_NODES: Final = ("Setpoint", "PowerLimit", "RevertSeconds")
 
@@ -99,6 +101,7 @@ class OpcUaDeviceServer:
             "EnergyConsumed": (m.wh_consumed, "Double"),
             "Alarm": (m.alarm, "Boolean"),
             "Reverted": (m.reverted, "Boolean"),
+            "RatedPower": (m.rated_w, "Double"),
             "Setpoint": (m.setpoint_c, "Double"),
             "PowerLimit": (m.power_limit_w, "Double"),
             "RevertSeconds": (m.revert.tms, "UInt32"),
