@@ -43,7 +43,7 @@ import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from hub._security import Principal, TokenService  # noqa: E402
+from hub.auth import Principal, TokenService  # noqa: E402
 from hub.store import (  # noqa: E402
     ResourceInstance,
     ResourceMapping,

@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from protocol.clock import Clock
 
-from ._cache import LiveCache
 from ._metrics import Metrics
-from ._security import TokenService
 from ._settings import Settings
+from .auth import TokenService
+from .store import LiveCache
 
 
 class SchedulePublisher(Protocol):

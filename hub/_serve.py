@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from protocol.clock import Clock
 
-from ._dispatch import ensure_edge
-from ._security import Role
-from ._service import create_user, ensure_presets, new_id
 from ._settings import Settings
+from .auth import Role, create_user
+from .catalogue import ensure_presets
+from .dispatch import ensure_edge
 from .store import (
     ResourceInstance,
     ResourceMapping,
@@ -23,6 +23,7 @@ from .store import (
     Vpp,
     create_engine,
     migrate,
+    new_id,
     sessionmaker,
 )
 

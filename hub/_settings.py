@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import msgspec
 from msgspec import Meta
 
-from .domain import MarketRequirement
+from .vpps import MarketRequirement
 
 DEFAULT_DB = "sqlite+aiosqlite:///var/hub.db"
 DEFAULT_MQTT = "mqtt://127.0.0.1:1883"

@@ -23,22 +23,43 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from protocol.clock import Clock, RealClock
 
-from ._cache import LiveCache
 from ._context import HubContext
+from ._deps import provide_ctx, provide_principal, provide_session
 from ._metrics import Metrics
-from ._security import AuthMiddleware, TokenService
-from ._service import ensure_presets
 from ._settings import Settings
-from .api import CONTROLLERS
-from .api._deps import provide_ctx, provide_principal, provide_session
+from .auth import (
+    AuditController,
+    AuthController,
+    AuthMiddleware,
+    EdgeController,
+    TokenService,
+    UserController,
+)
+from .catalogue import ResourceInstanceController, ResourceTemplateController, ensure_presets
+from .dispatch import DispatchController
 from .errors import EXCEPTION_HANDLERS
-from .store import create_engine, migrate, sessionmaker
+from .ops import OpsController
+from .store import LiveCache, create_engine, migrate, sessionmaker
+from .vpps import VppController
 from .web import ROUTES as WEB_ROUTES
 from .web import console_lifespan
 
 _log = logging.getLogger(__name__)
 
 LOGIN_PATH = "/api/v1/auth/login"
+CONTROLLERS = (
+    OpsController,
+    AuthController,
+    ResourceTemplateController,
+    ResourceInstanceController,
+    VppController,
+    DispatchController,
+    UserController,
+    AuditController,
+    EdgeController,
+)
+"""One Controller per resource, from each capability package (the order of the OpenAPI paths)."""
+
 OPEN_PATHS = ["^/healthz$", "^/readyz$", "^/metrics$", "^/schema", f"^{LOGIN_PATH}$"]
 
 

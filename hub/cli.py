@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from ._security import Principal
+    from .auth import Principal
 
 app = typer.Typer(
     help="Run and administer the hub (API, ingest, dispatch, users).",
@@ -29,7 +29,7 @@ def _cli_principal() -> Principal:
     """Who wrote through the CLI, for the audit log: ``cli:<OS user>`` acting as admin."""
     import getpass
 
-    from ._security import Principal
+    from .auth import Principal
 
     return Principal(user_id="cli", username=f"cli:{getpass.getuser()}", role="admin")
 
@@ -106,7 +106,8 @@ def user_add(
     from .store import create_engine, migrate, sessionmaker
 
     async def go() -> None:
-        from ._service import audit, create_user, row_dict
+        from .auth import audit, create_user
+        from .store import row_dict
 
         engine = create_engine(db)
         try:
@@ -145,7 +146,7 @@ def edge_add(
     """Register an edge; print its MQTT password, agent config TOML and mosquitto ACL."""
     from protocol.topics import TopicError
 
-    from ._service import acl_lines, agent_config_toml, audit, create_edge
+    from .auth import acl_lines, agent_config_toml, audit, create_edge
     from .errors import ConflictError
     from .store import create_engine, migrate, sessionmaker
 

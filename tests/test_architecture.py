@@ -6,10 +6,14 @@
   ``firmware_sims`` only in its CLI (``vpp agent init --preset``), never in the agent.
 * pymodbus and asyncua are imported by the agent only inside ``edge_agent/devices/``.
 * Every package declares ``__all__`` in its ``__init__`` and every name in it exists.
+* The hub is one package per capability (:data:`CAPABILITIES`); its root holds only the
+  wiring, settings, errors, the CLI and their plumbing (:data:`HUB_ROOT`).
 * A hub capability's pure logic imports no I/O library (DESIGN: importable by the
-  backtest): only the standard library without its I/O modules, msgspec, numpy, highspy and
-  other pure hub modules. :data:`PURE` lists those packages with their I/O modules (the
-  controllers and services, which may use Litestar and SQLAlchemy).
+  backtest): only the standard library without its I/O modules, msgspec, numpy, highspy,
+  ``protocol`` (msgspec Structs, checked above) and other pure hub modules, and from a
+  capability's ``__init__`` only the names it loads eagerly (the pure ones; the
+  controllers and services load lazily). :data:`PURE` lists those packages with their I/O
+  modules (the controllers and services, which may use Litestar and SQLAlchemy).
 """
 
 from __future__ import annotations
@@ -37,9 +41,18 @@ DEVICE_LIBRARIES = {"pymodbus", "asyncua"}
 PURE: dict[str, set[str]] = {
     # package -> its modules that may do I/O (file names); every other module is pure.
     "hub/strategy": set(),
+    "hub/catalogue": {"_templates.py", "_instances.py", "_service.py"},
+    "hub/vpps": {"_controller.py", "_service.py"},
+    "hub/dispatch": {"_controller.py", "_service.py"},
+    "hub/ingest": {"_bus.py"},
 }
-PURE_THIRD_PARTY = {"msgspec", "numpy", "highspy"}
-PURE_HUB_PACKAGES = {"hub.strategy", "hub.domain"}
+PURE_THIRD_PARTY = {"msgspec", "numpy", "highspy", "protocol"}
+PURE_HUB_MODULES = {"hub._dto"}  # the shared bases of the REST bodies: msgspec only
+CAPABILITIES = {"auth", "catalogue", "dispatch", "ingest", "ops", "store", "strategy", "vpps", "web"}
+HUB_ROOT = {
+    "__init__.py", "app.py", "cli.py", "errors.py", "_settings.py", "_logging.py",
+    "_metrics.py", "_context.py", "_deps.py", "_dto.py", "_serve.py",
+}  # fmt: skip
 IO_STDLIB = {
     "asyncio", "socket", "ssl", "select", "selectors", "socketserver", "sqlite3", "dbm",
     "shelve", "subprocess", "multiprocessing", "threading", "concurrent", "urllib", "http",
@@ -72,16 +85,69 @@ def absolute_imports(path: Path) -> set[str]:
     return names
 
 
-def impure_imports(path: Path) -> set[str]:
+def module_name(path: Path) -> str:
+    """The dotted name of a source file under :data:`ROOT`."""
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def hub_imports(path: Path, module: str) -> set[tuple[str, str | None]]:
+    """``(module, name)`` of every import of ours in ``path`` (relative ones resolved
+    against ``module``, the file's dotted name); ``name`` is None for ``import x`` and for
+    a submodule imported by ``from package import _sub``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[tuple[str, str | None]] = set()
+    type_only = {  # under ``if TYPE_CHECKING:``: the lazy names of a package ``__init__``
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+        for outer in node.body
+        for inner in ast.walk(outer)
+    }
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
+        if isinstance(node, ast.Import):
+            found.update((alias.name, None) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                target = f"{base}.{node.module}" if node.module else base
+            else:
+                target = node.module or ""
+            for alias in node.names:
+                sub = f"{target}.{alias.name}"
+                if (ROOT / (sub.replace(".", "/") + ".py")).exists() or alias.name.startswith("_"):
+                    found.add((sub, None))
+                else:
+                    found.add((target, alias.name))
+    return {(m, n) for m, n in found if m.split(".")[0] in OURS}
+
+
+def pure_modules() -> set[str]:
+    """Dotted names of every pure hub module (package ``__init__`` files included)."""
+    return {
+        module_name(path)
+        for package, io in PURE.items()
+        for path in sources(package)
+        if path.name not in io
+    } | PURE_HUB_MODULES
+
+
+def impure_imports(path: Path, module: str | None = None) -> set[str]:
     """What a pure module imports that it must not."""
+    module = module or module_name(path)
     allowed = (set(sys.stdlib_module_names) - IO_STDLIB) | PURE_THIRD_PARTY | {"__future__"}
     bad = {name for name in imports_of(path) if name not in allowed and name != "hub"}
-    bad |= {
-        name
-        for name in absolute_imports(path)
-        if name.split(".")[0] == "hub"
-        and not any(name == p or name.startswith(p + ".") for p in PURE_HUB_PACKAGES)
-    }
+    pure = pure_modules()
+    for target, name in hub_imports(path, module):
+        if target.split(".")[0] != "hub":
+            continue
+        if target not in pure:
+            bad.add(target)
+        elif name is not None and name in getattr(importlib.import_module(target), "_LAZY", {}):
+            bad.add(f"{target}.{name}")  # a lazy (I/O) name through a pure __init__
     return bad
 
 
@@ -141,11 +207,31 @@ def test_pure_logic_imports_no_io_library(package: str) -> None:
 def test_the_purity_checker_sees_io_imports(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text(
-        "import numpy\nimport msgspec\nfrom hub.domain import x\nfrom . import _rules\n"
+        "import numpy\nimport msgspec\nfrom hub.vpps import aggregate\nfrom . import _types\n"
+        "from ._aggregate import member_range\nfrom hub.catalogue._types import Category\n"
         "def f():\n    import sqlalchemy\n    from asyncio import sleep\n"
-        "    from hub.store import y\n    import os.path\n"
+        "    from hub.store import y\n    import os.path\n    from ._service import z\n"
+        "    from hub.vpps import VppController\n    from .. import app\n"
     )
-    assert impure_imports(sample) == {"sqlalchemy", "asyncio", "hub.store", "os"}
+    assert impure_imports(sample, "hub.vpps._sample") == {
+        "sqlalchemy",
+        "asyncio",
+        "hub.store",
+        "os",
+        "hub.vpps._service",
+        "hub.vpps.VppController",
+        "hub.app",
+    }
+
+
+def test_the_hub_is_laid_out_by_capability() -> None:
+    hub = ROOT / "hub"
+    packages = {p.name for p in hub.iterdir() if (p / "__init__.py").exists()}
+    modules = {p.name for p in hub.glob("*.py")}
+    assert packages <= CAPABILITIES, packages - CAPABILITIES
+    assert modules <= HUB_ROOT, modules - HUB_ROOT
+    for package, io in PURE.items():
+        assert io <= {p.name for p in (ROOT / package).glob("*.py")}, package
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -46,8 +46,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub._dispatch import build_schedule
 from hub._settings import mqtt_client_id, mqtt_endpoint
+from hub.dispatch import build_schedule
 from hub.store import (
     Device,
     DispatchExecution,

@@ -1,5 +1,6 @@
-"""Persistence: SQLAlchemy 2 models, async engines and Alembic migrations."""
+"""Shared state: SQLAlchemy 2 models, async engines, Alembic migrations and the live cache."""
 
+from ._cache import DeviceLive, EdgeLive, LiveCache
 from ._db import create_engine, downgrade, migrate, normalize_url, schema_is_current, sessionmaker
 from ._models import (
     CATEGORIES,
@@ -26,6 +27,7 @@ from ._models import (
     TradingStrategy,
     User,
     Vpp,
+    new_id,
     row_dict,
     utcnow,
 )
@@ -41,12 +43,15 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Device",
+    "DeviceLive",
     "DispatchExecution",
     "DispatchInstruction",
     "DispatchStatusEvent",
     "Edge",
+    "EdgeLive",
     "IngestCursor",
     "IngestGap",
+    "LiveCache",
     "ResourceInstance",
     "ResourceMapping",
     "ResourceTemplate",
@@ -58,6 +63,7 @@ __all__ = [
     "create_engine",
     "downgrade",
     "migrate",
+    "new_id",
     "normalize_url",
     "row_dict",
     "schema_is_current",

@@ -21,6 +21,7 @@ Timestamps are timezone-aware UTC (:class:`UTCDateTime`).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from sqlalchemy import (
@@ -75,6 +76,11 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def new_id() -> str:
+    """A new primary key (UUID 4)."""
+    return str(uuid.uuid4())
 
 
 def utcnow() -> dt.datetime:

@@ -11,10 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub._context import HubContext
-from hub._service import member_state
-from hub.domain import aggregate, detect_conflicts
 from hub.errors import InvalidInputError
 from hub.store import ResourceInstance, ResourceMapping, ResourceTemplate
+from hub.vpps import aggregate, detect_conflicts, member_state
 
 from ._schemas import AggregationPreview, AggregationPreviewIn
 

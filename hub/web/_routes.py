@@ -15,7 +15,7 @@ from litestar.response import Stream
 from prometheus_client import Counter
 
 from hub._context import HubContext
-from hub.api._deps import Ctx, Session
+from hub._deps import Ctx, Session
 
 from ._feed import RESYNC, LiveFeed
 from ._preview import preview

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from hub.domain import AggregatedParams, Conflict, MarketType
+from hub.vpps import AggregatedParams, Conflict, MarketType
 
 Uuid = Annotated[str, Meta(min_length=1, max_length=36)]
 

@@ -14,12 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub._context import HubContext
-from hub._dispatch import execution_status
-from hub._service import member_state
-from hub.domain import aggregate
+from hub.dispatch import execution_status
 from hub.errors import NotFoundError
 from hub.store import DispatchInstruction, Edge, ResourceInstance, ResourceMapping, ResourceTemplate
 from hub.store import Vpp as VppRow
+from hub.vpps import aggregate, member_state
 
 from ._schemas import Alarm, DispatchLive, EdgeLive, LiveSnapshot, ResourceLive, VppLive
 

@@ -18,8 +18,8 @@ from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import Settings
-from hub._security import ALL_ROLES, Principal, Role
 from hub.app import create_app
+from hub.auth import ALL_ROLES, Principal, Role
 from hub.store import Base, User, create_engine, migrate, sessionmaker
 from tests.support import SAFETY_TIMEOUT
 

@@ -9,7 +9,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub._dispatch import build_schedule
+from hub.dispatch import build_schedule
 from hub.store import DispatchInstruction
 from protocol import DispatchSchedule
 

@@ -8,21 +8,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.domain import (
+from hub.catalogue import ParameterError, ParamSpec, resolve_parameters
+from hub.dispatch import PendingTarget, build_intervals, disaggregate
+from hub.ingest import AckTracker, Gap
+from hub.vpps import (
     MarketRequirement,
     MemberState,
-    ParameterError,
-    ParamSpec,
-    PendingTarget,
     PowerRange,
     aggregate,
-    build_intervals,
     detect_conflicts,
-    disaggregate,
     member_range,
-    resolve_parameters,
 )
-from hub.ingest import AckTracker, Gap
 
 finite = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinity=False)
 

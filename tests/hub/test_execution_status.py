@@ -18,12 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import Settings
-from hub._cache import LiveCache
 from hub._context import HubContext
 from hub._metrics import Metrics
-from hub._security import TokenService
+from hub.auth import TokenService
 from hub.ingest import MqttBus
-from hub.store import DispatchStatusEvent, create_engine, sessionmaker
+from hub.store import DispatchStatusEvent, LiveCache, create_engine, sessionmaker
 from protocol import DispatchState, DispatchStatus, encode
 from protocol.clock import RealClock
 from protocol.topics import EdgeTopics

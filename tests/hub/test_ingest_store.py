@@ -10,12 +10,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from hub import Settings
-from hub._cache import LiveCache
 from hub._context import HubContext
 from hub._metrics import Metrics
-from hub._security import TokenService
+from hub.auth import TokenService
 from hub.ingest import MqttBus
-from hub.store import Telemetry, create_engine, sessionmaker
+from hub.store import LiveCache, Telemetry, create_engine, sessionmaker
 from protocol import DispatchStatus, Point, TelemetryBatch, encode
 from protocol.clock import RealClock
 from protocol.topics import EdgeTopics

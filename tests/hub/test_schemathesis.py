@@ -13,8 +13,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from hub import Settings, demo_seed, serve
-from hub._security import Principal, TokenService
 from hub.app import create_app
+from hub.auth import Principal, TokenService
 from hub.store import User, create_engine, sessionmaker
 from tests.support import SAFETY_TIMEOUT
 

@@ -8,9 +8,8 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import Settings
-from hub._security import hash_password, verify_password
-from hub._service import create_user
 from hub.app import create_app
+from hub.auth import create_user, hash_password, verify_password
 from hub.store import User
 
 from .conftest import AuthFor

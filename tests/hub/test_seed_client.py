@@ -9,7 +9,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from hub.domain import (
+from hub.catalogue import (
     STORAGE_HOURS,
     ParameterError,
     ParamSpec,

@@ -255,7 +255,7 @@ async def test_the_stream_pushes_whole_snapshots_to_an_authenticated_client(
         await add_role_users(url)
         unauthenticated = await http.get("/api/v1/vpp/console/stream")
         assert unauthenticated.status_code == 401
-        from hub._security import Principal, TokenService
+        from hub.auth import Principal, TokenService
 
         token = TokenService(JWT_SECRET, 600).issue(
             Principal(user_id="viewer-id", username="viewer-user", role="viewer")

@@ -11,8 +11,14 @@ import msgspec
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth import Principal, audit
+from hub.errors import ConflictError, InvalidInputError, NotFoundError
+from hub.store import DispatchExecution, DispatchInstruction, Edge, new_id
+from hub.vpps import PowerRange, get_vpp, member_range, member_state, vpp_members
 from protocol import DispatchSchedule
 
+from ._disaggregate import disaggregate
+from ._schedule import PendingTarget, build_intervals
 from ._schemas import (
     DispatchAccepted,
     ExecuteDispatch,
@@ -21,11 +27,6 @@ from ._schemas import (
     InstructionOut,
     MemberInstruction,
 )
-from ._security import Principal
-from ._service import audit, get_vpp, member_state, new_id, vpp_members
-from .domain import PendingTarget, PowerRange, build_intervals, disaggregate, member_range
-from .errors import ConflictError, InvalidInputError, NotFoundError
-from .store import DispatchExecution, DispatchInstruction, Edge
 
 if TYPE_CHECKING:
     from hub._context import HubContext

@@ -1,4 +1,4 @@
-"""Domain types: plain msgspec Structs, no I/O.
+"""VPP domain types: plain msgspec Structs, no I/O.
 
 Power is in kW with the generator convention (positive = delivering power into the site
 bus: discharging, generating, or a load consuming less). Ratios are 0..1.
@@ -11,26 +11,11 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-Category = Literal["GENERATION", "STORAGE", "LOAD", "FLEXIBLE"]
-InstanceStatus = Literal["ONLINE", "OFFLINE", "MAINTENANCE", "ERROR"]
+from hub.catalogue._types import Category, InstanceStatus
+
 MarketType = Literal["SPOT", "ANCILLARY", "CAPACITY"]
 
 Ratio = Annotated[float, Meta(ge=0, le=1)]
-
-
-class ParamSpec(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """One entry of a template's parameter schema."""
-
-    type: Literal["number", "integer", "boolean", "string"] = "number"
-    unit: Annotated[str, Meta(max_length=16)] = ""
-    min: float | None = None
-    max: float | None = None
-    default: float | int | bool | str | None = None
-    required: bool = False
-    description: Annotated[str, Meta(max_length=500)] = ""
-
-
-ParamValue = float | int | bool | str
 
 
 class MemberState(msgspec.Struct, frozen=True, kw_only=True):
@@ -83,17 +68,6 @@ class AggregatedParams(msgspec.Struct, frozen=True, kw_only=True):
     online_count: int = 0
     member_count: int = 0
     current_power: float = 0.0
-
-
-class Allocation(msgspec.Struct, frozen=True, kw_only=True):
-    resource_id: str
-    target_kw: float
-
-
-class Disaggregation(msgspec.Struct, frozen=True, kw_only=True):
-    allocations: list[Allocation]
-    infeasible_kw: float
-    """Part of the target nobody could take (same sign as the request); 0 when feasible."""
 
 
 class MarketRequirement(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,4 +1,4 @@
-"""Admin resources: ``/api/v1/users``, ``/api/v1/audit-log``, ``/api/v1/edges``."""
+"""Admin resources: ``/api/v1/users``, ``/api/v1/audit-log``."""
 
 from __future__ import annotations
 
@@ -8,39 +8,18 @@ from litestar import Controller, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import func, select
 
-from hub._schemas import (
-    AuditOut,
-    AuditPage,
-    EdgeCreate,
-    EdgeCredentials,
-    EdgeOut,
-    UserCreate,
-    UserOut,
-    UserUpdate,
-)
-from hub._security import ADMINS, WRITERS, requires
-from hub._service import acl_lines, agent_config_toml, audit, create_edge, create_user, row_dict
-from hub._settings import public_mqtt_url
+from hub._deps import Caller, Page, Session, Size
 from hub.errors import NotFoundError
-from hub.store import AuditEntry, Edge, User
+from hub.store import AuditEntry, User, row_dict
 
-from ._deps import Caller, Ctx, Page, Session, Size
+from ._schemas import AuditOut, AuditPage, UserCreate, UserOut, UserUpdate
+from ._security import ADMINS, requires
+from ._service import audit, create_user
 
 
 def _user_out(u: User) -> UserOut:
     return UserOut(
         id=u.id, username=u.username, role=u.role, disabled=u.disabled, created_at=u.created_at
-    )
-
-
-def edge_out(e: Edge) -> EdgeOut:
-    return EdgeOut(
-        id=e.id,
-        tenant=e.tenant,
-        name=e.name,
-        mqtt_username=e.mqtt_username,
-        online=e.online,
-        last_seen=e.last_seen,
     )
 
 
@@ -138,37 +117,3 @@ class AuditController(Controller):
             for r in rows
         ]
         return AuditPage(items=items, total=total or 0, page=page, size=size)
-
-
-class EdgeController(Controller):
-    path = "/api/v1/edges"
-    tags = ("edges",)
-
-    @get("/")
-    async def list_edges(self, session: Session) -> list[EdgeOut]:
-        return [edge_out(e) for e in await session.scalars(select(Edge).order_by(Edge.id))]
-
-    @post("/", guards=[requires(*WRITERS)])
-    async def add_edge(
-        self, session: Session, ctx: Ctx, principal: Caller, data: JSONBody[EdgeCreate]
-    ) -> EdgeCredentials:
-        """Register an edge: its MQTT password (shown once), agent config and ACL lines."""
-        edge, password = await create_edge(session, ctx.settings.tenant, data.id, data.name)
-        await session.flush()
-        audit(
-            session,
-            principal,
-            "create",
-            "edge",
-            edge.id,
-            None,
-            {"id": edge.id, "tenant": edge.tenant, "mqtt_username": edge.mqtt_username},
-        )
-        await session.commit()
-        url = public_mqtt_url(ctx.settings.mqtt_url or "mqtt://127.0.0.1:1883")
-        return EdgeCredentials(
-            edge=edge_out(edge),
-            mqtt_password=password,
-            agent_config_toml=agent_config_toml(edge, password, url),
-            acl=acl_lines(edge),
-        )

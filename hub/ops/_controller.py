@@ -6,9 +6,8 @@ from litestar import Controller, MediaType, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from hub._deps import Ctx
 from hub.store import schema_is_current
-
-from ._deps import Ctx
 
 
 class OpsController(Controller):

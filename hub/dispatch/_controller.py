@@ -5,14 +5,14 @@ from __future__ import annotations
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
-from hub._dispatch import execute_dispatch, execution_status
-from hub._schemas import DispatchAccepted, ExecuteDispatch, ExecutionStatus
-from hub._security import DISPATCHERS, requires
+from hub._deps import Caller, Ctx, Session
+from hub.auth import DISPATCHERS, requires
 
-from ._deps import Caller, Ctx, Session
+from ._schemas import DispatchAccepted, ExecuteDispatch, ExecutionStatus
+from ._service import execute_dispatch, execution_status
 
 
-class TradingController(Controller):
+class DispatchController(Controller):
     path = "/api/v1/vpp/trading"
     tags = ("trading",)
 

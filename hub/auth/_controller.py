@@ -8,13 +8,13 @@ from litestar import Controller, delete, get, post
 from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 
-from hub._schemas import ApiKeyCreate, ApiKeyOut, LoginIn, Me, TokenOut
-from hub._security import Principal, new_api_key, verify_password
-from hub._service import audit, new_id
+from hub._deps import Caller, Ctx, Session
 from hub.errors import ForbiddenError, NotFoundError, UnauthorizedError
-from hub.store import ApiKey, User
+from hub.store import ApiKey, User, new_id
 
-from ._deps import Caller, Ctx, Session
+from ._schemas import ApiKeyCreate, ApiKeyOut, LoginIn, Me, TokenOut
+from ._security import Principal, new_api_key, verify_password
+from ._service import audit
 
 
 class AuthController(Controller):

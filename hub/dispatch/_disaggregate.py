@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import groupby
 
-from ._types import Allocation, Disaggregation, PowerRange
+from hub.vpps._types import PowerRange
+
+from ._types import Allocation, Disaggregation
 
 
 def disaggregate(target_kw: float, ranges: Sequence[PowerRange]) -> Disaggregation:

@@ -10,7 +10,13 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
-from hub._schemas import (
+from hub._deps import Caller, Ctx, Page, Session, Size
+from hub.auth import WRITERS, audit, requires
+from hub.errors import ConflictError, InvalidInputError, NotFoundError
+from hub.store import ResourceInstance, ResourceTemplate, Telemetry, new_id, row_dict
+
+from ._params import ParameterError, instance_parameters, resolve_parameters
+from ._schemas import (
     History,
     HistoryPoint,
     Instance,
@@ -20,13 +26,8 @@ from hub._schemas import (
     StatusChange,
     TemplateMigration,
 )
-from hub._security import WRITERS, requires
-from hub._service import audit, new_id, row_dict, template_schema, template_versions
-from hub.domain import InstanceStatus, ParameterError, instance_parameters, resolve_parameters
-from hub.errors import ConflictError, InvalidInputError, NotFoundError
-from hub.store import ResourceInstance, ResourceTemplate, Telemetry
-
-from ._deps import Caller, Ctx, Page, Session, Size
+from ._service import template_schema, template_versions
+from ._types import InstanceStatus
 
 ENERGY_NAMES = (
     "e_wh",

@@ -12,7 +12,7 @@ from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub._context import HubContext
-from hub._security import Principal, current
+from hub.auth import Principal, current
 
 
 def provide_ctx(state: State) -> HubContext:

@@ -9,36 +9,16 @@ from litestar import Controller, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import delete, func, select
 
-from hub._schemas import (
-    ConflictReport,
-    Member,
-    ResourcesUpdate,
-    VppCreate,
-    VppOut,
-    VppPage,
-)
-from hub._security import WRITERS, requires
-from hub._service import (
-    audit,
-    get_vpp,
-    member_state,
-    new_id,
-    ratio_totals,
-    row_dict,
-    vpp_members,
-)
-from hub.domain import (
-    AggregatedParams,
-    Commitment,
-    MarketType,
-    MemberState,
-    aggregate,
-    detect_conflicts,
-)
+from hub._deps import Caller, Ctx, Page, Session, Size
+from hub.auth import WRITERS, audit, requires
 from hub.errors import ConflictError, InvalidInputError
-from hub.store import ResourceInstance, ResourceMapping, TradingRecord, Vpp
+from hub.store import ResourceInstance, ResourceMapping, TradingRecord, Vpp, new_id, row_dict
 
-from ._deps import Caller, Ctx, Page, Session, Size
+from ._aggregate import aggregate
+from ._conflicts import detect_conflicts
+from ._schemas import ConflictReport, Member, ResourcesUpdate, VppCreate, VppOut, VppPage
+from ._service import get_vpp, member_state, ratio_totals, vpp_members
+from ._types import AggregatedParams, Commitment, MarketType, MemberState
 
 
 def vpp_out(row: Vpp, members: list[ResourceMapping]) -> VppOut:

@@ -12,22 +12,15 @@ from litestar.exceptions import ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import func, select
 
-from hub._schemas import Template, TemplateCreate, TemplatePage, TemplateUpdate
-from hub._security import WRITERS, requires
-from hub._service import (
-    audit,
-    current_versions,
-    new_id,
-    next_version,
-    row_dict,
-    template_schema,
-    template_versions,
-)
-from hub.domain import Category, ParameterError, template_parameters
+from hub._deps import Caller, Page, Session, Size
+from hub.auth import WRITERS, audit, requires
 from hub.errors import ConflictError, NotFoundError
-from hub.store import ResourceInstance, ResourceTemplate
+from hub.store import ResourceInstance, ResourceTemplate, new_id, row_dict
 
-from ._deps import Caller, Page, Session, Size
+from ._params import ParameterError, template_parameters
+from ._schemas import Template, TemplateCreate, TemplatePage, TemplateUpdate
+from ._service import current_versions, next_version, template_schema, template_versions
+from ._types import Category
 
 
 def template_out(row: ResourceTemplate, current_id: str | None = None) -> Template:

@@ -28,8 +28,8 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from .errors import ForbiddenError, UnauthorizedError
-from .store import ApiKey, User
+from hub.errors import ForbiddenError, UnauthorizedError
+from hub.store import ApiKey, User
 
 Role = Literal["viewer", "operator", "trader", "admin"]
 ALL_ROLES: Final[tuple[Role, ...]] = ("viewer", "operator", "trader", "admin")

@@ -1,0 +1,5 @@
+"""Operations: ``/healthz``, ``/readyz``, ``/metrics``."""
+
+from ._controller import OpsController
+
+__all__ = ["OpsController"]
