@@ -35,8 +35,8 @@ import httpx  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from hub import Settings, serve  # noqa: E402
-from hub._security import hash_password  # noqa: E402
-from hub._service import ensure_presets  # noqa: E402
+from hub.auth import hash_password  # noqa: E402
+from hub.catalogue import ensure_presets  # noqa: E402
 from hub.store import (  # noqa: E402
     ResourceInstance,
     ResourceMapping,

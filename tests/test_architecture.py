@@ -48,7 +48,9 @@ PURE: dict[str, set[str]] = {
 }
 PURE_THIRD_PARTY = {"msgspec", "numpy", "highspy", "protocol"}
 PURE_HUB_MODULES = {"hub._dto"}  # the shared bases of the REST bodies: msgspec only
-CAPABILITIES = {"auth", "catalogue", "dispatch", "ingest", "ops", "store", "strategy", "vpps", "web"}
+CAPABILITIES = {
+    "auth", "catalogue", "dispatch", "ingest", "ops", "store", "strategy", "vpps", "web",
+}  # fmt: skip
 HUB_ROOT = {
     "__init__.py", "app.py", "cli.py", "errors.py", "_settings.py", "_logging.py",
     "_metrics.py", "_context.py", "_deps.py", "_dto.py", "_serve.py",

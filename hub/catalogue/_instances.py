@@ -125,7 +125,7 @@ class ResourceInstanceController(Controller):
         """Create an instance of an ACTIVE template; ``parameters`` are checked against
         the template's schema (defaults filled in). Without ``parameters`` (the seed's six
         fields) every preset works: ``rated_kw`` comes from ``capacity``, a battery's
-        ``rated_kwh`` from ``capacity`` x 2 h (see :func:`hub.domain.instance_parameters`)."""
+        ``rated_kwh`` from ``capacity`` x 2 h (see :func:`hub.catalogue.instance_parameters`)."""
         template = await session.get(ResourceTemplate, data.template_id)
         if template is None:
             raise InvalidInputError(

@@ -1,7 +1,7 @@
 """Aggregation and conflicts of a membership that is not saved (the VPP builder's drag).
 
-The same pure functions the saved VPP uses (:func:`hub.domain.aggregate`,
-:func:`hub.domain.detect_conflicts`) on the same member states: what the builder shows
+The same pure functions the saved VPP uses (:func:`hub.vpps.aggregate`,
+:func:`hub.vpps.detect_conflicts`) on the same member states: what the builder shows
 while dragging is what ``aggregated-params`` and ``conflicts`` will say once saved.
 """
 

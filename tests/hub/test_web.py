@@ -303,7 +303,7 @@ async def test_the_hub_stops_while_a_console_holds_the_stream_open(
                         break
                 await asyncio.sleep(0.1)
             await add_role_users(url)
-            from hub._security import Principal, TokenService
+            from hub.auth import Principal, TokenService
 
             token = TokenService(JWT_SECRET, 600).issue(
                 Principal(user_id="viewer-id", username="viewer-user", role="viewer")
