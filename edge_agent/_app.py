@@ -66,6 +66,7 @@ from ._http import MetricsServer
 from ._metrics import AgentMetrics
 from ._outbox import Committed, Outbox, OutboxError
 from ._safety import Applied, Clamped, Rejected
+from ._status import device_status
 from ._sync import HubLink
 from ._telemetry import TelemetryPump
 from .devices._base import DeviceAdapter, DeviceStatus, Setpoint
@@ -895,6 +896,7 @@ class Agent:
             "mqtt_connected": bool(self.link and self.link.connected),
             "hub_fresh": self.hub_fresh(),
             "devices": {d: r.status.value for d, r in self.runners.items()},
+            "device_status": device_status(self.runners, self.last_decisions, self.clock.now()),
             "devices_online": online,
             "outbox_pending_commit": self.outbox.pending,
             "storage": self._storage_health(),

@@ -147,6 +147,9 @@ class DeviceRunner:
         self.poll_times: list[float] = []
         """Clock-monotonic times of the last successful polls (bounded, for fairness)."""
         self.last_error: str = ""
+        self.errors: collections.Counter[str] = collections.Counter()
+        """Failures since start by kind (``timeout``, ``protocol``, ``internal``, and
+        ``write_timeout``/``write_protocol`` for writes)."""
         self.write_failed = False
         self.birth_due = False
         metrics.device_status.labels(config.id).set(0)
@@ -217,6 +220,7 @@ class DeviceRunner:
 
     def _failed(self, exc: DeviceError) -> None:
         self.last_error = str(exc)
+        self.errors[exc.kind] += 1
         self._metrics.poll_failures.labels(self.config.id, exc.kind).inc()
         self._set_status(DeviceStatus.ERROR, str(exc))
 
@@ -241,6 +245,7 @@ class DeviceRunner:
                 except Exception as exc:
                     _log.exception("device %s: unexpected error", self.config.id)
                     self._metrics.poll_failures.labels(self.config.id, "internal").inc()
+                    self.errors["internal"] += 1
                     self.last_error = repr(exc)
                     self._set_status(DeviceStatus.ERROR, repr(exc))
                     await self.adapter.close()
@@ -338,6 +343,7 @@ class DeviceRunner:
             # The device refused the write but still answers: ERROR, keep polling, retry
             # with the next setpoint (never reconnect over a refusal).
             self._metrics.write_failures.labels(self.config.id, exc.kind).inc()
+            self.errors[f"write_{exc.kind}"] += 1
             self.last_error = str(exc)
             self.write_failed = True
             self._written = None
@@ -346,6 +352,7 @@ class DeviceRunner:
             return
         except DeviceError as exc:
             self._metrics.write_failures.labels(self.config.id, exc.kind).inc()
+            self.errors[f"write_{exc.kind}"] += 1
             self._written = None
             self._report(setpoint, None, f"write failed: {exc}")
             raise

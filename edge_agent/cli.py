@@ -328,10 +328,23 @@ def status(config: ConfigOpt) -> None:
     table.add_row("last ack (sid, seq)", str(last_ack) if last_ack else "-")
     table.add_row("session id", str(sid))
     if doc:
-        for key in ("mqtt_connected", "hub_fresh", "schedule", "config_version", "control",
-                    "devices", "cycles", "storage"):  # fmt: skip
+        for key in ("mqtt_connected", "hub_fresh", "schedule", "config_version", "cycles",
+                    "storage"):  # fmt: skip
             table.add_row(key, json.dumps(doc.get(key)))
+    detail = doc.get("device_status") if doc else None
+    if doc and not isinstance(detail, dict):  # an older agent: states only
+        table.add_row("devices", json.dumps(doc.get("devices")))
     out.print(table)
+    if isinstance(detail, dict):
+        from ._status import status_rows
+
+        devices = Table(title="devices")
+        for column in ("device", "kind", "state", "last value", "power", "errors",
+                       "setpoint in force", "source"):  # fmt: skip
+            devices.add_column(column)
+        for row in status_rows(detail):
+            devices.add_row(*row)
+        Console().print(devices)  # COLUMNS as it is now
 
 
 def _outbox_summary(path: Path) -> tuple[int, tuple[int, int] | None, int]:

@@ -147,13 +147,29 @@ async def test_metrics_healthz_and_status_of_a_running_agent(
         assert code == 200 and doc["ok"] and doc["devices"] == {"b1": "online", "m1": "online"}
         assert doc["control"] == {"b1": "schedule"} and doc["cycles"] >= 3
         assert doc["schedule"]["id"] == "sched-1"
+        b1 = doc["device_status"]["b1"]
+        assert b1["state"] == "online" and b1["setpoint_w"] == 100_000.0
+        assert b1["source"] == "safety" and b1["requested_by"] == "schedule"
+        assert b1["reason"] == "device_max_discharge" and b1["requested_w"] == 400_000.0
+        assert b1["last_value_age_s"] is not None and b1["last_value_age_s"] <= 2.0
+        assert doc["device_status"]["m1"]["setpoint_w"] is None
+        adapters["m1"].fail_reads = True
+        await Harness(agent, manual_clock).cycles(2)
+        await until(lambda: agent.runners["m1"].errors["protocol"] > 0, "a failed read")
+        code, health = await asyncio.to_thread(get, "/healthz")
+        m1 = json.loads(health)["device_status"]["m1"]
+        assert m1["state"] == "error" and m1["errors"]["protocol"] >= 1 and m1["last_error"]
         assert (await asyncio.to_thread(get, "/nope"))[0] == 404
         path = tmp_path / "agent.toml"
         path.write_text(config_text(tmp_path, devices=devices).replace(
             "port = 0", f"port = {agent.http.port}", 1))  # fmt: skip
-        status = await asyncio.to_thread(runner.invoke, app, ["status", "--config", str(path)])
+        status = await asyncio.to_thread(
+            runner.invoke, app, ["status", "--config", str(path)], env={"COLUMNS": "200"}
+        )
         assert status.exit_code == 0, status.output
         assert "mqtt_connected" in status.output and "outbox rows" in status.output
+        assert "safety (device_max_discharge) over schedule" in status.output
+        assert "protocol" in status.output and "100,000 W" in status.output
     stopped = runner.invoke(app, ["status", "--config", str(path)])
     assert stopped.exit_code == 0 and "no (no answer" in stopped.output
     assert "session id" in stopped.output
