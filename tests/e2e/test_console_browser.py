@@ -60,7 +60,7 @@ async def test_an_operator_works_through_the_console(tmp_path: Path) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     options = DemoOptions(workdir=tmp_path / "demo", port=0, speed=10.0, password=PASSWORD)
     async with (
-        asyncio.timeout(SAFETY_TIMEOUT * 8),
+        asyncio.timeout(SAFETY_TIMEOUT * 11),  # a deadlock guard: ~35 s to start under coverage
         start_demo(options, Console(file=io.StringIO(), width=200)) as demo,
         async_playwright() as pw,
     ):
