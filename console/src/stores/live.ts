@@ -8,6 +8,7 @@ export type Snapshot = Schemas["LiveSnapshot"];
 export type LiveState = "idle" | "connecting" | "live" | "disconnected";
 
 const HISTORY = 300;
+const IDLE_MS = 10_000;
 
 /** The hub's live push (SSE over fetch, with the bearer token): one snapshot at a time,
  *  plus a bounded history of each VPP's and each resource's power for the charts. */
@@ -22,6 +23,7 @@ export const useLive = defineStore("live", () => {
   // every one of a thousand resources on every snapshot.
   const watched = new Set<string>();
   let users = 0;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   function apply(snap: Snapshot): void {
     snapshot.value = snap;
@@ -80,9 +82,11 @@ export const useLive = defineStore("live", () => {
     }
   }
 
-  /** Start the stream for a view; it stops when the last view releases it. */
+  /** Start the stream for a view; it stops a while after the last view released it, so
+   *  moving between live pages keeps one connection and the data already shown. */
   function acquire(): void {
     users += 1;
+    clearTimeout(idleTimer);
     if (controller) return;
     controller = new AbortController();
     void run(controller.signal);
@@ -90,10 +94,12 @@ export const useLive = defineStore("live", () => {
 
   function release(): void {
     users = Math.max(0, users - 1);
-    if (users === 0) stop();
+    clearTimeout(idleTimer);
+    if (users === 0) idleTimer = setTimeout(stop, IDLE_MS);
   }
 
   function stop(): void {
+    clearTimeout(idleTimer);
     controller?.abort();
     controller = null;
     state.value = "idle";
