@@ -74,11 +74,18 @@ async def test_refused_clamped_rebooted_and_done_show_what_the_battery_did(
     try:
         async with httpx.AsyncClient(base_url=base, timeout=SAFETY_TIMEOUT) as http:
             await eventually(park.hub_ready, "the hub up with MQTT", SAFETY_TIMEOUT * 3)
+            await eventually(lambda: sum(park.cursors().values()) >= 5,
+                             "first rows stored and acked", SAFETY_TIMEOUT * 4)  # fmt: skip
             login = await http.post("/api/v1/auth/login",
                                     json={"username": "op", "password": PASSWORD})  # fmt: skip
             assert login.status_code in {200, 201}, login.text
             http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
             await run_scenario(park, http)
+    except AssertionError as exc:
+        logs = {n: (park.root / f"{n}.log").read_text(errors="replace")[-2000:]
+                for n in ("agent", "hub")}  # fmt: skip
+        raise AssertionError(f"{exc}\n--- agent.log\n{logs['agent']}\n--- hub.log\n"
+                             f"{logs['hub']}") from exc  # fmt: skip
     finally:
         await park.stop_all()
 
