@@ -12,6 +12,7 @@ See ``docs/agent.md`` for the config format, the guarantees and the operations.
 from ._app import AGENT_VERSION, AdapterFactory, Agent, default_adapter_factory, merge_site_config
 from ._config import (
     AgentConfig,
+    ChargerConfig,
     DefaultControlConfig,
     DeviceConfig,
     DeviceLimitsConfig,
@@ -59,6 +60,7 @@ __all__ = [
     "AgentError",
     "AgentMetrics",
     "Applied",
+    "ChargerConfig",
     "Clamped",
     "ConfigError",
     "CycleInput",

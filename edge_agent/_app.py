@@ -91,7 +91,7 @@ def default_adapter_factory(config: AgentConfig, clock: Clock) -> AdapterFactory
             from .devices.modbus import ModbusAdapter
 
             custom = config.register_maps.get(device.register_map)
-            modbus: DeviceAdapter = ModbusAdapter(device, custom_map=custom)
+            modbus: DeviceAdapter = ModbusAdapter(device, custom_map=custom, clock=clock)
             return modbus
         from .devices.opcua import OpcUaAdapter
 

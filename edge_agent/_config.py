@@ -102,14 +102,58 @@ class RegisterPoint(_Cfg, frozen=True, kw_only=True):
     scale: float = 1.0
     unit: Annotated[str, Meta(max_length=16)] = ""
     poll: Literal["fast", "slow"] = "fast"
-    role: Literal["", "p_w", "soc_pct", "temp_c", "setpoint_w"] = ""
-    """What the control loop reads from (or writes to) this point."""
+    role: Literal[
+        "", "p_w", "soc_pct", "temp_c", "setpoint_w", "current_limit_a", "watchdog_s",
+        "fallback_a", "heartbeat",
+    ] = ""  # fmt: skip
+    """What the control loop reads from (or writes to) this point. EV chargers:
+    ``current_limit_a`` (the control, A after ``scale``), ``watchdog_s`` (armed after every
+    connect), ``fallback_a`` (the current the watchdog falls back to, written with it when
+    ``charger.fallback_current_a`` is set), ``heartbeat`` (a counter written with every
+    control write, for chargers whose watchdog needs one)."""
 
 
 class RegisterMap(_Cfg, frozen=True, kw_only=True):
     """A named custom register map for devices without SunSpec."""
 
     points: Annotated[list[RegisterPoint], Meta(min_length=1, max_length=500)]
+
+
+class ChargerConfig(_Cfg, frozen=True, kw_only=True):
+    """An EV charger's electrical nameplate: how a power cap becomes a current limit.
+
+    A cap of ``P`` W (consumption) is written as ``P / (phases * voltage_v)`` A, rounded
+    down to the register's step; a cap below ``min_current_a`` (the least current a car
+    charges at, IEC 61851: 6 A) cannot be followed and becomes 0 A (paused).
+    """
+
+    phases: Literal[1, 3] = 3
+    voltage_v: Annotated[float, Meta(ge=100, le=400)] = 230.0
+    """Phase-to-neutral voltage."""
+    min_current_a: Annotated[float, Meta(ge=0, le=80)] = 6.0
+    max_current_a: Annotated[float, Meta(gt=0, le=80)] = 32.0
+    fallback_current_a: Annotated[float, Meta(ge=0, le=80)] | None = None
+    """Written to the charger's ``fallback_a`` point with its watchdog: the current it
+    takes by itself when the agent stops writing (None: leave the charger's own)."""
+
+    def __post_init__(self) -> None:
+        if self.min_current_a > self.max_current_a:
+            raise ValueError("min_current_a must be <= max_current_a")
+        fb = self.fallback_current_a
+        if fb is not None and fb != 0 and not self.min_current_a <= fb <= self.max_current_a:
+            raise ValueError("fallback_current_a must be 0 or within min..max_current_a")
+
+    @property
+    def w_per_a(self) -> float:
+        return self.phases * self.voltage_v
+
+    @property
+    def max_w(self) -> float:
+        return self.max_current_a * self.w_per_a
+
+    @property
+    def min_w(self) -> float:
+        return self.min_current_a * self.w_per_a
 
 
 class DeviceConfig(_Cfg, frozen=True, kw_only=True):
@@ -136,6 +180,8 @@ class DeviceConfig(_Cfg, frozen=True, kw_only=True):
     timeout_s: Annotated[float, Meta(gt=0, le=60)] = 2.0
     backoff_max_s: Annotated[float, Meta(gt=0, le=3600)] = 30.0
     limits: DeviceLimitsConfig = DeviceLimitsConfig()
+    charger: ChargerConfig = ChargerConfig()
+    """EV chargers only: phases, voltage and current range."""
 
 
 class HubConfig(_Cfg, frozen=True, kw_only=True):
@@ -307,6 +353,15 @@ def _semantic_checks(config: AgentConfig) -> None:
                 "device's revert timer within half its period",
                 field=f"{where}.limits.revert_s",
             )
+        custom = config.register_maps.get(dev.register_map)
+        if dev.kind == "ev_charger" and writable and custom is not None:
+            roles = {p.role for p in custom.points}
+            if not roles & {"current_limit_a", "setpoint_w"}:
+                raise ConfigError(
+                    f"ev_charger {dev.id!r} has p_max_charge_w but register map "
+                    f"{dev.register_map!r} has no current_limit_a (or setpoint_w) point to write",
+                    field=f"{where}.register_map",
+                )
         if dev.protocol == "opcua" and not dev.endpoint.startswith("opc.tcp://"):
             raise ConfigError(
                 "an opcua device needs endpoint = 'opc.tcp://host:port/...'",
@@ -354,6 +409,7 @@ def load_config(path: str | Path) -> AgentConfig:
 
 __all__ = [
     "AgentConfig",
+    "ChargerConfig",
     "DefaultControlConfig",
     "DeviceConfig",
     "DeviceKind",

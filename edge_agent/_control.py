@@ -161,9 +161,14 @@ def limits_for(config: AgentConfig, device: DeviceConfig) -> Limits:
     dl, sl = device.limits, config.site.limits
     ramps = [r for r in (dl.ramp_w_per_s, sl.ramp_w_per_s) if r is not None]
     storage = device.kind == "battery"
+    charger = device.charger if device.kind == "ev_charger" else None
+    p_max_charge = 0.0 if device.kind == "pv" else dl.p_max_charge_w
+    if charger is not None:  # a cap on consumption, within the charger's current range
+        p_max_charge = min(p_max_charge, charger.max_w)
     return Limits(
-        p_max_discharge_w=dl.p_max_discharge_w,
-        p_max_charge_w=0.0 if device.kind == "pv" else dl.p_max_charge_w,
+        p_max_discharge_w=0.0 if charger is not None else dl.p_max_discharge_w,
+        p_max_charge_w=p_max_charge,
+        min_consumption_w=charger.min_w if charger is not None else 0.0,
         soc_min_pct=max(dl.soc_min_pct, sl.soc_min_pct) if storage else 0.0,
         soc_max_pct=min(dl.soc_max_pct, sl.soc_max_pct) if storage else 100.0,
         ramp_w_per_s=min(ramps) if ramps else None,

@@ -10,6 +10,48 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 EVSE_MAP = "lingtan-evse"
+EVSE_MAP_LINES = (
+    "",
+    "# The Lingtan EVSE register map (holding registers from 0, docs/sims.md). The agent",
+    "# writes current_limit_a (0 or min..max A), arms watchdog_s after every connect and",
+    "# re-writes the limit every half of it (each write feeds the charger's watchdog).",
+    f"[register_maps.{EVSE_MAP}]",
+    "points = [",
+    '  { name = "status", address = 1, type = "uint16" },',
+    '  { name = "p_w", address = 2, type = "uint32", scale = -1.0, unit = "W", role = "p_w" },',
+    '  { name = "session_wh", address = 4, type = "uint32", unit = "Wh", poll = "slow" },',
+    '  { name = "total_wh", address = 6, type = "uint32", unit = "Wh", poll = "slow" },',
+    '  { name = "current_limit_a", address = 10, type = "uint16", scale = 0.1, unit = "A", '
+    'role = "current_limit_a" },',
+    '  { name = "fallback_current_a", address = 11, type = "uint16", scale = 0.1, unit = "A", '
+    'role = "fallback_a" },',
+    '  { name = "watchdog_s", address = 12, type = "uint16", unit = "s", role = "watchdog_s" },',
+    '  { name = "watchdog_remaining_s", address = 14, type = "uint16", unit = "s" },',
+    '  { name = "watchdog_tripped", address = 15, type = "uint16" },',
+    '  { name = "energy_need_wh", address = 16, type = "uint32", unit = "Wh", poll = "slow" },',
+    '  { name = "departure_unix_s", address = 18, type = "uint32", unit = "s", poll = "slow" },',
+    '  { name = "actual_current_a", address = 23, type = "uint16", scale = 0.1, unit = "A" },',
+    "]",
+)
+
+
+def charger_lines(
+    *, phases: int, voltage_v: float, min_current_a: float, max_current_a: float, revert_s: float
+) -> list[str]:
+    """``[devices.limits]`` and ``[devices.charger]`` of a controllable EV charger."""
+    max_w = max_current_a * phases * voltage_v
+    return [
+        "",
+        "[devices.limits]",
+        f"p_max_charge_w = {max_w:.1f}  # {max_current_a:g} A x {phases} phases x {voltage_v:g} V",
+        f"revert_s = {revert_s:.1f}  # the charger's watchdog, refreshed every half of it",
+        "",
+        "[devices.charger]",
+        f"phases = {phases}",
+        f"voltage_v = {voltage_v:.1f}",
+        f"min_current_a = {min_current_a:.1f}  # a cap below this pauses charging (0 A)",
+        f"max_current_a = {max_current_a:.1f}",
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +68,8 @@ class InitDevice:
     rated_w: float | None = None
     soc_min_pct: float | None = None
     soc_max_pct: float | None = None
+    max_current_a: float | None = None
+    """EV chargers: the rated current (32 A when not known)."""
 
 
 def _q(text: str) -> str:
@@ -92,6 +136,11 @@ def render_config(
         if dev.kind == "ev_charger":
             uses_evse = True
             lines.append(f"register_map = {_q(EVSE_MAP)}")
+            rated_a = dev.max_current_a or 32.0
+            lines += charger_lines(
+                phases=3, voltage_v=230.0, min_current_a=6.0, max_current_a=rated_a,
+                revert_s=revert_s,
+            )  # fmt: skip
         if dev.kind in {"battery", "pv"} and dev.rated_w:
             lines += ["", "[devices.limits]", f"p_max_discharge_w = {dev.rated_w:.1f}"]
             if dev.kind == "battery":
@@ -101,21 +150,8 @@ def render_config(
                 lines.append(f"ramp_w_per_s = {dev.rated_w / 5:.1f}")
             lines.append(f"revert_s = {revert_s:.1f}")
     if uses_evse:
-        lines += [
-            "",
-            "# The simulated EV charger's own holding-register map (read-only here).",
-            f"[register_maps.{EVSE_MAP}]",
-            "points = [",
-            '  { name = "status", address = 1, type = "uint16" },',
-            '  { name = "p_w", address = 2, type = "uint32", scale = -1.0, unit = "W", '
-            'role = "p_w" },',
-            '  { name = "session_wh", address = 4, type = "uint32", unit = "Wh", poll = "slow" },',
-            '  { name = "total_wh", address = 6, type = "uint32", unit = "Wh", poll = "slow" },',
-            '  { name = "current_limit_a", address = 10, type = "uint16", scale = 0.1, '
-            'unit = "A" },',
-            "]",
-        ]
+        lines += EVSE_MAP_LINES
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["EVSE_MAP", "InitDevice", "render_config"]
+__all__ = ["EVSE_MAP", "EVSE_MAP_LINES", "InitDevice", "charger_lines", "render_config"]

@@ -41,6 +41,7 @@ ClampReason = Literal[
     "poc_export_limit",
     "ramp_rate",
     "not_controllable",
+    "ev_min_current",
 ]
 
 
@@ -59,6 +60,10 @@ class Limits:
     export_max_w: float | None = None
     needs_soc: bool = False
     """Storage: without a state of charge reading it may neither charge nor discharge."""
+    min_consumption_w: float = 0.0
+    """A consumer that cannot run below this (an EV charger's minimum current times its
+    phases and voltage): a consumption cap between 0 and it becomes 0 (paused), never more
+    than asked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,11 +203,16 @@ def guard(request: SetpointRequest, limits: Limits, ctx: GuardContext) -> GuardR
             return Applied(0.0)
         return Clamped(0.0, float(p), "not_controllable")
     _, final = allowed_range(limits, ctx)
+    result: Applied | Clamped
     if p > final.hi:
-        return Clamped(final.hi, float(p), final.hi_reason)
-    if p < final.lo:
-        return Clamped(final.lo, float(p), final.lo_reason)
-    return Applied(float(p))
+        result = Clamped(final.hi, float(p), final.hi_reason)
+    elif p < final.lo:
+        result = Clamped(final.lo, float(p), final.lo_reason)
+    else:
+        result = Applied(float(p))
+    if -limits.min_consumption_w < result.p_w < 0:
+        return Clamped(0.0, float(p), "ev_min_current")
+    return result
 
 
 def split_target(target_w: float, ranges: Mapping[str, tuple[float, float]]) -> dict[str, float]:

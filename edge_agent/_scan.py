@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from protocol.topics import TopicError, validate_device_id
 
-from ._init import EVSE_MAP
+from ._init import EVSE_MAP, EVSE_MAP_LINES, charger_lines
 
 if TYPE_CHECKING:
     from .devices._scan import Found, ModbusTarget, ScanResult
@@ -167,12 +167,13 @@ def _device_lines(dev: Found, dev_id: str) -> list[str]:  # noqa: PLR0912, PLR09
                 limits.append(f"p_max_discharge_w = {dev.rated_w:.1f}  # 702 WMaxRtg")
             limits.append(revert)
         case "ev_charger":
-            if dev.rated_w is not None:
-                limits.append(
-                    f"p_max_charge_w = {dev.rated_w:.1f}  # {dev.max_current_a:g} A x "
-                    f"{dev.phases} phases x {dev.voltage_v:g} V"
-                )
-            limits.append(revert.replace("fail-safe", "watchdog"))
+            return lines + charger_lines(
+                phases=dev.phases or 3,
+                voltage_v=dev.voltage_v or 230.0,
+                min_current_a=dev.min_current_a if dev.min_current_a is not None else 6.0,
+                max_current_a=dev.max_current_a or 32.0,
+                revert_s=REVERT_S,
+            )
         case "hvac":
             if dev.rated_w is not None:
                 limits.append(f"p_max_charge_w = {dev.rated_w:.1f}  # consumption cap range")
@@ -203,20 +204,6 @@ def _stub_lines(dev: Found, index: int) -> list[str]:
         '#   { name = "p_w", address = 0, type = "int32", unit = "W", role = "p_w" },',
         "# ]",
     ]
-
-
-EVSE_MAP_LINES = [
-    "",
-    "# The Lingtan EVSE register map (holding registers from 0, docs/sims.md).",
-    f"[register_maps.{EVSE_MAP}]",
-    "points = [",
-    '  { name = "status", address = 1, type = "uint16" },',
-    '  { name = "p_w", address = 2, type = "uint32", scale = -1.0, unit = "W", role = "p_w" },',
-    '  { name = "session_wh", address = 4, type = "uint32", unit = "Wh", poll = "slow" },',
-    '  { name = "total_wh", address = 6, type = "uint32", unit = "Wh", poll = "slow" },',
-    '  { name = "current_limit_a", address = 10, type = "uint16", scale = 0.1, unit = "A" },',
-    "]",
-]
 
 
 def render_scan_config(

@@ -73,7 +73,7 @@ def site_config_text(
     Shared by ``vpp agent init --preset`` and ``vpp demo``; the only place in the agent
     that knows the simulators' site description.
     """
-    from firmware_sims import BatterySpec, PVSpec
+    from firmware_sims import BatterySpec, EVChargerSpec, PVSpec
 
     from ._config import parse_config
     from ._init import InitDevice, render_config
@@ -90,6 +90,7 @@ def site_config_text(
             rated_w=dev.rated_w if isinstance(dev, BatterySpec | PVSpec) else None,
             soc_min_pct=dev.soc_min_pct if isinstance(dev, BatterySpec) else None,
             soc_max_pct=dev.soc_max_pct if isinstance(dev, BatterySpec) else None,
+            max_current_a=dev.max_a if isinstance(dev, EVChargerSpec) else None,
         )
         for ep, dev in zip(endpoints, spec.devices, strict=True)
     ]

@@ -33,7 +33,6 @@ import collections
 import contextlib
 import math
 import struct
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
@@ -44,6 +43,7 @@ from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOEx
 from edge_agent._config import DeviceConfig, RegisterMap, RegisterPoint
 from edge_agent._errors import DeviceProtocolError, DeviceTimeout
 from protocol import MetricDef, PointValue
+from protocol.clock import Clock, RealClock
 
 from ._base import Reading, Setpoint, WriteResult
 from ._sunspec import (
@@ -59,6 +59,7 @@ from ._sunspec import (
 )
 
 MAX_MODELS: Final = 64
+CONTROL_ROLES: Final = frozenset({"setpoint_w", "current_limit_a"})
 FROZEN_AFTER_POLLS: Final = 10
 
 # (model, point, name in telemetry, unit, role in Reading)
@@ -159,8 +160,17 @@ class _Located:
 class ModbusAdapter:
     """A :class:`~edge_agent.devices.DeviceAdapter` for one Modbus TCP device."""
 
-    def __init__(self, config: DeviceConfig, *, custom_map: RegisterMap | None = None) -> None:
+    def __init__(
+        self,
+        config: DeviceConfig,
+        *,
+        custom_map: RegisterMap | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self._cfg = config
+        self._clock: Clock = clock or RealClock()
+        """The agent's clock: the request gap is kept on it."""
+        self._heartbeat = 0
         """The device config in force (replaced by :meth:`configure` when the hub pushes one)."""
         self._custom = custom_map
         self._client: AsyncModbusTcpClient | None = None
@@ -180,7 +190,7 @@ class ModbusAdapter:
         self._armed_revert: float | None = None
         self.requests = 0
         self.request_times: collections.deque[float] = collections.deque(maxlen=64)
-        """Monotonic start times of the latest requests (diagnostics, bounded)."""
+        """Clock-monotonic start times of the latest requests (diagnostics, bounded)."""
 
     @property
     def device(self) -> str:
@@ -194,18 +204,19 @@ class ModbusAdapter:
     @property
     def controllable(self) -> bool:
         if self._custom is not None:
-            return any(p.role == "setpoint_w" for p in self._custom.points)
+            return any(p.role in CONTROL_ROLES for p in self._custom.points)
         return 704 in self._models and self._cfg.kind in {"battery", "pv"}
 
     # ------------------------------------------------------------------ requests
 
     async def _gap(self) -> None:
         gap = self._cfg.min_request_gap_s
+        clock = self._clock
         if gap > 0:
-            wait = self._last_request + gap - time.monotonic()
+            wait = self._last_request + gap - clock.monotonic()
             if wait > 0:
-                await asyncio.sleep(wait)
-        self._last_request = time.monotonic()
+                await clock.sleep(wait)
+        self._last_request = clock.monotonic()
         self.request_times.append(self._last_request)
 
     async def _read(self, address: int, count: int) -> list[int]:
@@ -547,8 +558,52 @@ class ModbusAdapter:
                     return float(value)
         return self._cfg.limits.p_max_discharge_w
 
+    def _role(self, role: str) -> RegisterPoint | None:
+        return next((p for p in self._custom_points if p.role == role), None)
+
+    @staticmethod
+    def _registers(point: RegisterPoint, value: float) -> tuple[list[int], float]:
+        """The registers of ``value`` (engineering units) at ``point``, and what they hold."""
+        if point.type == "float32":
+            regs, held = float32_registers(value / point.scale)
+            return regs, held * point.scale
+        raw = toward_zero(value / point.scale)
+        return encode(raw, 2 if point.type in {"int32", "uint32"} else 1), raw * point.scale
+
+    async def _write_charger(self, setpoint: Setpoint, limit: RegisterPoint) -> WriteResult:
+        """An EV charger: the power cap as a current limit (0 or min..max A), the watchdog
+        armed (and the fallback current written) on the first write after every connect,
+        the heartbeat counted up with every write."""
+        charger = self._cfg.charger
+        amps = min(charger.max_current_a, max(0.0, -setpoint.p_w) / charger.w_per_a)
+        regs, held_a = self._registers(limit, amps)
+        if 0 < held_a < charger.min_current_a:  # cannot charge that slowly: pause
+            regs, held_a = self._registers(limit, 0.0)
+        watchdog = self._role("watchdog_s")
+        tms = max(1, round(setpoint.revert_s))
+        async with self._lock:
+            if watchdog is not None and self._armed_revert != tms:
+                fallback = self._role("fallback_a")
+                fallback_a = charger.fallback_current_a
+                if fallback is not None and fallback_a is not None:
+                    await self._write(fallback.address, self._registers(fallback, fallback_a)[0])
+                await self._write(watchdog.address, self._registers(watchdog, tms)[0])
+            await self._write(limit.address, regs)
+            heartbeat = self._role("heartbeat")
+            if heartbeat is not None:
+                self._heartbeat = (self._heartbeat + 1) & 0x7FFF
+                await self._write(heartbeat.address, [self._heartbeat])
+        written = 0.0 - held_a * charger.w_per_a  # never -0.0
+        if watchdog is None:
+            return WriteResult(written, None)
+        self._armed_revert = tms
+        return WriteResult(written, float(tms))
+
     async def _write_custom(self, setpoint: Setpoint) -> WriteResult:
-        target = next((p for p in self._custom_points if p.role == "setpoint_w"), None)
+        limit = self._role("current_limit_a")
+        if limit is not None and self._cfg.kind == "ev_charger":
+            return await self._write_charger(setpoint, limit)
+        target = self._role("setpoint_w")
         if target is None:
             raise DeviceProtocolError(f"{self.device}: its register map has no setpoint_w point")
         if target.type == "float32":
@@ -563,7 +618,17 @@ class ModbusAdapter:
         return WriteResult(written, None)
 
     async def release(self) -> None:
-        if self._custom is not None or self._client is None:
+        if self._client is None:
+            return
+        if self._custom is not None:
+            limit = self._role("current_limit_a")
+            if limit is not None and self._cfg.kind == "ev_charger":
+                charger = self._cfg.charger
+                amps = charger.fallback_current_a
+                amps = charger.max_current_a if amps is None else amps
+                async with self._lock:  # what its own watchdog would fall back to
+                    await self._write(limit.address, self._registers(limit, amps)[0])
+                self._armed_revert = None
             return
         async with self._lock:
             if self._cfg.kind == "battery" and 704 in self._models:
@@ -576,7 +641,7 @@ class ModbusAdapter:
 
     def metrics(self) -> list[MetricDef]:
         if self._custom is not None:
-            return [MetricDef(name=p.name, unit=p.unit, writable=p.role == "setpoint_w")
+            return [MetricDef(name=p.name, unit=p.unit, writable=p.role in CONTROL_ROLES)
                     for p in self._custom_points]  # fmt: skip
         return [
             MetricDef(
