@@ -4,7 +4,8 @@ starts them: ``vpp sim site --preset park-s``, ``vpp agent init`` + ``vpp agent 
 
 A dispatch to a battery that refuses writes is ``failed`` at the hub's execution-status
 with the device's exception code (it used to show ``executing`` for ever); once the fault
-clears it is ``executing`` with the value the battery's register holds; a reboot of the
+clears it is ``clamped`` (at the edge's charge limit) with the value the battery's
+register holds; a reboot of the
 battery (registers back to power-on defaults, revert timer disabled, connection dropped)
 gets its setpoint and revert timer written again; at the end ``done`` carries the energy
 delivered, measured at the edge.
@@ -31,7 +32,12 @@ from tests.support import SAFETY_TIMEOUT
 pytestmark = [pytest.mark.mosquitto, pytest.mark.slow]
 
 PASSWORD = "operator-password-1"
-TARGET_KW = 100.0
+TARGET_KW = -100.0
+"""A charge: the site's export limit (150 kW in the park-s config) never binds on it, at
+any time of the simulated day."""
+LIMIT_KW = -80.0
+"""bess-1's charge limit, narrowed in agent.toml as a site engineer would: the dispatch
+is clamped at the edge (the hub only knows the battery's 500 kW)."""
 DURATION_S = 75
 
 
@@ -61,6 +67,11 @@ async def test_refused_clamped_rebooted_and_done_show_what_the_battery_did(
     park = Park(tmp_path, mosquitto)
     park.start_sim()
     park.init_agent()
+    toml = park.agent_dir / "agent.toml"
+    text = toml.read_text()
+    first = text.index("p_max_charge_w = 500000.0")  # bess-1 is the first device
+    toml.write_text(f"{text[:first]}p_max_charge_w = {-LIMIT_KW * 1000}"
+                    f"{text[first + len('p_max_charge_w = 500000.0'):]}")  # fmt: skip
     park.hub_dir.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(
         subprocess.run, [VPP, "hub", "user", "add", "op", "--role", "operator"],
@@ -131,14 +142,19 @@ async def run_scenario(park: Park, http: httpx.AsyncClient) -> None:
     assert "code 4" in status["reason"], status
     assert status["applied_power"] is None and status["delivered_energy"] is None
 
-    # 2. the fault clears: executing, with the value the register holds (read back)
+    # 2. the fault clears: clamped at the edge's limit, with the value the register holds
     await fault(park, "--clear")
-    await eventually(lambda: reaches("executing"), "executing at the hub", SAFETY_TIMEOUT * 3)
+
+    async def at_limit() -> bool:  # the ramp limit clamps on the way there first
+        return await reaches("clamped") and status["applied_power"] == LIMIT_KW
+
+    await eventually(at_limit, "clamped at the limit at the hub", SAFETY_TIMEOUT * 3)
     held = await read_battery(park)
     status = (await http.get(url)).json()
     assert held.values["setpoint_enabled"] == 1
-    assert held.setpoint_w == TARGET_KW * 1000
+    assert held.setpoint_w == LIMIT_KW * 1000  # read back from the register
     assert status["applied_power"] == held.setpoint_w / 1000
+    assert status["reason"].startswith("device_max_charge"), status
     assert status["started_time"] is not None
     started = dt.datetime.fromisoformat(status["started_time"])
 
@@ -150,20 +166,20 @@ async def run_scenario(park: Park, http: httpx.AsyncClient) -> None:
         remaining = reading.values.get("revert_remaining_s")
         return (
             reading.values.get("setpoint_enabled") == 1
-            and reading.setpoint_w == TARGET_KW * 1000
+            and reading.setpoint_w == LIMIT_KW * 1000
             and isinstance(remaining, int | float)
             and remaining > 0
         )
 
     await eventually(rearmed, "setpoint and revert timer re-armed", SAFETY_TIMEOUT * 3)
     status = (await http.get(url)).json()
-    assert status["status"] == "executing", status  # the reboot is no failed write
+    assert status["status"] == "clamped", status  # the reboot is no failed write
 
     # 4. the instruction ends: done, with the energy measured at the edge
     await eventually(lambda: reaches("done"), "done at the hub", DURATION_S + SAFETY_TIMEOUT * 3)
     energy = status["delivered_energy"]
-    assert isinstance(energy, float | int) and energy > 0, status
+    assert isinstance(energy, float | int) and energy < 0, status  # charged
     ended = dt.datetime.fromisoformat(r.json()["instructions"][0]["end_time"])
     hours = (ended - started).total_seconds() / 3600
     # a few seconds of ramp and of the reboot (power back from 0 W) are missing
-    assert TARGET_KW * hours * 0.8 <= energy <= TARGET_KW * hours * 1.02, (energy, hours)
+    assert LIMIT_KW * hours * 1.02 <= energy <= LIMIT_KW * hours * 0.8, (energy, hours)
