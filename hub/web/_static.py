@@ -8,11 +8,13 @@ bundle holds no data; every figure it shows comes from the authenticated API.
 
 from __future__ import annotations
 
+import functools
+import gzip
 import mimetypes
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from hub.errors import NotFoundError
@@ -48,7 +50,34 @@ def _file(root: Path, rel: str) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def console_response(path: str, root: Path = STATIC_DIR) -> Response[bytes]:
+COMPRESSIBLE: Final = frozenset({".js", ".mjs", ".css", ".html", ".svg", ".json"})
+MIN_GZIP_BYTES: Final = 1024
+
+
+@functools.lru_cache(maxsize=256)
+def _gzipped(path: Path, mtime_ns: int) -> bytes:
+    """A bundle file gzipped once per version of it (the bundle changes only on deploy)."""
+    return gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
+
+
+def _body(found: Path, accept_encoding: str) -> tuple[bytes, dict[str, str]]:
+    """The file's bytes, gzipped when the client accepts it and it is worth it."""
+    raw = found.read_bytes()
+    if (
+        "gzip" in accept_encoding.lower()
+        and found.suffix in COMPRESSIBLE
+        and len(raw) >= MIN_GZIP_BYTES
+    ):
+        return _gzipped(found, found.stat().st_mtime_ns), {
+            "Content-Encoding": "gzip",
+            "Vary": "Accept-Encoding",
+        }
+    return raw, {"Vary": "Accept-Encoding"} if found.suffix in COMPRESSIBLE else {}
+
+
+def console_response(
+    path: str, root: Path = STATIC_DIR, accept_encoding: str = ""
+) -> Response[bytes]:
     rel = path.lstrip("/")
     if rel.startswith(API_PREFIXES):
         raise NotFoundError(f"no route for /{rel}")
@@ -56,30 +85,33 @@ def console_response(path: str, root: Path = STATIC_DIR) -> Response[bytes]:
     if found is not None and found.name != "index.html":
         media = _TYPES.get(found.suffix) or mimetypes.guess_type(found.name)[0]
         cache = "public, max-age=31536000, immutable" if rel.startswith("assets/") else "no-cache"
+        body, encoding = _body(found, accept_encoding)
         return Response(
-            found.read_bytes(),
+            body,
             media_type=media or "application/octet-stream",
-            headers={"Cache-Control": cache},
+            headers={"Cache-Control": cache, **encoding},
         )
     if rel.startswith("assets/") or "." in rel.rsplit("/", 1)[-1]:
         raise NotFoundError(f"no file /{rel}")  # a missing asset is a 404, not the app
     index = _file(root, "index.html")
-    body = index.read_bytes() if index is not None else NOT_BUILT.encode()
-    return Response(
-        body,
-        media_type="text/html",
-        status_code=200 if index is not None else 503,
-        headers={"Cache-Control": "no-cache"},
-    )
+    if index is None:
+        return Response(
+            NOT_BUILT.encode(),
+            media_type="text/html",
+            status_code=503,
+            headers={"Cache-Control": "no-cache"},
+        )
+    body, encoding = _body(index, accept_encoding)
+    return Response(body, media_type="text/html", headers={"Cache-Control": "no-cache", **encoding})
 
 
 @get("/", exclude_from_auth=True, include_in_schema=False, sync_to_thread=False)
-def console_root() -> Response[bytes]:
+def console_root(request: Request[Any, Any, Any]) -> Response[bytes]:
     """The console (single-page app)."""
-    return console_response("/")
+    return console_response("/", accept_encoding=request.headers.get("accept-encoding", ""))
 
 
 @get("/{path:path}", exclude_from_auth=True, include_in_schema=False, sync_to_thread=False)
-def console(path: FromPath[str]) -> Response[bytes]:
+def console(request: Request[Any, Any, Any], path: FromPath[str]) -> Response[bytes]:
     """A file of the console's bundle, or the app itself for one of its routes."""
-    return console_response(path)
+    return console_response(path, accept_encoding=request.headers.get("accept-encoding", ""))
