@@ -89,21 +89,24 @@ class Execution:
     last_sample: tuple[float, float] | None = None
     """(clock s, W) of the last power sample integrated."""
     last_key: tuple[DispatchState, str] | None = None
-    """(state, reason) of the last report, so nothing is sent twice."""
+    """(state, reason code) of the last report, so nothing is sent twice (a ramp that
+    narrows the setpoint differently every cycle is one reason, not one per cycle)."""
+    last_reason: str = ""
     last_report_s: float = -math.inf
     last_actual_w: float | None = None
     last_applied_w: float | None = None
     state: DispatchState | None = None
 
 
-def _guard_state(result: GuardResult) -> tuple[DispatchState, str]:
+def _guard_state(result: GuardResult) -> tuple[DispatchState, str, str]:
+    """State, reason text and reason code (what makes a report new) of a guard result."""
     match result:
         case Applied():
-            return "executing", ""
+            return "executing", "", ""
         case Clamped(p_w=p, requested_w=req, reason=reason):
-            return "clamped", f"{reason}: requested {req:.1f} W, applied {p:.1f} W"
+            return "clamped", f"{reason}: requested {req:.1f} W, applied {p:.1f} W", reason
         case Rejected(reason=reason):
-            return "rejected", reason
+            return "rejected", reason, reason
     raise AssertionError(result)  # pragma: no cover - GuardResult is closed
 
 
@@ -123,11 +126,12 @@ class ExecutionBook:
         actual_w: float | None,
         *,
         force: bool = False,
+        code: str | None = None,
     ) -> list[Report]:
-        key = (state, reason)
+        key = (state, reason if code is None else code)
         if key == ex.last_key and not force:
             return []
-        ex.last_key, ex.state = key, state
+        ex.last_key, ex.state, ex.last_reason = key, state, reason
         ex.last_report_s = now_s
         ex.last_actual_w = actual_w
         ex.last_applied_w = ex.applied_w
@@ -177,10 +181,10 @@ class ExecutionBook:
         else:
             ex.step = step  # a new schedule version carrying the same instruction
             ex.rating_w = rating_w
-        state, reason = _guard_state(step.result)
+        state, reason, code = _guard_state(step.result)
         if state == "rejected":
             ex.setpoint_w = None
-            out += self._report(device, ex, state, reason, now_s, actual_w)
+            out += self._report(device, ex, state, reason, now_s, actual_w, code=code)
         return out
 
     def submitted(self, device: str, setpoint_w: float) -> None:
@@ -208,11 +212,11 @@ class ExecutionBook:
             ex.started_s = now_s
             ex.last_sample = (now_s, actual_w if actual_w is not None else 0.0)
         ex.applied_w = accepted_w
-        state, reason = _guard_state(ex.step.result)
+        state, reason, code = _guard_state(ex.step.result)
         if state == "rejected":  # pragma: no cover - nothing is submitted when rejected
             return []
         moved = self._moved(ex, accepted_w, ex.last_applied_w)
-        return self._report(device, ex, state, reason, now_s, actual_w, force=moved)
+        return self._report(device, ex, state, reason, now_s, actual_w, force=moved, code=code)
 
     @staticmethod
     def _moved(ex: Execution, value: float, last: float | None) -> bool:
@@ -239,7 +243,8 @@ class ExecutionBook:
         due = now_s - ex.last_report_s >= REPORT_EVERY_S - 1e-6
         if not due and not self._moved(ex, p_w, ex.last_actual_w):
             return []
-        return self._report(device, ex, ex.last_key[0], ex.last_key[1], now_s, p_w, force=True)
+        return self._report(device, ex, ex.last_key[0], ex.last_reason, now_s, p_w, force=True,
+                            code=ex.last_key[1])  # fmt: skip
 
     def end(self, device: str, now_s: float, reason: str) -> list[Report]:
         """The instruction on ``device`` is over: ``done`` with the energy delivered."""
