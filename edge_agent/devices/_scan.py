@@ -151,14 +151,17 @@ class _Reader:
     async def read(self, address: int, count: int) -> list[int]:
         if not 0 <= address <= 65535 - count + 1 or not 1 <= count <= MAX_READ:
             raise DeviceProtocolError(f"{self._where}: read outside the address space")
-        try:
-            with _mapped(self._where):
-                async with asyncio.timeout(self._timeout):
-                    result = await self._client.read_holding_registers(
-                        address, count=count, device_id=self._unit
-                    )
-        except DeviceTimeout as exc:
-            raise _NoDevice(str(exc)) from exc
+        for attempt in range(2):  # one retry: a busy gateway or device may miss one
+            try:
+                with _mapped(self._where):
+                    async with asyncio.timeout(self._timeout):
+                        result = await self._client.read_holding_registers(
+                            address, count=count, device_id=self._unit
+                        )
+                break
+            except DeviceTimeout as exc:
+                if attempt or not self._client.connected:
+                    raise _NoDevice(str(exc)) from exc
         if result.isError():
             code = int(getattr(result, "exception_code", 0) or 0)
             if code in NO_DEVICE_CODES:
@@ -357,7 +360,7 @@ async def _probe_unit(  # noqa: PLR0911
         except _NoDevice as exc:
             if reader.answered and not exc.gateway:
                 continue  # some devices time out on addresses they lack
-            return Skipped(where, "no answer")
+            return Skipped(where, "no answer" if exc.gateway else f"no answer: {exc}")
         except DeviceProtocolError:
             continue
         if tuple(marker) == SUNS_MARKER:

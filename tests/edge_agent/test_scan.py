@@ -57,9 +57,8 @@ def test_scan_writes_a_config_for_park_l_that_check_accepts(
     park_l: list[dict[str, object]], tmp_path: Path
 ) -> None:
     out = tmp_path / "agent.toml"
-    result = runner.invoke(
-        app, ["scan", *_targets(park_l), "--units", "1-2", "--edge", "park-l", "-o", str(out)]
-    )
+    args = ["--units", "1-2", "--timeout", "3", "--edge", "park-l", "-o", str(out)]
+    result = runner.invoke(app, ["scan", *_targets(park_l), *args])
     assert result.exit_code == 0, result.output
     text = out.read_text()
     config = parse_config(text)
