@@ -63,6 +63,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     stale_after_s: Annotated[float, Meta(gt=0)] = 120.0
     """Live values older than this do not count for aggregation."""
     schedule_expiry_s: Annotated[float, Meta(gt=0)] = 3600.0
+    outbox_poll_s: Annotated[float, Meta(gt=0)] = 5.0
+    """How often the dispatch outbox is drained when nothing wakes it (schedules staged by
+    another hub process on the same database)."""
     market_requirements: tuple[MarketRequirement, ...] = DEFAULT_REQUIREMENTS
     page_size_max: Annotated[int, Meta(gt=0)] = 500
     debug: bool = False

@@ -1,8 +1,12 @@
 """Dispatch: targets -> disaggregation over members -> per-edge schedules -> execution status.
 
-Pure logic (no I/O, importable by the backtest): :func:`disaggregate` and
-:func:`build_intervals`. The controller and the service (storing instructions, building
-schedules, reading execution status) load lazily, on first use.
+The one seam every source of power targets goes through: a :class:`DispatchPlan` handed to
+:func:`submit_plan` (manual REST dispatch, market awards, strategies, demand response, the
+backtest). Pure logic (no I/O, importable by the backtest): the plan types,
+:func:`disaggregate`, :func:`build_intervals` (targets of several VPPs on one device add
+up) and :func:`band_violations`. The controller, the service (storing plans, staging
+schedules in the outbox, reading execution status) and the outbox publisher
+(:func:`drain_outbox`) load lazily, on first use.
 """
 
 from __future__ import annotations
@@ -11,19 +15,37 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._disaggregate import disaggregate
-from ._schedule import PendingTarget, build_intervals
+from ._plan import (
+    SLOT_S,
+    DispatchPlan,
+    MemberShare,
+    PlannedTarget,
+    PlanOutcome,
+    PlanSource,
+    PlanTarget,
+)
+from ._schedule import (
+    BandViolation,
+    DeviceSum,
+    PendingTarget,
+    band_violations,
+    build_intervals,
+    device_sums,
+)
 from ._types import Allocation, Disaggregation
 
 if TYPE_CHECKING:
     from ._controller import (
         DispatchController,
     )
+    from ._outbox import drain_outbox
     from ._service import (
         MAX_INTERVALS,
         build_schedule,
         ensure_edge,
-        execute_dispatch,
         execution_status,
+        stage_schedules,
+        submit_plan,
     )
 
 _LAZY = {
@@ -31,22 +53,37 @@ _LAZY = {
     "MAX_INTERVALS": "._service",
     "build_schedule": "._service",
     "ensure_edge": "._service",
-    "execute_dispatch": "._service",
+    "stage_schedules": "._service",
+    "submit_plan": "._service",
+    "drain_outbox": "._outbox",
     "execution_status": "._service",
 }
 
 __all__ = [
     "MAX_INTERVALS",
+    "SLOT_S",
     "Allocation",
+    "BandViolation",
+    "DeviceSum",
     "Disaggregation",
     "DispatchController",
+    "DispatchPlan",
+    "MemberShare",
     "PendingTarget",
+    "PlanOutcome",
+    "PlanSource",
+    "PlanTarget",
+    "PlannedTarget",
+    "band_violations",
     "build_intervals",
     "build_schedule",
+    "device_sums",
     "disaggregate",
+    "drain_outbox",
     "ensure_edge",
-    "execute_dispatch",
     "execution_status",
+    "stage_schedules",
+    "submit_plan",
 ]
 
 

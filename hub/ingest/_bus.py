@@ -7,8 +7,9 @@ Tasks (owned by one TaskGroup per connection, under the supervisor task owned by
 * ``_read``: takes what has arrived (up to ``ingest_batch`` messages) and decodes it;
 * ``_write``: stores one decoded batch in one transaction, then updates the cache and
   publishes ``ack`` per ``(edge, sid)`` (reading and writing overlap).
-* ``_publish_schedules``: rebuilds and publishes the schedule of every edge marked by
-  :meth:`MqttBus.schedule_changed` (latest wins per edge; kept across reconnects).
+* ``_publish_schedules``: drains the dispatch outbox (schedules staged with their
+  instructions) on connecting, when :meth:`MqttBus.schedule_changed` says a plan staged
+  one, and every ``outbox_poll_s``.
 
 Flow control: messages are PUBACKed to the broker only once handled (stored, or counted
 and dropped), so the broker's in-flight window (mosquitto ``max_inflight_messages``, MQTT 5
@@ -47,7 +48,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub._settings import mqtt_client_id, mqtt_endpoint
-from hub.dispatch import build_schedule
+from hub.dispatch import drain_outbox
 from hub.store import (
     Device,
     DispatchExecution,
@@ -183,7 +184,6 @@ class MqttBus:
         self._port = self._endpoint.port
         self._identifier = mqtt_client_id(settings)
         self._tracker = AckTracker()
-        self._dirty_edges: set[str] = set()
         self._dirty = asyncio.Event()
         self._connected = False
         self._stopping = False
@@ -201,8 +201,8 @@ class MqttBus:
         return self._connected
 
     def schedule_changed(self, edge: str) -> None:
-        """Mark ``edge``'s schedule for republishing (latest wins; survives reconnects)."""
-        self._dirty_edges.add(edge)
+        """A plan staged ``edge``'s schedule in the outbox: drain it now (not at the next
+        poll). Nothing is lost when this is not called: the outbox is the record."""
         self._dirty.set()
 
     async def __aenter__(self) -> MqttBus:
@@ -289,8 +289,6 @@ class MqttBus:
                     failed = False
                     if not self._crashed:
                         delay = 0.5  # a crash loop keeps backing off
-                    if self._dirty_edges:
-                        self._dirty.set()
                     async with asyncio.TaskGroup() as group:
                         group.create_task(self._ingest(client))
                         group.create_task(self._publish_schedules(client))
@@ -326,37 +324,25 @@ class MqttBus:
     # ------------------------------------------------------------------ schedules
 
     async def _publish_schedules(self, client: aiomqtt.Client) -> None:
+        """Drain the dispatch outbox (:func:`hub.dispatch.drain_outbox`) on every connection
+        (so at start-up: what a crash left between commit and publish goes out), whenever
+        a plan staged a schedule here, and every ``outbox_poll_s`` (another hub's)."""
         ctx = self._ctx
+
+        async def publish(topic: str, payload: bytes) -> None:
+            await client.publish(topic, payload, qos=1, retain=True)
+
         while True:
-            await self._dirty.wait()
             self._dirty.clear()
-            edges, self._dirty_edges = self._dirty_edges, set()
-            for edge in sorted(edges):
-                try:
-                    async with ctx.sessions() as session:
-                        built = await build_schedule(
-                            session, edge, ctx.clock.now_ms(), ctx.settings.schedule_expiry_s
-                        )
-                        await session.commit()
-                    if built is None:
-                        continue
-                    schedule, tenant = built
-                    await client.publish(
-                        EdgeTopics(tenant, edge).dispatch, encode(schedule), qos=1, retain=True
-                    )
-                    ctx.metrics.schedules_published.inc()
-                except SQLAlchemyError as exc:
-                    _log.warning("cannot build the schedule of %s (%s); retrying", edge, exc)
-                    self.schedule_changed(edge)
-                    await asyncio.sleep(1.0)
-                except (aiomqtt.MqttError, asyncio.CancelledError):
-                    self._dirty_edges.add(edge)  # try again after a reconnect
-                    raise
-                except Exception:
-                    # One edge's bad data must not stop the others' schedules (nor ingest):
-                    # skipped until its schedule changes again.
-                    ctx.metrics.schedule_failures.inc()
-                    _log.exception("cannot publish the schedule of %r; skipped", edge)
+            try:
+                await drain_outbox(ctx, publish)
+            except SQLAlchemyError as exc:
+                _log.warning("cannot drain the dispatch outbox (%s); retrying", exc)
+                await asyncio.sleep(1.0)
+                continue
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(ctx.settings.outbox_poll_s):
+                    await self._dirty.wait()
 
     # ------------------------------------------------------------------ ingest
 

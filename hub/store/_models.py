@@ -35,6 +35,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -266,6 +267,9 @@ class Edge(Base):
     sid: Mapped[int | None] = mapped_column(BigInteger)
     last_seen: Mapped[dt.datetime | None] = mapped_column()
     schedule_version: Mapped[int] = mapped_column(Integer, default=0)
+    schedule_digest: Mapped[str | None] = mapped_column(String(64), default=None)
+    """SHA-256 of the last staged schedule's content (intervals, ``max_offline_s``): an
+    unchanged schedule gets no new version and is not published again."""
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
 
 
@@ -346,8 +350,34 @@ class DispatchInstruction(Base):
     max_offline_s: Mapped[float | None] = mapped_column(Float, default=None)
     """None: the edge follows it through a link outage until it ends; a value: the edge
     stops following it after that much hub silence (``DispatchSchedule.max_offline_s``)."""
+    source: Mapped[str] = mapped_column(String(32), default="manual", server_default="manual")
+    """Where the plan came from: manual, market_award, strategy, demand_response."""
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Within one VPP, where instructions overlap on a device, the higher priority holds."""
 
     __table_args__ = (Index("idx_dispatch_edge_end", "edge_id", "end_time"),)
+
+
+class DispatchOutbox(Base):
+    """Schedules staged in the transaction that stored their instructions; a publisher
+    drains them to the broker (retained), newest per edge, and marks them published. Rows
+    still unpublished at start-up (a crash between commit and publish) go out then."""
+
+    __tablename__ = "dispatch_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    edge_id: Mapped[str] = mapped_column(String(64))
+    tenant: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    """The encoded ``DispatchSchedule``."""
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    """When it (or a newer version of the edge's schedule) was published; None: pending."""
+    error: Mapped[str | None] = mapped_column(String(500), default=None)
+    """Why it could not be published (it is not retried)."""
+
+    __table_args__ = (Index("idx_dispatch_outbox_pending", "published_at", "edge_id"),)
 
 
 class DispatchExecution(Base):

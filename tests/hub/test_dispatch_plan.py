@@ -1,0 +1,327 @@
+"""The one dispatch seam: a DispatchPlan from any caller, targets of several VPPs adding up
+on one device, 96-slot day plans, the transactional schedule outbox and versions that stay
+monotonic with two hubs on one database. SQLite and PostgreSQL, real mosquitto where the
+schedule has to reach an edge."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiomqtt
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub import Settings
+from hub._context import HubContext
+from hub._metrics import Metrics
+from hub.app import create_app
+from hub.auth import TokenService
+from hub.dispatch import (
+    MAX_INTERVALS,
+    DispatchPlan,
+    PlanTarget,
+    stage_schedules,
+    submit_plan,
+)
+from hub.store import (
+    AuditEntry,
+    DispatchInstruction,
+    DispatchOutbox,
+    LiveCache,
+    create_engine,
+    sessionmaker,
+)
+from lingtan.broker import Mosquitto, free_port
+from protocol import DispatchSchedule, decode_as
+from protocol.clock import RealClock
+from protocol.topics import EdgeTopics
+from tests.support import SAFETY_TIMEOUT
+
+from .conftest import JWT_SECRET, AuthFor, add_role_users, auth_for
+from .helpers import make_battery, make_vpp, set_status
+
+DISPATCH = "/api/v1/vpp/trading/execute-dispatch"
+
+
+@pytest.fixture
+async def service(clean_db: str) -> AsyncIterator[HubContext]:
+    """What a market connector, a strategy or the backtest holds: the hub's context, on
+    the app's database (its own engine: the test client runs the app in its own loop)."""
+    engine = create_engine(clean_db)
+    try:
+        yield HubContext(
+            settings=Settings(db_url=clean_db, mqtt_url=None),
+            clock=RealClock(),
+            engine=engine,
+            sessions=sessionmaker(engine),
+            cache=LiveCache(),
+            tokens=TokenService("s" * 40, 60),
+            metrics=Metrics(),
+        )
+    finally:
+        await engine.dispose()
+
+
+async def online_battery(
+    client: AsyncTestClient[Litestar], h: dict[str, str], **kw: Any
+) -> dict[str, Any]:
+    inst = await make_battery(client, h, **kw)
+    await set_status(client, h, inst["id"], "ONLINE")
+    return inst
+
+
+async def outbox(db: async_sessionmaker[AsyncSession], edge: str) -> list[DispatchOutbox]:
+    async with db() as session:
+        rows = await session.scalars(
+            select(DispatchOutbox).where(DispatchOutbox.edge_id == edge).order_by(DispatchOutbox.id)
+        )
+        return list(rows)
+
+
+async def newest_schedule(db: async_sessionmaker[AsyncSession], edge: str) -> DispatchSchedule:
+    rows = await outbox(db, edge)
+    assert rows, f"no schedule staged for {edge}"
+    return decode_as(rows[-1].payload, DispatchSchedule)
+
+
+def slot_start() -> dt.datetime:
+    now = dt.datetime.now(dt.UTC)
+    return now.replace(second=0, microsecond=0) + dt.timedelta(minutes=5)
+
+
+async def test_a_plan_from_a_non_rest_caller_gives_the_same_instructions_and_schedule(
+    client: AsyncTestClient[Litestar],
+    auth: AuthFor,
+    service: HubContext,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    h = auth("operator")
+    rest_vpp = await make_vpp(client, h, [(await online_battery(client, h, edge="park-a"))["id"]])
+    award_vpp = await make_vpp(client, h, [(await online_battery(client, h, edge="park-b"))["id"]])
+    start = slot_start()
+    targets = [(40.0, 0), (-70.0, 900), (250.0, 1800)]  # the last is more than 100 kW
+    r = await client.post(
+        DISPATCH,
+        json={
+            "vpp_id": rest_vpp["id"],
+            "dispatch_instructions": [
+                {
+                    "target_power": kw,
+                    "duration": 900,
+                    "start_time": (start + dt.timedelta(seconds=s)).isoformat(),
+                }
+                for kw, s in targets
+            ],
+        },
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    by_rest = r.json()
+
+    plan = DispatchPlan(
+        vpp_id=award_vpp["id"],
+        targets=[
+            PlanTarget(target_kw=kw, duration_s=900, start=start + dt.timedelta(seconds=s))
+            for kw, s in targets
+        ],
+        source="market_award",
+        created_by="award:SPOT-2026-12-01",
+    )
+    outcome = await submit_plan(service, plan)  # no HTTP, no Principal
+
+    assert outcome.changed_edges == ["park-b"] and by_rest["published_edges"] == ["park-a"]
+    assert (
+        [(t.target_kw, t.feasible_kw, t.infeasible_kw) for t in outcome.targets]
+        == [
+            (i["target_power"], i["feasible_power"], i["infeasible_power"])
+            for i in by_rest["instructions"]
+        ]
+        == [(40.0, 40.0, 0.0), (-70.0, -70.0, 0.0), (250.0, 100.0, 150.0)]
+    )
+    assert [[m.target_kw for m in t.members] for t in outcome.targets] == [
+        [m["target_power"] for m in i["members"]] for i in by_rest["instructions"]
+    ]
+    a, b = await newest_schedule(db, "park-a"), await newest_schedule(db, "park-b")
+
+    def shape(s: DispatchSchedule) -> list[tuple[int, int, list[tuple[str, float]]]]:
+        return [
+            (i.start_ts_ms, i.end_ts_ms, [(t.device, t.p_target_w) for t in i.targets])
+            for i in s.intervals
+        ]
+
+    assert shape(a) == shape(b) and len(a.intervals) == 3
+    assert a.intervals[2].targets[0].p_target_w == 100_000.0
+    member = outcome.targets[0].members[0].instruction_id
+    assert b.intervals[0].targets[0].instruction_id == member
+    async with db() as session:
+        row = await session.get(DispatchInstruction, member)
+        assert row is not None
+        assert (row.source, row.created_by) == ("market_award", "award:SPOT-2026-12-01")
+        actors = set(await session.scalars(select(AuditEntry.actor)))
+    assert {"operator-user", "award:SPOT-2026-12-01"} <= actors
+
+
+async def test_two_vpps_on_one_device_add_up_and_a_sum_outside_its_band_is_refused(
+    client: AsyncTestClient[Litestar],
+    auth: AuthFor,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    h = auth("operator")
+    battery = await online_battery(client, h, device="b1", kw=100.0)
+    spot = await make_vpp(client, h, [battery["id"]])
+    reserve = await make_vpp(client, h, [battery["id"]], market="ANCILLARY")
+
+    def body(vpp: dict[str, Any], kw: float) -> dict[str, Any]:
+        return {
+            "vpp_id": vpp["id"],
+            "dispatch_instructions": [{"target_power": kw, "duration": 900}],
+        }
+
+    assert (await client.post(DISPATCH, json=body(spot, 60.0), headers=h)).status_code == 201
+    assert (await client.post(DISPATCH, json=body(reserve, 30.0), headers=h)).status_code == 201
+    schedule = await newest_schedule(db, "park-a")
+    assert [t.p_target_w for t in schedule.intervals[0].targets] == [90_000.0]  # 60 + 30
+
+    async with db() as session:
+        before = await session.scalar(select(func.count()).select_from(DispatchInstruction))
+    refused = await client.post(DISPATCH, json=body(reserve, 60.0), headers=h)  # 60 + 60 > 100
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert "device b1" in problem["detail"] and "[-100.000, 100.000] kW" in problem["detail"]
+    assert "120.000 kW" in problem["detail"] and spot["id"] in problem["detail"]
+    async with db() as session:  # nothing half-stored
+        after = await session.scalar(select(func.count()).select_from(DispatchInstruction))
+    assert after == before
+    assert len(await outbox(db, "park-a")) == 2
+    # The reserve VPP replacing its own 30 kW (latest wins within one VPP) within the band:
+    assert (await client.post(DISPATCH, json=body(reserve, -20.0), headers=h)).status_code == 201
+    schedule = await newest_schedule(db, "park-a")
+    assert [t.p_target_w for t in schedule.intervals[0].targets] == [40_000.0]  # 60 - 20
+
+
+async def test_a_96_slot_day_plan_is_one_schedule_published_only_when_it_changed(
+    client: AsyncTestClient[Litestar],
+    auth: AuthFor,
+    service: HubContext,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    h = auth("operator")
+    day_vpp = await make_vpp(client, h, [(await online_battery(client, h, edge="park-a"))["id"]])
+    other = await make_vpp(client, h, [(await online_battery(client, h, edge="park-b"))["id"]])
+    assert MAX_INTERVALS >= 96
+    plan = DispatchPlan.day(
+        day_vpp["id"], slot_start(), [float(i % 7 - 3) * 10 for i in range(96)], source="strategy"
+    )
+    outcome = await submit_plan(service, plan)
+    assert outcome.changed_edges == ["park-a"] and len(outcome.targets) == 96
+    [staged] = await outbox(db, "park-a")
+    schedule = decode_as(staged.payload, DispatchSchedule)
+    assert len(schedule.intervals) == 96 and schedule.version == 1
+    assert schedule.intervals[5].targets[0].p_target_w == 20_000.0
+
+    # Another VPP's plan on another edge leaves park-a's schedule alone ...
+    await submit_plan(service, DispatchPlan.day(other["id"], slot_start(), [5.0] * 4))
+    assert len(await outbox(db, "park-a")) == 1 and len(await outbox(db, "park-b")) == 1
+    # ... and restaging an unchanged schedule stages nothing.
+    async with db() as session:
+        now = service.clock.now_ms()
+        assert await stage_schedules(session, {"park-a", "park-b"}, now, 3600.0) == []
+        await session.commit()
+    assert len(await outbox(db, "park-a")) == 1
+
+
+@pytest.mark.mosquitto
+async def test_a_schedule_committed_while_the_broker_is_down_reaches_the_edge_from_the_next_hub(
+    clean_db: str, mosquitto: Mosquitto, db: async_sessionmaker[AsyncSession]
+) -> None:
+    def hub_settings(mqtt_url: str) -> Settings:
+        return Settings(
+            db_url=clean_db,
+            mqtt_url=mqtt_url,
+            jwt_secret=JWT_SECRET,
+            rate_limit_per_minute=0,
+            migrate_on_start=False,
+        )
+
+    # A hub whose broker is unreachable: the plan commits, its schedule stays in the outbox.
+    down = create_app(hub_settings(f"mqtt://127.0.0.1:{free_port()}"))
+    async with AsyncTestClient(app=down) as client:
+        await add_role_users(clean_db)
+        h = auth_for(down)("operator")
+        vpp = await make_vpp(client, h, [(await online_battery(client, h))["id"]])
+        r = await client.post(
+            DISPATCH,
+            json={
+                "vpp_id": vpp["id"],
+                "dispatch_instructions": [{"target_power": 42.0, "duration": 900}],
+            },
+            headers=h,
+        )
+        assert r.status_code == 201, r.text
+        assert (await client.get("/readyz")).json()["mqtt"] is False
+    [pending] = await outbox(db, "park-a")
+    assert pending.published_at is None
+
+    topics = EdgeTopics("default", "park-a")
+    async with aiomqtt.Client("127.0.0.1", mosquitto.port, identifier="plan-edge") as edge:
+        await edge.subscribe(topics.dispatch, qos=1)
+        # The next hub on the same database publishes it at start-up.
+        async with AsyncTestClient(app=create_app(hub_settings(mosquitto.url))):
+            async with asyncio.timeout(SAFETY_TIMEOUT):
+                message = await anext(aiter(edge.messages))
+            assert isinstance(message.payload, bytes)
+            schedule = decode_as(message.payload, DispatchSchedule)
+            assert schedule.version == pending.version == 1
+            assert schedule.intervals[0].targets[0].p_target_w == 42_000.0
+    [done] = await outbox(db, "park-a")
+    assert done.published_at is not None and done.error is None
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_versions_stay_monotonic_with_two_hubs_on_one_postgresql(
+    clean_db: str, db: async_sessionmaker[AsyncSession]
+) -> None:
+    def one_hub() -> Litestar:
+        return create_app(
+            Settings(
+                db_url=clean_db,
+                mqtt_url=None,
+                jwt_secret=JWT_SECRET,
+                rate_limit_per_minute=0,
+                migrate_on_start=False,
+            )
+        )
+
+    first, second = one_hub(), one_hub()
+    async with AsyncTestClient(app=first) as a, AsyncTestClient(app=second) as b:
+        await add_role_users(clean_db)
+        h = auth_for(first)("operator")
+        batteries = [await online_battery(a, h, name=f"b{i}", device=f"b{i}") for i in range(2)]
+        vpps = [await make_vpp(a, h, [bat["id"]]) for bat in batteries]
+
+        async def dispatch(
+            client: AsyncTestClient[Litestar], vpp: dict[str, Any], kw: float
+        ) -> int:
+            r = await client.post(
+                DISPATCH,
+                json={
+                    "vpp_id": vpp["id"],
+                    "dispatch_instructions": [{"target_power": kw, "duration": 900}],
+                },
+                headers=h,
+            )
+            return r.status_code
+
+        codes = await asyncio.gather(
+            *(dispatch(a if i % 2 else b, vpps[i % 2], float(i)) for i in range(12))
+        )
+    assert codes == [201] * 12
+    rows = await outbox(db, "park-a")
+    versions = [r.version for r in rows]
+    assert versions == list(range(1, 13)), versions  # unique, in commit order, no gaps
