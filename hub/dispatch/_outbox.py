@@ -2,10 +2,10 @@
 
 Schedules are staged in the transaction that stored their instructions
 (:func:`hub.dispatch.stage_schedules`); :func:`drain_outbox` publishes, per edge, the newest
-unpublished one (retained: a newer version makes the older ones moot) and marks them
-published. Whatever a crash left between commit and publish goes out at the next drain:
-the bus drains on every (re)connection, so at start-up too, and every ``outbox_poll_s``
-(rows staged by another hub process).
+unpublished one (retained: a newer version makes the older ones moot), marks it published
+and deletes the edge's older rows. Whatever a crash left between commit and publish goes
+out at the next drain: the bus drains on every (re)connection, so at start-up too, and
+every ``outbox_poll_s`` (rows staged by another hub process).
 
 Each edge is drained under its row lock (``FOR UPDATE`` on PostgreSQL), the lock staging
 takes too: a version is never published after a newer one of the same edge, even with two
@@ -19,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select
 
 from hub.store import DispatchOutbox, Edge
 from protocol.topics import EdgeTopics, TopicError
@@ -71,14 +71,14 @@ async def drain_outbox(ctx: HubContext, publish: Publish) -> int:
                 await publish(topic, row.payload)
                 ctx.metrics.schedules_published.inc()
                 published += 1
+            # The older rows of this edge are moot (the retained newest replaces them): the
+            # table keeps the last one per edge, plus those not yet published.
             await session.execute(
-                update(DispatchOutbox)
-                .where(
-                    DispatchOutbox.edge_id == edge_id,
-                    DispatchOutbox.id <= row.id,
-                    DispatchOutbox.published_at.is_(None),
+                delete(DispatchOutbox).where(
+                    DispatchOutbox.edge_id == edge_id, DispatchOutbox.id < row.id
                 )
-                .values(published_at=dt.datetime.now(dt.UTC), error=error)
             )
+            row.published_at = dt.datetime.now(dt.UTC)
+            row.error = error
             await session.commit()
     return published

@@ -360,7 +360,8 @@ class DispatchInstruction(Base):
 
 class DispatchOutbox(Base):
     """Schedules staged in the transaction that stored their instructions; a publisher
-    drains them to the broker (retained), newest per edge, and marks them published. Rows
+    drains them to the broker (retained), newest per edge, marks it published and deletes
+    the edge's older rows (the table holds one row per edge plus the unpublished). Rows
     still unpublished at start-up (a crash between commit and publish) go out then."""
 
     __tablename__ = "dispatch_outbox"

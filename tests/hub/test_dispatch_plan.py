@@ -25,7 +25,10 @@ from hub.auth import TokenService
 from hub.dispatch import (
     MAX_INTERVALS,
     DispatchPlan,
+    PendingTarget,
     PlanTarget,
+    band_violations,
+    build_intervals,
     stage_schedules,
     submit_plan,
 )
@@ -43,7 +46,7 @@ from protocol.clock import RealClock
 from protocol.topics import EdgeTopics
 from tests.support import SAFETY_TIMEOUT
 
-from .conftest import JWT_SECRET, AuthFor, add_role_users, auth_for
+from .conftest import JWT_SECRET, AuthFor, add_role_users, auth_for, wait_until
 from .helpers import make_battery, make_vpp, set_status
 
 DISPATCH = "/api/v1/vpp/trading/execute-dispatch"
@@ -279,8 +282,13 @@ async def test_a_schedule_committed_while_the_broker_is_down_reaches_the_edge_fr
             schedule = decode_as(message.payload, DispatchSchedule)
             assert schedule.version == pending.version == 1
             assert schedule.intervals[0].targets[0].p_target_w == 42_000.0
+
+            async def marked() -> bool:  # after the publish returned, in its own commit
+                return all(r.published_at is not None for r in await outbox(db, "park-a"))
+
+            await wait_until(marked)
     [done] = await outbox(db, "park-a")
-    assert done.published_at is not None and done.error is None
+    assert done.error is None
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
@@ -325,3 +333,23 @@ async def test_versions_stay_monotonic_with_two_hubs_on_one_postgresql(
     rows = await outbox(db, "park-a")
     versions = [r.version for r in rows]
     assert versions == list(range(1, 13)), versions  # unique, in commit order, no gaps
+
+
+def test_within_one_vpp_priority_then_recency_holds_and_vpps_add_up() -> None:
+    def target(iid: str, order: int, w: float, group: str, priority: int = 0) -> PendingTarget:
+        return PendingTarget(
+            instruction_id=iid, device="b1", p_target_w=w, start_ts_ms=0, end_ts_ms=100,
+            created_order=order, group=group, priority=priority,
+        )  # fmt: skip
+
+    award = target("award", 0, 50_000.0, "spot", priority=10)
+    manual = target("manual", 1, -80_000.0, "spot")  # newer, but of lower priority
+    reserve = target("reserve", 2, 20_000.0, "reserve")
+    [interval] = build_intervals([award, manual, reserve], now_ms=0)
+    [sum_] = interval.targets
+    assert sum_.p_target_w == 70_000.0 and sum_.instruction_id == "reserve"
+    without_award = build_intervals([manual, reserve], now_ms=0)
+    assert without_award[0].targets[0].p_target_w == -60_000.0
+    [v] = band_violations([award, reserve], {"b1": (-60_000.0, 60_000.0)}, now_ms=0)
+    assert (v.p_target_w, v.groups) == (70_000.0, ["spot", "reserve"])
+    assert band_violations([award, reserve], {"b1": (-100e3, 100e3)}, now_ms=0) == []
