@@ -43,7 +43,7 @@ PURE: dict[str, set[str]] = {
     "hub/strategy": set(),
     "hub/catalogue": {"_templates.py", "_instances.py", "_service.py"},
     "hub/vpps": {"_controller.py", "_service.py"},
-    "hub/dispatch": {"_controller.py", "_service.py", "_outbox.py"},
+    "hub/dispatch": {"_controller.py", "_service.py", "_outbox.py", "_execution.py"},
     "hub/ingest": {"_bus.py"},
 }
 PURE_THIRD_PARTY = {"msgspec", "numpy", "highspy", "protocol"}

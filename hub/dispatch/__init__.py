@@ -38,12 +38,12 @@ if TYPE_CHECKING:
     from ._controller import (
         DispatchController,
     )
+    from ._execution import execution_status, record_status
     from ._outbox import drain_outbox
     from ._service import (
         MAX_INTERVALS,
         build_schedule,
         ensure_edge,
-        execution_status,
         stage_schedules,
         submit_plan,
     )
@@ -56,7 +56,8 @@ _LAZY = {
     "stage_schedules": "._service",
     "submit_plan": "._service",
     "drain_outbox": "._outbox",
-    "execution_status": "._service",
+    "execution_status": "._execution",
+    "record_status": "._execution",
 }
 
 __all__ = [
@@ -82,6 +83,7 @@ __all__ = [
     "drain_outbox",
     "ensure_edge",
     "execution_status",
+    "record_status",
     "stage_schedules",
     "submit_plan",
 ]

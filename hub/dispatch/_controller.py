@@ -9,6 +9,7 @@ from hub._deps import Caller, Ctx, Session
 from hub.auth import DISPATCHERS, requires
 from hub.errors import InvalidInputError
 
+from ._execution import execution_status
 from ._plan import DispatchPlan, PlanOutcome, PlanTarget
 from ._schemas import (
     DispatchAccepted,
@@ -17,7 +18,7 @@ from ._schemas import (
     InstructionOut,
     MemberInstruction,
 )
-from ._service import execution_status, submit_plan
+from ._service import submit_plan
 
 
 def plan_of(data: ExecuteDispatch, username: str) -> DispatchPlan:

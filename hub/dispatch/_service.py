@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import SYSTEM, Principal, audit
-from hub.errors import ConflictError, InvalidInputError, NotFoundError
+from hub.errors import ConflictError, InvalidInputError
 from hub.store import DispatchExecution, DispatchInstruction, DispatchOutbox, Edge, new_id
 from hub.vpps import PowerRange, get_vpp, member_range, member_state, vpp_members
 from protocol import DispatchInterval, DispatchSchedule, encode
@@ -22,7 +22,6 @@ from protocol import DispatchInterval, DispatchSchedule, encode
 from ._disaggregate import disaggregate
 from ._plan import DispatchPlan, MemberShare, PlannedTarget, PlanOutcome, PlanTarget
 from ._schedule import BandViolation, PendingTarget, band_violations, build_intervals
-from ._schemas import ExecutionStatus
 
 if TYPE_CHECKING:
     from hub._context import HubContext
@@ -451,113 +450,3 @@ async def _pending(session: AsyncSession, edge_id: str, now_ms: int) -> list[Pen
         for order, r in enumerate(rows)
         if r.device_id
     ]
-
-
-async def execution_status(
-    session: AsyncSession, ctx: HubContext, instruction_id: str
-) -> ExecutionStatus:
-    """A member instruction's latest execution report; a VPP-level one sums its members.
-
-    One source: the execution reports the edges sent (``dispatch/status``, stored in
-    ``dispatch_executions``), never the live telemetry cache: what is shown is what the
-    device did (the value it accepted, its measured power, the energy it delivered while
-    the instruction was in force), as settlement will read it.
-    """
-    row = await session.get(DispatchInstruction, instruction_id)
-    if row is None:
-        raise NotFoundError(f"dispatch instruction {instruction_id} not found")
-    children = (
-        [row]
-        if row.parent_id is not None
-        else list(
-            await session.scalars(
-                select(DispatchInstruction).where(DispatchInstruction.parent_id == row.id)
-            )
-        )
-    )
-    now_ms = ctx.clock.now_ms()
-    if not children or (row.target_power == 0 and row.requested_power != 0):
-        # Nobody could take any of it: not "done" with a target of 0.
-        return ExecutionStatus(
-            instruction_id=row.id,
-            status="rejected",
-            actual_power=None,
-            deviation=None,
-            timestamp=dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC),
-            target_power=row.requested_power,
-            reason="no member could take any of it (offline, unbound or without headroom)",
-        )
-    statuses: list[str] = []
-    actual = _Sum()
-    applied = _Sum()
-    energy = _Sum()
-    started: dt.datetime | None = None
-    latest = row.created_at
-    reasons: list[str] = []
-    for child in children:
-        execution = await session.get(DispatchExecution, child.id)
-        status = execution.status if execution is not None else "pending"
-        if execution is not None:
-            latest = max(latest, execution.updated_at)
-            if execution.reason:
-                reasons.append(execution.reason)
-            actual.add(execution.p_actual_w)
-            applied.add(execution.p_applied_w)
-            energy.add(execution.energy_wh)
-            if execution.started_at is not None:
-                started = min(started or execution.started_at, execution.started_at)
-        if _ms(child.end_time) <= now_ms and status == "pending":
-            status = "expired"  # over, and no edge ever reported on it
-        statuses.append(status)
-    overall = _overall(statuses)
-    actual_kw = actual.kilo()
-    return ExecutionStatus(
-        instruction_id=row.id,
-        status=overall,
-        actual_power=actual_kw,
-        deviation=None if actual_kw is None else round(actual_kw - row.target_power, 3),
-        timestamp=max(latest, dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)),
-        target_power=row.target_power,
-        reason="; ".join(sorted(set(reasons))),
-        applied_power=applied.kilo(),
-        delivered_energy=energy.kilo(),
-        started_time=started,
-    )
-
-
-class _Sum:
-    """A sum over members that is None until one of them reported a value (W or Wh)."""
-
-    def __init__(self) -> None:
-        self.total: float | None = None
-
-    def add(self, value: float | None) -> None:
-        if value is not None:
-            self.total = (self.total or 0.0) + value
-
-    def kilo(self) -> float | None:
-        """The sum in kW / kWh, rounded to the watt (watt-hour)."""
-        return None if self.total is None else round(self.total / 1000.0, 3)
-
-
-_ORDER = (
-    "rejected",
-    "failed",
-    "clamped",
-    "pending",
-    "accepted",
-    "executing",
-    "superseded",
-    "expired",
-    "done",
-)
-
-
-def _overall(statuses: list[str]) -> str:
-    """The least advanced member status speaks for the whole (rejected first)."""
-    if not statuses:
-        return "done"
-    for status in _ORDER:
-        if status in statuses:
-            return status
-    return statuses[0]

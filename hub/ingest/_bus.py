@@ -43,22 +43,19 @@ from typing import TYPE_CHECKING, Any
 import aiomqtt
 import msgspec
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub._settings import mqtt_client_id, mqtt_endpoint
-from hub.dispatch import drain_outbox
+from hub.dispatch import drain_outbox, record_status
 from hub.store import (
     Device,
-    DispatchExecution,
-    DispatchInstruction,
-    DispatchStatusEvent,
     Edge,
     IngestCursor,
     IngestGap,
     ResourceInstance,
     Telemetry,
+    dialect_insert,
 )
 from protocol import (
     Ack,
@@ -126,12 +123,6 @@ class _Batch:
         ]
 
 
-def _insert(session: AsyncSession, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table)
-
-
 def _as_float(value: object) -> float | None:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
@@ -163,10 +154,6 @@ def _leaf(error: BaseException) -> BaseException:
     while isinstance(error, BaseExceptionGroup) and error.exceptions:
         error = error.exceptions[0]
     return error
-
-
-def _ms(value: dt.datetime) -> int:
-    return round(value.timestamp() * 1000)
 
 
 def _utc(ms: int) -> dt.datetime:
@@ -571,9 +558,12 @@ class MqttBus:
     ) -> dict[tuple[str, str, int], tuple[int, int]]:
         async with self._ctx.sessions() as session:
             if rows:
-                await session.execute(_insert(session, Telemetry).on_conflict_do_nothing(), rows)
+                await session.execute(
+                    dialect_insert(session, Telemetry).on_conflict_do_nothing(), rows
+                )
             for _, st in batch.statuses:
-                await self._store_status(session, st)
+                if not await record_status(session, st):
+                    self._ctx.metrics.ingest_duplicates.inc()
             for tenant, edge, state in batch.states:
                 await self._store_state(session, tenant, edge, state)
             for tenant, birth in batch.births:
@@ -600,7 +590,7 @@ class MqttBus:
             return
         now = _utc(self._ctx.clock.now_ms())
         await session.execute(
-            _insert(session, IngestGap).on_conflict_do_nothing(),
+            dialect_insert(session, IngestGap).on_conflict_do_nothing(),
             [
                 {
                     "edge_id": g.edge,
@@ -641,7 +631,7 @@ class MqttBus:
                 continue
             if acked != before:
                 await session.execute(
-                    _insert(session, IngestCursor)
+                    dialect_insert(session, IngestCursor)
                     .values(edge_id=edge, sid=sid, acked_seq=acked)
                     .on_conflict_do_update(
                         index_elements=["edge_id", "sid"], set_={"acked_seq": acked}
@@ -667,62 +657,6 @@ class MqttBus:
                 ctx.metrics.dispatch_deviation_w.labels(st.edge, st.device).set(st.deviation_w)
             if st.device is not None and st.p_actual_w is not None:
                 ctx.cache.put(st.edge, st.device, "p_w", st.p_actual_w, st.ts_ms)
-
-    async def _store_status(self, session: AsyncSession, st: DispatchStatus) -> None:
-        result = await session.execute(
-            _insert(session, DispatchStatusEvent)
-            .values(
-                edge_id=st.edge,
-                sid=st.sid,
-                seq=st.seq,
-                ts_ms=st.ts_ms,
-                schedule_id=st.schedule_id,
-                version=st.version,
-                status=st.status,
-                reason=st.reason,
-                device_id=st.device,
-                instruction_id=st.instruction_id,
-                p_applied_w=st.p_applied_w,
-                p_actual_w=st.p_actual_w,
-                deviation_w=st.deviation_w,
-                energy_wh=st.energy_wh,
-                started_ts_ms=st.started_ts_ms,
-            )
-            .on_conflict_do_nothing()
-        )
-        if not getattr(result, "rowcount", 1):
-            self._ctx.metrics.ingest_duplicates.inc()
-            return
-        if not st.instruction_id:
-            return
-        instruction = await session.get(DispatchInstruction, st.instruction_id)
-        if instruction is None or instruction.edge_id != st.edge:
-            return
-        execution = await session.get(DispatchExecution, st.instruction_id)
-        if execution is None:
-            execution = DispatchExecution(instruction_id=st.instruction_id)
-            session.add(execution)
-        elif execution.status != "pending" and st.ts_ms < _ms(execution.updated_at):
-            return  # replayed backlog (hist) older than what the execution already shows
-        execution.status = st.status
-        execution.reason = st.reason
-        execution.schedule_id = st.schedule_id
-        execution.schedule_version = st.version
-        if st.p_applied_w is not None:
-            execution.p_applied_w = st.p_applied_w
-        if st.p_actual_w is not None:
-            execution.p_actual_w = st.p_actual_w
-        if st.deviation_w is not None:
-            execution.deviation_w = st.deviation_w
-        if st.energy_wh is not None:
-            execution.energy_wh = st.energy_wh
-        if st.started_ts_ms is not None:
-            execution.started_at = _utc(st.started_ts_ms)
-        if st.status in {"failed", "rejected"}:
-            # Nothing of this report was applied: what the device holds is not known
-            # from it (a refused write leaves the previous value, if any).
-            execution.deviation_w = None
-        execution.updated_at = _utc(st.ts_ms)
 
     async def _edge(self, session: AsyncSession, tenant: str, edge_id: str) -> Edge:
         edge = await session.get(Edge, edge_id)

@@ -1,7 +1,15 @@
 """Shared state: SQLAlchemy 2 models, async engines, Alembic migrations and the live cache."""
 
 from ._cache import DeviceLive, EdgeLive, LiveCache
-from ._db import create_engine, downgrade, migrate, normalize_url, schema_is_current, sessionmaker
+from ._db import (
+    create_engine,
+    dialect_insert,
+    downgrade,
+    migrate,
+    normalize_url,
+    schema_is_current,
+    sessionmaker,
+)
 from ._models import (
     CATEGORIES,
     INSTANCE_STATUSES,
@@ -63,6 +71,7 @@ __all__ = [
     "User",
     "Vpp",
     "create_engine",
+    "dialect_insert",
     "downgrade",
     "migrate",
     "new_id",

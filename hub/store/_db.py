@@ -114,3 +114,12 @@ async def schema_is_current(engine: AsyncEngine) -> bool:
         current = await conn.run_sync(_current)
         head = await conn.run_sync(_head)
     return current is not None and current == head
+
+
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """``INSERT`` of the session's dialect (PostgreSQL or SQLite), for ``ON CONFLICT``."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table)

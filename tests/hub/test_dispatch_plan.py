@@ -48,6 +48,7 @@ from tests.support import SAFETY_TIMEOUT
 
 from .conftest import JWT_SECRET, AuthFor, add_role_users, auth_for, wait_until
 from .helpers import make_battery, make_vpp, set_status
+from .test_execution_status import Edge as StatusEdge
 
 DISPATCH = "/api/v1/vpp/trading/execute-dispatch"
 
@@ -353,3 +354,37 @@ def test_within_one_vpp_priority_then_recency_holds_and_vpps_add_up() -> None:
     [v] = band_violations([award, reserve], {"b1": (-60_000.0, 60_000.0)}, now_ms=0)
     assert (v.p_target_w, v.groups) == (70_000.0, ["spot", "reserve"])
     assert band_violations([award, reserve], {"b1": (-100e3, 100e3)}, now_ms=0) == []
+
+
+async def test_a_report_on_a_summed_target_counts_for_every_vpp_in_the_sum(
+    client: AsyncTestClient[Litestar],
+    auth: AuthFor,
+    service: HubContext,
+) -> None:
+    h = auth("operator")
+    battery = await online_battery(client, h, device="b1", kw=100.0)
+    spot = await make_vpp(client, h, [battery["id"]])
+    reserve = await make_vpp(client, h, [battery["id"]], market="ANCILLARY")
+    members = []
+    for vpp, kw in ((spot, 60.0), (reserve, 30.0)):
+        r = await client.post(
+            DISPATCH,
+            json={
+                "vpp_id": vpp["id"],
+                "dispatch_instructions": [{"target_power": kw, "duration": 900}],
+            },
+            headers=h,
+        )
+        assert r.status_code == 201, r.text
+        members.append(r.json()["instructions"][0]["members"][0]["instruction_id"])
+    # The edge holds 90 kW and reports against the newest contributing instruction.
+    edge = StatusEdge(service)  # through the hub's ingest (MqttBus.handle), no broker
+    await edge.report(members[1], "b1", "executing", p_target_w=90_000.0, p_applied_w=90_000.0,
+                      p_actual_w=87_000.0)  # fmt: skip
+    statuses = [
+        (await client.get(f"/api/v1/vpp/trading/execution-status/{m}", headers=h)).json()
+        for m in members
+    ]
+    assert [s["status"] for s in statuses] == ["executing", "executing"]
+    assert [s["actual_power"] for s in statuses] == [58.0, 29.0]  # 87 kW split 60:30
+    assert [s["applied_power"] for s in statuses] == [60.0, 30.0]
