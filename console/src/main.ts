@@ -4,6 +4,7 @@ import App from "./App.vue";
 import { i18n } from "./i18n";
 import { makeRouter } from "./router";
 import { useAuth, wireApi } from "./stores/auth";
+import { useNotices } from "./stores/notices";
 import "./style.css";
 
 const app = createApp(App);
@@ -17,6 +18,12 @@ wireApi(auth, () => {
   if (here.name !== "login") void router.replace({ name: "login", query: { reason: "expired", next: here.fullPath } });
 });
 app.use(router);
+const notices = useNotices(pinia);
+app.config.errorHandler = (err) => notices.report(err);
+window.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  notices.report(event.reason);
+});
 document.documentElement.lang = i18n.global.locale.value;
 app.mount("#app");
 if (auth.loggedIn) void auth.refresh();

@@ -48,3 +48,20 @@ describe("live store", () => {
     expect(live.resourceById.get("b")?.p_kw).toBe(399);
   });
 });
+
+import { ApiError } from "../src/api/client";
+import { useNotices } from "../src/stores/notices";
+
+describe("notices", () => {
+  beforeEach(() => setActivePinia(createPinia()));
+  it("show unhandled errors but not a 401 (the login page handles it)", () => {
+    const n = useNotices();
+    n.report(new ApiError(401, "expired"));
+    expect(n.message).toBe("");
+    n.report(new ApiError(409, "VPP is INACTIVE"));
+    expect(n.message).toBe("409: VPP is INACTIVE");
+    n.clear();
+    n.report(new Error("network down"));
+    expect(n.message).toBe("network down");
+  });
+});

@@ -33,6 +33,15 @@ _TYPES: Final = {
     ".png": "image/png",
     ".ico": "image/x-icon",
 }
+CSP: Final = (
+    "default-src 'self'; script-src 'self' 'unsafe-eval'; connect-src 'self';"
+    " img-src 'self' data: blob:;"
+    " style-src 'self' 'unsafe-inline'; font-src 'self'; object-src 'none'; base-uri 'self';"
+    " frame-ancestors 'none'"
+)
+"""The console's page may load nothing from anywhere but the hub. Charts style elements
+inline, and ECharts GL's compositor compiles its size expressions with ``Function``
+(hence ``'unsafe-eval'``)."""
 NOT_BUILT: Final = (
     "<!doctype html><meta charset=utf-8><title>Lingtan VPP</title>"
     "<p>The console bundle is not built into this install (hub/web/static is empty):"
@@ -102,7 +111,11 @@ def console_response(
             headers={"Cache-Control": "no-cache"},
         )
     body, encoding = _body(index, accept_encoding)
-    return Response(body, media_type="text/html", headers={"Cache-Control": "no-cache", **encoding})
+    return Response(
+        body,
+        media_type="text/html",
+        headers={"Cache-Control": "no-cache", "Content-Security-Policy": CSP, **encoding},
+    )
 
 
 @get("/", exclude_from_auth=True, include_in_schema=False, sync_to_thread=False)

@@ -71,6 +71,12 @@ async def test_an_operator_works_through_the_console(tmp_path: Path) -> None:
             context = await browser.new_context(viewport={"width": 1440, "height": 900})
             page = await context.new_page()
             page.set_default_timeout(WAIT_MS)
+            problems: list[str] = []
+            page.on("pageerror", lambda exc: problems.append(f"uncaught: {exc}"))
+            page.on(
+                "console",
+                lambda m: problems.append(m.text) if m.type == "error" else None,
+            )
             external: list[str] = []
             page.on(
                 "request",
@@ -226,6 +232,9 @@ async def test_an_operator_works_through_the_console(tmp_path: Path) -> None:
             await expect(page.get_by_test_id("login-notice")).to_contain_text("session expired")
             await shot("12-login-expired")
             assert external == [], external  # every asset is served by the hub
+            # The only errors on the console: the failed login and the bad token's 401s.
+            unexpected = [p for p in problems if "401" not in p]
+            assert unexpected == [], unexpected
 
             # --- a viewer sees only what a viewer may use
             async with httpx.AsyncClient(base_url=demo.hub_url, timeout=SAFETY_TIMEOUT) as http:

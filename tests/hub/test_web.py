@@ -103,6 +103,7 @@ async def test_the_hub_serves_the_console_at_root_without_a_login(
     assert root.status_code == 200 and '<div id="app">' in root.text
     deep = await client.get("/builder")
     assert deep.text == root.text
+    assert "default-src 'self'" in root.headers["content-security-policy"]
     script = max(
         (p for p in (STATIC_DIR / "assets").iterdir() if p.suffix == ".js"),
         key=lambda p: p.stat().st_size,
