@@ -242,6 +242,8 @@ class Agent:
         """The failing storage operation, its error and when it was first seen (ms)."""
         self.storage_errors: dict[str, int] = {}
         self._storage_state_sent: tuple[int, str] | None = None
+        self._unpublished_upto: tuple[int, int] | None = None
+        """The newest key appended while the link was down and not yet replayed."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -372,6 +374,7 @@ class Agent:
         self._storage_ok()
         if committed and self.link is not None:
             self.link.after_commit()
+            self._replay_unpublished()
 
     async def enforce_bounds(self) -> None:
         """One upkeep pass: TTL and quota thinning, free pages back to the file system,
@@ -665,10 +668,27 @@ class Agent:
         ]  # fmt: skip
 
     def _uplink(self, committed: Committed) -> None:
-        """A message just appended to the outbox: publish it live now (the commit follows)."""
+        """A message just appended to the outbox: publish it live now (the commit follows).
+
+        Appended while the link is down, it is not published live; it is backlog only once
+        committed, and the replay of a (re)connect covers only what was committed by then.
+        So the first commit after the connect that covers it asks for a replay again.
+        """
         self._appended.set()
-        if self.link is not None:
-            self.link.offer_live([committed])
+        link = self.link
+        if link is None or not link.connected:
+            self._unpublished_upto = (committed.message.sid, committed.message.seq)
+        if link is not None:
+            link.offer_live([committed])
+
+    def _replay_unpublished(self) -> None:
+        """Rows appended while disconnected and committed only after the connect: replay."""
+        upto, link = self._unpublished_upto, self.link
+        if upto is None or link is None or not link.connected:
+            return
+        if self.outbox.committed_key >= upto:
+            self._unpublished_upto = None
+            link.request_replay(restart=not link.replaying)
 
     # ------------------------------------------------------------------ downlink
 

@@ -7,6 +7,7 @@ ManualClock with a 10 s control period, so a simulated hour is 360 control cycle
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,36 @@ async def test_a_schedule_is_followed_through_an_hour_without_hub_or_broker(
         assert not any(s.status == "expired" for s in hub.statuses)
         batches = [r.message for r in outage if isinstance(r.message, TelemetryBatch)]
         assert len(batches) >= 350  # one per control cycle of the hour
+
+
+async def test_rows_appended_offline_and_committed_after_the_connect_are_sent(
+    tmp_path: Path, manual_clock: ManualClock, mosquitto: Mosquitto
+) -> None:
+    # Live copies are published at append, and only while connected; the replay of a
+    # connect covers what was committed by then. A row appended before the connect and
+    # committed after it was neither: it waited for the resend timer (60 s).
+    devices = device_toml("b1", "battery") + device_toml("m1", "meter")
+    config = make_config(tmp_path, devices=devices, mqtt_port=mosquitto.port,
+                         outbox_extra="commit_interval_s = 5.0")  # fmt: skip
+    site = FakeSite(batteries={"b1": FakeBattery()})
+    adapters: dict[str, FakeAdapter] = {}
+    mosquitto.stop()
+    agent = Agent(config, clock=manual_clock,
+                  adapter_factory=fake_factory(site, manual_clock, adapters))  # fmt: skip
+    hub = HubStandIn(mosquitto.port, "acme", "site-1")
+    async with agent:
+        h = Harness(agent, manual_clock)
+        await until(lambda: agent.runners["b1"].status is DeviceStatus.ONLINE, "online")
+        await h.cycles(3)  # committed at the first cycle, then batched for 5 s
+        assert agent.outbox.pending > 0
+        mosquitto.start()
+        async with hub:
+            for _ in range(100):  # small steps: the reconnect backoff runs on this clock
+                if agent.link is not None and agent.link.connected:
+                    break
+                manual_clock.advance(0.01)
+                await asyncio.sleep(0.02)
+            assert agent.link is not None and agent.link.connected
+            assert agent.outbox.pending > 0  # appended offline, not committed yet
+            sid, upto = agent.outbox.sid, agent.outbox.last_key[1]
+            assert await advance_until(h, lambda: hub.contiguous(sid) >= upto, 15)
