@@ -77,6 +77,7 @@ AGENT_VERSION: Final = "0.1.0"
 POINT_BUFFER_MAX: Final = 200_000
 REPLY_CACHE_MAX: Final = 1_024
 BOUNDS_EVERY_S: Final = 60.0
+OFFLINE_APPENDED_MAX: Final = 1_000
 COMMIT_SLACK: Final = 0.05
 """A commit may come this fraction of ``commit_interval_s`` early (timer jitter)."""
 
@@ -242,8 +243,9 @@ class Agent:
         """The failing storage operation, its error and when it was first seen (ms)."""
         self.storage_errors: dict[str, int] = {}
         self._storage_state_sent: tuple[int, str] | None = None
-        self._unpublished_upto: tuple[int, int] | None = None
-        """The newest key appended while the link was down and not yet replayed."""
+        self._offline_appended: list[Committed] = []
+        """Messages appended while the link was down, not yet committed (see _uplink)."""
+        self._offline_overflow = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -374,7 +376,7 @@ class Agent:
         self._storage_ok()
         if committed and self.link is not None:
             self.link.after_commit()
-            self._replay_unpublished()
+        self._publish_offline_appended()
 
     async def enforce_bounds(self) -> None:
         """One upkeep pass: TTL and quota thinning, free pages back to the file system,
@@ -670,24 +672,39 @@ class Agent:
     def _uplink(self, committed: Committed) -> None:
         """A message just appended to the outbox: publish it live now (the commit follows).
 
-        Appended while the link is down, it is not published live; it is backlog only once
-        committed, and the replay of a (re)connect covers only what was committed by then.
-        So the first commit after the connect that covers it asks for a replay again.
+        Appended while the link is down, it is not published live, and the backlog replay
+        of the next connect covers only what was committed by then. So it is kept (bounded)
+        and published live by the first commit after the connect that makes it durable.
         """
         self._appended.set()
         link = self.link
         if link is None or not link.connected:
-            self._unpublished_upto = (committed.message.sid, committed.message.seq)
+            if len(self._offline_appended) >= OFFLINE_APPENDED_MAX:
+                self._offline_appended.pop(0)
+                self._offline_overflow = True
+            self._offline_appended.append(committed)
         if link is not None:
             link.offer_live([committed])
 
-    def _replay_unpublished(self) -> None:
-        """Rows appended while disconnected and committed only after the connect: replay."""
-        upto, link = self._unpublished_upto, self.link
-        if upto is None or link is None or not link.connected:
+    def _publish_offline_appended(self) -> None:
+        """Publish what was appended while disconnected and committed after the connect."""
+        link, upto = self.link, self.outbox.committed_key
+        if not self._offline_appended:
             return
-        if self.outbox.committed_key >= upto:
-            self._unpublished_upto = None
+        if link is None or not link.connected:
+            # committed before the next connect: that connect's backlog replay covers it
+            self._offline_appended = [c for c in self._offline_appended
+                                      if (c.message.sid, c.message.seq) > upto]  # fmt: skip
+            return
+        since = link.connected_key
+        due = [c for c in self._offline_appended
+               if since < (c.message.sid, c.message.seq) <= upto]  # fmt: skip
+        self._offline_appended = [c for c in self._offline_appended
+                                  if (c.message.sid, c.message.seq) > upto]  # fmt: skip
+        if due:
+            link.offer_live(due)
+        if self._offline_overflow:  # some were not kept: the backlog replay finds them
+            self._offline_overflow = False
             link.request_replay(restart=not link.replaying)
 
     # ------------------------------------------------------------------ downlink
