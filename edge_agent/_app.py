@@ -96,7 +96,7 @@ def default_adapter_factory(config: AgentConfig, clock: Clock) -> AdapterFactory
             return modbus
         from .devices.opcua import OpcUaAdapter
 
-        opcua: DeviceAdapter = OpcUaAdapter(device)
+        opcua: DeviceAdapter = OpcUaAdapter(device, clock=clock)
         return opcua
 
     return create

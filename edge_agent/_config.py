@@ -156,6 +156,32 @@ class ChargerConfig(_Cfg, frozen=True, kw_only=True):
         return self.min_current_a * self.w_per_a
 
 
+class HvacConfig(_Cfg, frozen=True, kw_only=True):
+    """A chiller plant as a flexible load: how far an event may take the building.
+
+    A consumption cap below the rating curtails the plant: the agent writes the cap to
+    ``PowerLimit`` and raises ``Setpoint`` by up to ``setpoint_offset_max_c`` (in proportion
+    to the curtailed share), never above ``comfort_max_c``. While the room is at or above
+    ``comfort_max_c`` the SafetyGuard allows no curtailment (clamp reason ``comfort_band``).
+    After an event the plant draws more than before it until the room is back at its
+    setpoint: that *rebound* is measured for ``rebound_window_s`` and reported.
+    """
+
+    comfort_min_c: Annotated[float, Meta(ge=5, le=40)] = 20.0
+    comfort_max_c: Annotated[float, Meta(ge=5, le=40)] = 27.0
+    setpoint_c: Annotated[float, Meta(ge=5, le=40)] | None = None
+    """The setpoint outside events (None: the plant's own, read at every connect)."""
+    setpoint_offset_max_c: Annotated[float, Meta(ge=0, le=10)] = 2.0
+    rebound_window_s: Annotated[float, Meta(gt=0, le=86_400)] = 1800.0
+
+    def __post_init__(self) -> None:
+        if self.comfort_min_c >= self.comfort_max_c:
+            raise ValueError("comfort_min_c must be below comfort_max_c")
+        sp = self.setpoint_c
+        if sp is not None and not self.comfort_min_c <= sp <= self.comfort_max_c:
+            raise ValueError("setpoint_c must lie within the comfort band")
+
+
 class DeviceConfig(_Cfg, frozen=True, kw_only=True):
     """One device connection."""
 
@@ -182,6 +208,8 @@ class DeviceConfig(_Cfg, frozen=True, kw_only=True):
     limits: DeviceLimitsConfig = DeviceLimitsConfig()
     charger: ChargerConfig = ChargerConfig()
     """EV chargers only: phases, voltage and current range."""
+    hvac: HvacConfig = HvacConfig()
+    """HVAC plants only: comfort band, setpoint offset, rebound window."""
 
 
 class HubConfig(_Cfg, frozen=True, kw_only=True):
@@ -415,6 +443,7 @@ __all__ = [
     "DeviceKind",
     "DeviceLimitsConfig",
     "HubConfig",
+    "HvacConfig",
     "MetricsConfig",
     "OutboxConfig",
     "RegisterMap",

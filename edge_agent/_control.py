@@ -47,6 +47,8 @@ from .devices._base import DeviceStatus
 
 Source = Literal["manual", "schedule", "default", "watchdog"]
 CONTROLLABLE_KINDS = frozenset({"battery", "pv", "ev_charger", "hvac"})
+CONSUMERS = frozenset({"ev_charger", "hvac"})
+"""Kinds whose setpoint is a cap on consumption (0 down to minus the rating)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,9 +168,10 @@ def limits_for(config: AgentConfig, device: DeviceConfig) -> Limits:
     if charger is not None:  # a cap on consumption, within the charger's current range
         p_max_charge = min(p_max_charge, charger.max_w)
     return Limits(
-        p_max_discharge_w=0.0 if charger is not None else dl.p_max_discharge_w,
+        p_max_discharge_w=0.0 if device.kind in CONSUMERS else dl.p_max_discharge_w,
         p_max_charge_w=p_max_charge,
         min_consumption_w=charger.min_w if charger is not None else 0.0,
+        comfort_max_c=device.hvac.comfort_max_c if device.kind == "hvac" else None,
         soc_min_pct=max(dl.soc_min_pct, sl.soc_min_pct) if storage else 0.0,
         soc_max_pct=min(dl.soc_max_pct, sl.soc_max_pct) if storage else 100.0,
         ramp_w_per_s=min(ramps) if ramps else None,
@@ -407,6 +410,7 @@ def _context(dev: DeviceConfig, inp: CycleInput, poc: float | None) -> GuardCont
         dt_s=inp.dt_s,
         poc_import_w=poc,
         device_p_w=_p(view),
+        room_temp_c=reading.room_temp_c if reading else None,
     )
 
 

@@ -8,9 +8,11 @@ Authority is layered, and each layer may only narrow the range the one before it
     local schedule  / hub dispatch / default control / manual command         (request)
 
 Hard limits are never violated: their intersection always contains 0 W, so a safe value
-always exists. Soft limits are honoured in the order above whenever they can be within the
-hard range; when they cannot (the site load alone exceeds the import limit and the battery
-is already at its rating), the guard goes as far towards them as the hard range allows.
+always exists (for an HVAC plant whose room has reached the top of its comfort band, the
+one safe value is its full-power cap: no curtailment). Soft limits are honoured in the
+order above whenever they can be within the hard range; when they cannot (the site load
+alone exceeds the import limit and the battery is already at its rating), the guard goes
+as far towards them as the hard range allows.
 
 Powers use the generator convention: positive = discharge / production, negative = charge /
 consumption. For PV the value is a production cap (curtailment), never negative.
@@ -42,6 +44,7 @@ ClampReason = Literal[
     "ramp_rate",
     "not_controllable",
     "ev_min_current",
+    "comfort_band",
 ]
 
 
@@ -60,6 +63,8 @@ class Limits:
     export_max_w: float | None = None
     needs_soc: bool = False
     """Storage: without a state of charge reading it may neither charge nor discharge."""
+    comfort_max_c: float | None = None
+    """HVAC: at or above this room temperature no curtailment is allowed (full power)."""
     min_consumption_w: float = 0.0
     """A consumer that cannot run below this (an EV charger's minimum current times its
     phases and voltage): a consumption cap between 0 and it becomes 0 (paused), never more
@@ -81,6 +86,8 @@ class GuardContext:
     """Measured import at the point of connection (positive = importing)."""
     device_p_w: float = 0.0
     """Measured output of this device now (its share of ``poc_import_w``)."""
+    room_temp_c: float | None = None
+    """HVAC: the building's temperature (the comfort band's reference)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +169,13 @@ def allowed_range(limits: Limits, ctx: GuardContext) -> tuple[Range, Range]:  # 
                 lo, lo_r = lo * factor, reason
             if hi * factor < hi:
                 hi, hi_r = hi * factor, reason
+    if (
+        limits.comfort_max_c is not None
+        and ctx.room_temp_c is not None
+        and ctx.room_temp_c >= limits.comfort_max_c
+        and hi > lo
+    ):  # too warm already: the plant's full power must stay available (a cap at rated)
+        hi, hi_r = lo, "comfort_band"
     hard = Range(lo, hi, lo_r, hi_r)
 
     # Soft limits, in priority order: each narrows when it can, else pushes to the edge.

@@ -178,6 +178,13 @@ def _device_lines(dev: Found, dev_id: str) -> list[str]:  # noqa: PLR0912, PLR09
             if dev.rated_w is not None:
                 limits.append(f"p_max_charge_w = {dev.rated_w:.1f}  # consumption cap range")
             limits.append(revert.replace("fail-safe", "RevertSeconds"))
+            setpoint = dev.setpoint_c if dev.setpoint_c is not None else 24.0
+            return [*lines, "", "[devices.limits]", *limits, "",
+                    "# CHECK: the comfort band an event may take the building to",
+                    "[devices.hvac]", "comfort_min_c = 20.0", "comfort_max_c = 27.0",
+                    f"setpoint_c = {min(27.0, max(20.0, setpoint)):.1f}  # the plant's own",
+                    "setpoint_offset_max_c = 2.0  # raised with the curtailed share",
+                    "rebound_window_s = 1800.0"]  # fmt: skip
         case _:
             pass
     if limits:

@@ -42,6 +42,8 @@ class Reading:
     rated_w: float | None = None
     setpoint_w: float | None = None
     """The setpoint the device reports being in force (read back), if any."""
+    room_temp_c: float | None = None
+    """HVAC: the building's temperature (the comfort band's reference)."""
     fresh: frozenset[str] | None = None
     """Names in ``values`` read by this poll (None: all); only these go to telemetry, the
     rest are the latest known values of slow points."""

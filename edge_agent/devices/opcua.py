@@ -15,8 +15,11 @@ wins, which is what a poller wants). ``notifications`` counts what arrived. A sl
 also reads every node directly, which checks the session is alive. When the server refuses
 the subscription the adapter falls back to reading every poll.
 
-Control: ``PowerLimit`` (W of consumption) with ``RevertSeconds`` armed on every write, so
-the chiller returns to its own defaults if the agent stops.
+Control (a flexible load): a setpoint is a consumption cap. One Write request carries
+``RevertSeconds`` (after every connect), ``PowerLimit`` (the cap, W) and ``Setpoint`` (the
+room setpoint raised with the curtailed share, within the comfort band: see
+``edge_agent._hvac``), so the plant returns to its own defaults by itself if the agent
+stops. The rebound after each event is measured and added to the readings.
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ from asyncua.ua.uaerrors import UaError
 
 from edge_agent._config import DeviceConfig
 from edge_agent._errors import DeviceProtocolError, DeviceTimeout
+from edge_agent._hvac import Rebound, setpoint_for
 from protocol import MetricDef, PointValue
+from protocol.clock import Clock, RealClock
 
 from ._base import Reading, Setpoint, WriteResult
 
@@ -45,7 +50,13 @@ READ: Final = {
     "COP": ("cop", ""),
     "EnergyConsumed": ("e_in_wh", "Wh"),
     "Alarm": ("alarm", ""),
+    "Setpoint": ("setpoint_c", "C"),
+    "PowerLimit": ("power_limit_w", "W"),
 }
+REBOUND_POINTS: Final = (
+    ("curtailed", ""), ("rebound_active", ""), ("rebound_wh", "Wh"), ("rebound_peak_w", "W"),
+)  # fmt: skip
+DEFAULT_SETPOINT_C: Final = 24.0
 
 
 @contextlib.contextmanager
@@ -77,8 +88,13 @@ class _Latest:
 class OpcUaAdapter:
     """A :class:`~edge_agent.devices.DeviceAdapter` for one OPC UA device."""
 
-    def __init__(self, config: DeviceConfig) -> None:
+    def __init__(self, config: DeviceConfig, *, clock: Clock | None = None) -> None:
         self._cfg = config
+        self._clock: Clock = clock or RealClock()
+        self._base_c: float | None = config.hvac.setpoint_c
+        """The setpoint outside events: configured, else the plant's own at first connect."""
+        self._rated_w: float | None = None
+        self.rebound = Rebound(window_s=config.hvac.rebound_window_s)
         self._client: Client | None = None
         self._nodes: dict[str, Any] = {}
         self._latest: _Latest | None = None
@@ -111,7 +127,7 @@ class OpcUaAdapter:
         obj = cfg.opcua_object or cfg.id
         self._nodes = {
             name: client.get_node(ua.NodeId(f"{obj}.{name}", idx))
-            for name in (*READ, "PowerLimit", "RevertSeconds")
+            for name in (*READ, "RevertSeconds", "RatedPower")
         }
         self._latest = _Latest({node.nodeid: name for name, node in self._nodes.items()})
         try:
@@ -123,6 +139,19 @@ class OpcUaAdapter:
         except DeviceProtocolError:
             self.subscribed = False
         await self._read_all()
+        assert self._latest is not None
+        if self._base_c is None:
+            base = self._latest.values.get("Setpoint")
+            if isinstance(base, int | float) and not isinstance(base, bool):
+                self._base_c = float(base)
+            else:
+                self._base_c = DEFAULT_SETPOINT_C
+        with contextlib.suppress(DeviceProtocolError, DeviceTimeout, TimeoutError):
+            with map_opcua_exceptions(self.device):
+                async with asyncio.timeout(cfg.timeout_s):
+                    rated = await self._nodes["RatedPower"].read_value()
+            if isinstance(rated, int | float) and rated > 0:
+                self._rated_w = float(rated)
 
     async def close(self) -> None:
         client, self._client = self._client, None
@@ -165,37 +194,61 @@ class OpcUaAdapter:
             raise DeviceProtocolError(f"{self.device}: plant alarm")
         p = values.get("p_w")
         temp = values.get("supply_temp_c")
+        room = values.get("room_temp_c")
+        if isinstance(p, float):
+            values.update(self.rebound.polled(-p, self._clock.monotonic()))
+            units.update({n: u for n, u in REBOUND_POINTS if u})
         return Reading(
             values=values,
             units=units,
             p_w=float(p) if isinstance(p, float) else None,
             temp_c=float(temp) if isinstance(temp, float) else None,
+            room_temp_c=float(room) if isinstance(room, float) else None,
         )
+
+    def rated_w(self) -> float:
+        """The plant's rating: configured ``p_max_charge_w``, else its ``RatedPower``."""
+        configured = self._cfg.limits.p_max_charge_w
+        return configured if configured > 0 else (self._rated_w or 0.0)
 
     async def write(self, setpoint: Setpoint) -> WriteResult:
         client = self._client
         if client is None:
             raise DeviceTimeout(f"{self.device}: not connected")
+        rated = self.rated_w()
         limit = max(0.0, -setpoint.p_w)  # consumption limit, W
+        if rated > 0:
+            limit = min(limit, rated)
         seconds = max(1, round(setpoint.revert_s))
+        hvac = self._cfg.hvac
+        setpoint_c = setpoint_for(
+            cap_w=limit, rated_w=rated, base_c=self._base_c or DEFAULT_SETPOINT_C,
+            offset_max_c=hvac.setpoint_offset_max_c, comfort_max_c=hvac.comfort_max_c,
+        )  # fmt: skip
+        nodes = [self._nodes["PowerLimit"], self._nodes["Setpoint"]]
+        values = [ua.Variant(limit, ua.VariantType.Double),
+                  ua.Variant(setpoint_c, ua.VariantType.Double)]  # fmt: skip
+        if self._armed != seconds:  # first, so the writes after it arm the new period
+            nodes.insert(0, self._nodes["RevertSeconds"])
+            values.insert(0, ua.Variant(seconds, ua.VariantType.UInt32))
+        consumption = self._latest.values.get("Power") if self._latest else None
         with map_opcua_exceptions(self.device):
             async with asyncio.timeout(self._cfg.timeout_s):
-                if self._armed != seconds:
-                    await self._nodes["RevertSeconds"].write_value(
-                        ua.Variant(seconds, ua.VariantType.UInt32)
-                    )
-                await self._nodes["PowerLimit"].write_value(
-                    ua.Variant(limit, ua.VariantType.Double)
-                )
+                await client.write_values(nodes, values)
         self._armed = float(seconds)
-        return WriteResult(-limit, float(seconds))
+        self.rebound.wrote(
+            cap_w=limit, rated_w=rated, revert_s=float(seconds),
+            consumption_w=float(consumption) if isinstance(consumption, int | float) else 0.0,
+            now=self._clock.monotonic(),
+        )  # fmt: skip
+        return WriteResult(0.0 - limit, float(seconds))
 
     async def release(self) -> None:
         """Nothing to write: the chiller's revert timer restores its defaults."""
         self._armed = None
 
     def metrics(self) -> list[MetricDef]:
-        return [MetricDef(name=name, unit=unit) for name, unit in READ.values()]
+        return [MetricDef(name=name, unit=unit) for name, unit in (*READ.values(), *REBOUND_POINTS)]
 
 
 __all__ = ["OpcUaAdapter", "map_opcua_exceptions"]

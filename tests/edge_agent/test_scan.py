@@ -78,6 +78,10 @@ def test_scan_writes_a_config_for_park_l_that_check_accepts(
     chiller = by_id["chiller-1"]
     assert chiller.protocol == "opcua" and chiller.opcua_object == "chiller-1"
     assert chiller.limits.p_max_charge_w == 200_000.0
+    assert chiller.hvac.setpoint_c == 24.0 and chiller.hvac.comfort_max_c == 27.0
+    evse = next(d for d in config.devices if d.kind == "ev_charger")
+    assert evse.charger.phases == 3 and evse.charger.max_current_a == 32.0
+    assert evse.limits.p_max_charge_w == 32 * 3 * 230
     # unit 2 answers nowhere (the simulator's gateway says so): no stub, no skip
     assert "unknown Modbus device" not in text and "# Skipped" not in text
     controllable = [d for d in config.devices if is_controllable(d)]
