@@ -157,7 +157,14 @@ class OpcUaAdapter:
         client, self._client = self._client, None
         self._subscription, self.subscribed = None, False
         if client is not None:
-            with contextlib.suppress(Exception):  # the session may already be gone
+            protocol = getattr(client.uaclient, "protocol", None)
+            if protocol is None or getattr(protocol.state, "value", None) != "open":
+                # The server is gone already: closing the session would only make asyncua
+                # log a traceback (``close_session raised during disconnect``).
+                with contextlib.suppress(Exception):
+                    client.disconnect_socket()
+                return
+            with contextlib.suppress(Exception):  # the session may go meanwhile
                 async with asyncio.timeout(2.0):
                     await client.disconnect()
 

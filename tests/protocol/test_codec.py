@@ -29,7 +29,12 @@ from protocol import (
 )
 from tests.protocol.strategies import messages
 
-SETTINGS = settings(max_examples=60, suppress_health_check=[HealthCheck.filter_too_much])
+# too_slow: generation speed depends on how loaded the shared CI machine is, not on us.
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+)
 
 
 def batch(points: int = 2) -> TelemetryBatch:
