@@ -246,7 +246,17 @@ async def assert_everything_delivered(park: Park, mark: tuple[int, int]) -> None
         return cursors.get(sid_now, 0) >= seq_at_mark and not old
 
     started = time.monotonic()
-    await eventually(caught_up, "backlog stored, acked and deleted from the outbox", RECOVERY_S)
+    try:
+        await eventually(caught_up, "backlog stored, acked and deleted from the outbox",
+                         RECOVERY_S)  # fmt: skip
+    except AssertionError:
+        left = park.outbox_keys()
+        spans = {sid: (min(s), max(s), len(s)) for sid, s in park.stored().items()}
+        health = await park.agent_health()
+        print(f"mark {mark}; hub cursors {park.cursors()}; stored (min, max, n) per sid "
+              f"{spans}; outbox {len(left)} rows {left[:1]}..{left[-1:]}; agent {health}")  # fmt: skip
+        dump_logs(park.root)
+        raise
     elapsed = time.monotonic() - started
     stored, cursors = park.stored(), park.cursors()
     for sid, acked in cursors.items():
