@@ -253,8 +253,10 @@ async def assert_everything_delivered(park: Park, mark: tuple[int, int]) -> None
         left = park.outbox_keys()
         spans = {sid: (min(s), max(s), len(s)) for sid, s in park.stored().items()}
         health = await park.agent_health()
-        print(f"mark {mark}; hub cursors {park.cursors()}; stored (min, max, n) per sid "
-              f"{spans}; outbox {len(left)} rows {left[:1]}..{left[-1:]}; agent {health}")  # fmt: skip
+        print(
+            f"mark {mark}; hub cursors {park.cursors()}; stored (min, max, n) per sid "
+            f"{spans}; outbox {len(left)} rows {left[:1]}..{left[-1:]}; agent {health}"
+        )
         dump_logs(park.root)
         raise
     elapsed = time.monotonic() - started
