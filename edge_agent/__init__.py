@@ -9,7 +9,7 @@ Public interface::
 See ``docs/agent.md`` for the config format, the guarantees and the operations.
 """
 
-from ._app import AGENT_VERSION, AdapterFactory, Agent, default_adapter_factory, merge_site_config
+from ._app import AGENT_VERSION, AdapterFactory, Agent, default_adapter_factory
 from ._config import (
     AgentConfig,
     ChargerConfig,
@@ -39,6 +39,7 @@ from ._device import DeviceRunner, DeviceView, PointBuffer
 from ._errors import AgentError, ConfigError, DeviceError, DeviceProtocolError, DeviceTimeout
 from ._metrics import AgentMetrics
 from ._outbox import Outbox, OutboxError, StoredRow
+from ._pushed_config import merge_site_config
 from ._safety import (
     Applied,
     Clamped,
