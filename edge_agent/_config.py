@@ -258,8 +258,9 @@ class OutboxConfig(_Cfg, frozen=True, kw_only=True):
     replay_grace_s: Annotated[float, Meta(ge=0, le=60)] = 1.0
     """After a reconnect the backlog waits this long for the hub's first ack (so what the
     hub already stored is not sent again); live data flows meanwhile."""
-    resend_after_s: Annotated[float, Meta(gt=0, le=86_400)] = 60.0
-    """A published message not acked for this long is replayed again."""
+    resend_after_s: Annotated[float, Meta(gt=0, le=86_400)] = 15.0
+    """When the hub's ack has not moved for this long while rows wait (it waits at a gap the
+    broker left), everything unacked is replayed again."""
 
 
 class MetricsConfig(_Cfg, frozen=True, kw_only=True):

@@ -95,6 +95,10 @@ class HubLink:
         self.connects = 0
         self.replayed_total = 0
         self.acks_received = 0
+        self.ack_progress = 0
+        """Acks that moved the hub's cursor forward (a hub stuck at a gap keeps sending the
+        same ack: that is a stall, not progress)."""
+        self._ack_top: dict[int, int] = {}
         self.resends = 0
         """Forced replays because the hub's acks stalled."""
 
@@ -149,6 +153,11 @@ class HubLink:
     def acked(self, sid: int, seq: int) -> None:
         """The hub stored everything of ``sid`` up to ``seq``: forget those deliveries."""
         self.acks_received += 1
+        if seq > self._ack_top.get(sid, -1):
+            self._ack_top[sid] = seq
+            self.ack_progress += 1
+            while len(self._ack_top) > 64:  # bounded: the oldest sessions first
+                del self._ack_top[min(self._ack_top)]
         self._ack_seen.set()
         self._kick.set()
         seen = self._delivered.get(sid)
@@ -358,9 +367,9 @@ class HubLink:
         period = self._config.outbox.resend_after_s
         marker: Key | None = None
         while True:
-            acks_before = self.acks_received
+            progress_before = self.ack_progress
             await self._clock.sleep(period)
-            stalled = self.acks_received == acks_before
+            stalled = self.ack_progress == progress_before
             if marker is not None and stalled and not self.replaying and self.hub_online:
                 rows = await self._outbox.read_after(None, marker, 1)
                 if rows:

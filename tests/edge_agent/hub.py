@@ -48,6 +48,8 @@ class HubStandIn:
     replies: list[Reply] = field(default_factory=list)
     retained_state: list[bytes] = field(default_factory=list)
     births: dict[str, Birth] = field(default_factory=dict)
+    repeat_acks: bool = False
+    """Ack after every message even when the ack did not move (as the hub does)."""
     drop_once: set[tuple[int, int]] = field(default_factory=set)
     """Keys to lose once after the broker delivered them (a hub that never stored them)."""
     _seen: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
@@ -116,7 +118,7 @@ class HubStandIn:
     async def _ack_all(self, client: aiomqtt.Client) -> None:
         if not self.auto_ack:
             return
-        again, self._reack = self._reack, False
+        again, self._reack = self._reack or self.repeat_acks, False
         for sid, top in list(self._contiguous.items()):
             if top > self._acked.get(sid, 0) or (again and top > 0):
                 ack = Ack(edge=self.edge, sid=sid, seq=top, ts_ms=1)

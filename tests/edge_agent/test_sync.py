@@ -198,7 +198,8 @@ async def test_acks_that_stall_on_a_lost_message_make_the_agent_send_it_again(
         tmp_path, mqtt_port=mosquitto.port,
         outbox_extra="commit_interval_s = 0\nresend_after_s = 20.0",
     )  # fmt: skip
-    hub = HubStandIn(mosquitto.port, "acme", "site-1")
+    # as the hub does, the stand-in repeats its (stuck) ack after every message it gets
+    hub = HubStandIn(mosquitto.port, "acme", "site-1", repeat_acks=True)
     async with hub, Agent(config, clock=manual_clock) as agent:
         sid = agent.outbox.sid
         hub.drop_once.add((sid, 3))  # delivered by the broker, never stored by the hub

@@ -9,7 +9,8 @@ ends with:
 * every ``(sid, seq)`` the agent committed stored in the hub's database, with no gap and no
   gap record (``ingest_gaps``);
 * the hub's ack past the outage, and the agent's outbox drained of everything older;
-* all of it within ``RECOVERY_S`` of the last process coming back (the bound we state).
+* all of it within ``RECOVERY_S`` (45 s) of the last process coming back (the bound we
+  state).
 """
 
 from __future__ import annotations
@@ -40,9 +41,12 @@ pytestmark = [pytest.mark.mosquitto, pytest.mark.slow]
 VPP = str(Path(sys.executable).parent / "vpp")
 EDGE = "park-s"
 OUTAGE_S = float(os.environ.get("VPP_TEST_OUTAGE_S", "30"))
-RECOVERY_S = 30.0
-"""Stated bound: after the last process is back, the backlog is stored and acked within it
-(a 30 s outage at 1 Hz is ~60 rows; replay runs at 500 rows/s)."""
+RECOVERY_S = 45.0
+"""Stated bound: after the last process is back, the backlog is stored and acked within it.
+A 30 s outage at 1 Hz is ~60 rows and replays in well under a second; the bound covers the
+worst case, a broker that dropped messages to the hub (a full queue): the hub's ack then
+waits at the gap until the agent's stall detection (``resend_after_s`` = 15 s, checked
+every period, so at most two) replays what is unacked."""
 
 
 def free_block(n: int) -> int:
