@@ -321,30 +321,9 @@ async def bench_replay(  # noqa: PLR0915 - one scenario, read top to bottom
                     return
 
     # raw: the same payloads published QoS 1 with the same in-flight window
+    raw_s = await raw_publish_rate(mqtt_port, topics.data, payloads)
     ready = asyncio.Event()
     done = asyncio.Event()
-    async with asyncio.TaskGroup() as tg:
-        sub = tg.create_task(subscriber(len(payloads), done, ack=False))
-        await ready.wait()
-        start = time.monotonic()
-        async with aiomqtt.Client("127.0.0.1", mqtt_port, identifier="raw",
-                                  max_inflight_messages=100) as pub:  # fmt: skip
-            pub.pending_calls_threshold = 1000
-            window = asyncio.Semaphore(64)
-
-            async def one(p: bytes) -> None:
-                try:
-                    await pub.publish(topics.data, p, qos=1)
-                finally:
-                    window.release()
-
-            async with asyncio.TaskGroup() as ptg:
-                for p in payloads:
-                    await window.acquire()
-                    ptg.create_task(one(p))
-        await done.wait()
-        raw_s = time.monotonic() - start
-        await sub
     raw_rate = points_total / raw_s
 
     # the agent replaying its outbox (no devices; backlog only), with a subscriber that acks
