@@ -47,10 +47,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub._settings import mqtt_client_id, mqtt_endpoint
-from hub.dispatch import drain_outbox, record_status
+from hub.dispatch import drain_outbox, ensure_edge, record_status
 from hub.store import (
     Device,
-    Edge,
     IngestCursor,
     IngestGap,
     ResourceInstance,
@@ -658,25 +657,10 @@ class MqttBus:
             if st.device is not None and st.p_actual_w is not None:
                 ctx.cache.put(st.edge, st.device, "p_w", st.p_actual_w, st.ts_ms)
 
-    async def _edge(self, session: AsyncSession, tenant: str, edge_id: str) -> Edge:
-        edge = await session.get(Edge, edge_id)
-        if edge is None:
-            edge = Edge(
-                id=edge_id,
-                tenant=tenant,
-                name="",
-                mqtt_username=f"edge-{edge_id}",
-                mqtt_password_hash="",
-                online=False,
-                schedule_version=0,
-            )
-            session.add(edge)
-        return edge
-
     async def _store_state(
         self, session: AsyncSession, tenant: str, edge_id: str, st: State
     ) -> None:
-        edge = await self._edge(session, tenant, edge_id)
+        edge = await ensure_edge(session, edge_id, tenant)
         edge.online = st.online
         edge.sid = st.sid
         edge.last_seen = _utc(st.ts_ms)
@@ -691,7 +675,7 @@ class MqttBus:
             )
 
     async def _store_birth(self, session: AsyncSession, tenant: str, birth: Birth) -> None:
-        edge = await self._edge(session, tenant, birth.edge)
+        edge = await ensure_edge(session, birth.edge, tenant)
         # Not online: a retained birth is replayed to a hub long after the edge left;
         # only ``state`` says whether it is there.
         edge.last_seen = max(edge.last_seen or _utc(birth.ts_ms), _utc(birth.ts_ms))
