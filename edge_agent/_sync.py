@@ -7,7 +7,7 @@ re-enters a fresh ``aiomqtt.Client`` after every disconnect; the session is pers
 Publishing order, per connection: control messages (state, birth, replies) first, then live
 data, then the backlog, oldest first, ``hist=true``, at ``flush_rate_per_s`` — so replay
 always runs behind live data. Queues are bounded: the live queue (1,000 messages) drops the
-*live copy* when full — the row is already committed in the outbox and is replayed instead;
+*live copy* when full — the row is in the outbox and is replayed once committed;
 the control queue (256) drops the oldest reply (the command's sender retries by ``cid``).
 
 Backlog: on every connect, everything in the outbox up to the newest key is backlog, and
@@ -94,7 +94,6 @@ class HubLink:
         self.hub_online = False
         self.connects = 0
         self.replayed_total = 0
-        self.acks_received = 0
         self.ack_progress = 0
         """Acks that moved the hub's cursor forward (a hub stuck at a gap keeps sending the
         same ack: that is a stall, not progress)."""
@@ -152,7 +151,6 @@ class HubLink:
 
     def acked(self, sid: int, seq: int) -> None:
         """The hub stored everything of ``sid`` up to ``seq``: forget those deliveries."""
-        self.acks_received += 1
         if seq > self._ack_top.get(sid, -1):
             self._ack_top[sid] = seq
             self.ack_progress += 1
@@ -361,8 +359,9 @@ class HubLink:
         """Acks that stop advancing while rows wait: replay them, whatever the broker took.
 
         Every ``resend_after_s``: if rows committed before the previous check are still
-        unacknowledged and no ack arrived meanwhile, everything up to them is replayed
-        (forced). A hub that is merely slow keeps acking and is left alone.
+        unacknowledged and the hub's ack has not moved meanwhile (it repeats a stuck ack
+        after every message), everything up to them is replayed (forced). A hub that is
+        merely slow keeps moving its ack and is left alone.
         """
         period = self._config.outbox.resend_after_s
         marker: Key | None = None
