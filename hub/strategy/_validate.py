@@ -30,6 +30,7 @@ from ._rules import (
     Between,
     BidAction,
     Comparison,
+    ContinuousField,
     Equal,
     In,
     NotEqual,
@@ -47,19 +48,7 @@ _CONDITION_TYPES: dict[str, type[msgspec.Struct]] = {
     for t in get_args(Comparison)
 }
 _GROUPS = ("and", "or", "not")
-_NUMERIC = frozenset(
-    [
-        "price",
-        "price_forecast",
-        "soc",
-        "available_up",
-        "available_down",
-        "load",
-        "pv_forecast",
-        "frequency",
-        "slot",
-    ]
-)
+_NUMERIC = frozenset([*get_args(ContinuousField), "slot"])
 
 
 class Problem(msgspec.Struct, frozen=True):
