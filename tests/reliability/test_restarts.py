@@ -32,7 +32,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lingtan.broker import Mosquitto
+from lingtan.broker import Mosquitto, free_port
 from tests.conftest import MosquittoFactory
 from tests.support import SAFETY_TIMEOUT
 
@@ -66,13 +66,6 @@ def free_block(n: int) -> int:
             for s in socks:
                 s.close()
     raise AssertionError("no block of free ports")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
