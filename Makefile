@@ -10,10 +10,22 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 # it to make a change pass (92 % measured when it was raised to 90).
 COVERAGE_FLOOR := 90
 
-SYSTEM_TOOLS := mosquitto mosquitto_sub mbpoll chromium
-APT_PACKAGES := mosquitto mosquitto-clients mbpoll chromium
+# socat: tests' network faults. promtool/amtool/prometheus-alertmanager check and run the
+# shipped monitoring config (deploy/prometheus, deploy/alertmanager); docker-compose
+# validates deploy/compose (no Docker engine needed); openssl makes the broker's
+# certificates (deploy/mosquitto); systemd-analyze verifies deploy/systemd; haproxy -c
+# checks deploy/haproxy.
+SYSTEM_TOOLS := mosquitto mosquitto_sub mbpoll chromium socat promtool amtool \
+  prometheus-alertmanager docker-compose openssl systemd-analyze haproxy
+APT_PACKAGES := mosquitto mosquitto-clients mbpoll chromium socat prometheus \
+  prometheus-alertmanager docker-compose openssl systemd haproxy
 
 PYTEST_ARGS ?=
+# Parallel pytest workers (pytest-xdist). Most of the suite waits on real processes, brokers
+# and databases, so three workers on two cores finish well inside CI's 30 minutes; the
+# slowest tests are scheduled first and the multi-process ones share one worker
+# (tests/conftest.py: SLOW_FIRST, HEAVY). PYTEST_WORKERS=0 runs serially.
+PYTEST_WORKERS ?= 3
 
 .PHONY: demo test pytest lint fmt bench docs console console-test tools postgres venv install-demo install-dev clean
 
@@ -94,14 +106,28 @@ fmt: install-dev
 
 # pytest exits 5 when it collected no tests: that is a failure here, never a pass.
 pytest: install-dev
-	@$(BIN)/pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS); \
+	@$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25 \
+	  --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS); \
 	rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing the run"; exit 1; fi; \
 	exit $$rc
 
 # Every benchmark prints its ratios against a floor measured in the same run; a missed
 # target makes its script exit 1, and `make bench` reports all of them before failing.
+# bench/api.py and bench/hub.py drive Debian's wrk (an HTTP load generator in its own
+# process); bench/hub.py puts Debian's haproxy in front of its hub replicas.
+BENCH_TOOLS := wrk haproxy
+
 bench: install-dev
+	@missing=""; for t in $(BENCH_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing benchmark tools:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "missing benchmark tools:$$missing (sudo apt-get install -y$$missing)"; exit 1; \
+	  fi; \
+	fi
 	@status=0; for script in $$(ls bench/*.py | grep -v __init__); do \
 	  echo "== $$script"; $(BIN)/python $$script || status=1; \
 	done; exit $$status

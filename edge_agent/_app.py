@@ -22,7 +22,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
 from protocol import (
     Birth,
@@ -55,8 +55,9 @@ from ._errors import AgentError
 from ._execution import ExecutionBook
 from ._http import MetricsServer
 from ._metrics import AgentMetrics
-from ._outbox import Committed, Outbox, OutboxError
+from ._outbox import FLUSH_TIMEOUT_S, Committed, Outbox, OutboxError
 from ._pushed_config import apply_pushed_config
+from ._sessions import EvSession
 from ._status import device_status
 from ._sync import HubLink
 from ._telemetry import TelemetryPump
@@ -75,14 +76,19 @@ AdapterFactory = Callable[[DeviceConfig], DeviceAdapter]
 
 
 def default_adapter_factory(config: AgentConfig, clock: Clock) -> AdapterFactory:
-    """Adapters for real devices (Modbus TCP or OPC UA), imported only when needed."""
+    """Adapters for real devices (Modbus TCP or RTU, OPC UA), imported only when needed;
+    the RTU devices of one bus share its link."""
+    links: list[Any] = []  # the ModbusLinks, made on the first Modbus device
 
     def create(device: DeviceConfig) -> DeviceAdapter:
-        if device.protocol == "modbus":
-            from .devices.modbus import ModbusAdapter
+        if device.protocol in {"modbus", "modbus_rtu"}:
+            from .devices.modbus import ModbusAdapter, ModbusLinks
 
+            if not links:
+                links.append(ModbusLinks())
             custom = config.register_maps.get(device.register_map)
-            modbus: DeviceAdapter = ModbusAdapter(device, custom_map=custom, clock=clock)
+            link = links[0].for_device(device)
+            modbus: DeviceAdapter = ModbusAdapter(device, custom_map=custom, clock=clock, link=link)
             return modbus
         from .devices.opcua import OpcUaAdapter
 
@@ -92,9 +98,11 @@ def default_adapter_factory(config: AgentConfig, clock: Clock) -> AdapterFactory
     return create
 
 
-STOP_ATTEMPTS: Final = 40
 STOP_RETRY_S: Final = 0.25
-"""Shutdown re-cancels the agent's task every 0.25 s, at most 40 times (10 s)."""
+STOP_ATTEMPTS: Final = int((FLUSH_TIMEOUT_S + 10.0) / STOP_RETRY_S)
+"""Shutdown re-cancels the agent's task every 0.25 s, for the final outbox flush's own
+bound (:data:`FLUSH_TIMEOUT_S`) plus 10 s for the devices' release before it: with a 10 s
+budget, a slow final commit on a loaded machine used it all and the agent was left behind."""
 
 
 class Agent:
@@ -158,6 +166,8 @@ class Agent:
         self.started = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._manual: dict[str, ManualOverride] = {}
+        self.sessions: dict[str, EvSession] = {}
+        """EV charging sessions with an energy target by a departure (``ev_session``)."""
         self._replies: collections.OrderedDict[str, Reply] = collections.OrderedDict()
         self._last_contact = self.clock.monotonic()
         self._schedule_end_reported: tuple[str, int] | None = None
@@ -527,7 +537,9 @@ class Agent:
             "mqtt_connected": bool(self.link and self.link.connected),
             "hub_fresh": self.hub_fresh(),
             "devices": {d: r.status.value for d, r in self.runners.items()},
-            "device_status": device_status(self.runners, self.last_decisions, self.clock.now()),
+            "device_status": device_status(
+                self.runners, self.last_decisions, self.clock.now(), self.sessions
+            ),
             "devices_online": online,
             "outbox_pending_commit": self.outbox.pending,
             "storage": self._storage_health(),

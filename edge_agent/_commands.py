@@ -1,5 +1,7 @@
 """Commands on ``cmd/{device}``: ping, read, set_power (a manual override within the
-SafetyGuard), release; idempotent by ``cid``, replies on ``reply_to`` or the edge's own topic."""
+SafetyGuard), release, ev_session / ev_session_end (a charger's energy target by a
+departure time, see ``edge_agent._sessions``); idempotent by ``cid``, replies on
+``reply_to`` or the edge's own topic."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from ._control import (
     ManualOverride,
     is_controllable,
 )
+from ._sessions import EvSession
 
 if TYPE_CHECKING:
     from ._app import Agent
@@ -39,7 +42,7 @@ def on_command(agent: Agent, cmd: Command, topic_device: str | None) -> None:
     send_reply(agent, cmd.reply_to, rep)
 
 
-def execute(  # noqa: PLR0911
+def execute(  # noqa: PLR0911, PLR0912 - one case per op
     agent: Agent, cmd: Command, topic_device: str | None
 ) -> tuple[bool, ReplyCode, str, dict[str, float | int | str | bool]]:
     now_ms = agent.clock.now_ms()
@@ -73,8 +76,54 @@ def execute(  # noqa: PLR0911
         case "release":
             agent._manual.pop(cmd.device, None)
             return True, "ok", "manual setpoint released", {}
+        case "ev_session":
+            return _ev_session(agent, cmd, now_ms)
+        case "ev_session_end":
+            ended = agent.sessions.pop(cmd.device, None)
+            if ended is None:
+                return False, "rejected", f"no EV session on {cmd.device!r}", {}
+            return True, "ok", "session ended", {"delivered_wh": round(ended.delivered_wh, 1)}
         case _:
             return False, "unsupported", f"unknown op {cmd.op!r}", {}
+
+
+MAX_SESSION_WH: Final = 500_000.0
+MAX_SESSION_MS: Final = 7 * 86_400_000
+
+
+def _ev_session(  # noqa: PLR0911 - one refusal per argument
+    agent: Agent, cmd: Command, now_ms: int
+) -> tuple[bool, ReplyCode, str, dict[str, float | int | str | bool]]:
+    """``args.energy_wh`` by ``args.departure_ts_ms`` on a controllable charger
+    (``args.max_power_w``, optional: the most the car draws, which the session plans
+    with); a new session replaces the one in force."""
+    runner = agent.runners[cmd.device]
+    if runner.config.kind != "ev_charger" or not is_controllable(runner.config):
+        return False, "unsupported", f"{cmd.device!r} is not a controllable EV charger", {}
+    energy, departure = cmd.args.get("energy_wh"), cmd.args.get("departure_ts_ms")
+    if isinstance(energy, bool) or not isinstance(energy, int | float):
+        return False, "rejected", "args.energy_wh must be a number (Wh)", {}
+    if not 0 < energy <= MAX_SESSION_WH:
+        return False, "rejected", f"args.energy_wh must be > 0 and <= {MAX_SESSION_WH:.0f}", {}
+    if isinstance(departure, bool) or not isinstance(departure, int):
+        return False, "rejected", "args.departure_ts_ms must be an integer (ms since the epoch)", {}
+    if not now_ms < departure <= now_ms + MAX_SESSION_MS:
+        return False, "rejected", "args.departure_ts_ms must be in the next 7 days", {}
+    max_w = cmd.args.get("max_power_w")
+    if max_w is not None and (isinstance(max_w, bool) or not isinstance(max_w, int | float)
+                              or not 0 < max_w <= 1e7):  # fmt: skip
+        return False, "rejected", "args.max_power_w must be a number > 0 (W)", {}
+    agent.sessions[cmd.device] = EvSession(
+        device=cmd.device, energy_wh=float(energy), departure_ms=departure, cid=cmd.cid,
+        accepted_ms=now_ms, max_w=None if max_w is None else float(max_w),
+    )  # fmt: skip
+    result: dict[str, float | int | str | bool] = {
+        "energy_wh": float(energy),
+        "departure_ts_ms": departure,
+    }
+    if max_w is not None:
+        result["max_power_w"] = float(max_w)
+    return True, "ok", "session accepted", result
 
 
 def reply(agent: Agent, rep: Reply) -> None:

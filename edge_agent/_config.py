@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 from urllib.parse import urlsplit
 
 import msgspec
@@ -56,7 +56,11 @@ from protocol.topics import TopicError, validate_device_id, validate_id
 from ._errors import ConfigError
 
 DeviceKind = Literal["battery", "pv", "meter", "ev_charger", "hvac"]
-DeviceProtocol = Literal["modbus", "opcua"]
+DeviceProtocol = Literal["modbus", "modbus_rtu", "opcua"]
+"""``modbus``: Modbus TCP; ``modbus_rtu``: RTU framing on a serial bus (``serial_port``) or
+through an RTU-over-TCP gateway (``host``/``port``, no ``serial_port``); ``opcua``."""
+Parity = Literal["N", "E", "O"]
+BAUD_RATES: Final = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 PosSeconds = Annotated[float, Meta(gt=0, le=86_400)]
 Watts = Annotated[float, Meta(ge=0, le=1e9)]
 Pct = Annotated[float, Meta(ge=0, le=100)]
@@ -189,8 +193,15 @@ class DeviceConfig(_Cfg, frozen=True, kw_only=True):
     kind: DeviceKind
     protocol: DeviceProtocol = "modbus"
     host: str = "127.0.0.1"
-    port: Annotated[int, Meta(ge=1, le=65535)]
+    port: Annotated[int, Meta(ge=1, le=65535)] = 502
     unit_id: Annotated[int, Meta(ge=0, le=255)] = 1
+    serial_port: str = ""
+    """``modbus_rtu`` on a serial line: its device (``/dev/ttyUSB0``, ``/dev/serial/by-id/...``);
+    every device naming the same port shares one bus (one poller, requests serialised)."""
+    baudrate: int = 9600
+    parity: Parity = "N"
+    stopbits: Literal[1, 2] = 1
+    bytesize: Literal[7, 8] = 8
     endpoint: str = ""
     """OPC UA endpoint URL (``opc.tcp://host:port/path``); ``host``/``port`` otherwise."""
     opcua_namespace: str = "urn:lingtan:sims"
@@ -210,6 +221,21 @@ class DeviceConfig(_Cfg, frozen=True, kw_only=True):
     """EV chargers only: phases, voltage and current range."""
     hvac: HvacConfig = HvacConfig()
     """HVAC plants only: comfort band, setpoint offset, rebound window."""
+
+    @property
+    def bus(self) -> str | None:
+        """The shared RTU bus this device is on (``serial:/dev/ttyUSB0`` or
+        ``rtu-tcp:host:port`` for a gateway); None for a connection of its own."""
+        if self.protocol != "modbus_rtu":
+            return None
+        if self.serial_port:
+            return f"serial:{self.serial_port}"
+        return f"rtu-tcp:{self.host}:{self.port}"
+
+    @property
+    def line(self) -> tuple[int, str, int, int]:
+        """Serial line settings: baud rate, parity, stop bits, data bits."""
+        return (self.baudrate, self.parity, self.stopbits, self.bytesize)
 
 
 class HubConfig(_Cfg, frozen=True, kw_only=True):
@@ -351,6 +377,38 @@ def _line_of(text: str, path: str, message: str) -> int | None:
     return text.count("\n", 0, found[-1].start() if unknown else found[0].start()) + 1
 
 
+def _check_rtu(
+    dev: DeviceConfig, where: str, buses: dict[str, list[tuple[str, DeviceConfig]]]
+) -> None:
+    """An RTU device: a unicast unit id, a standard baud rate, and the same line settings
+    and distinct unit ids as every other device on its bus."""
+    if not 1 <= dev.unit_id <= 247:
+        raise ConfigError(
+            f"unit_id {dev.unit_id} on an RTU bus must be 1..247 (0 is broadcast)",
+            field=f"{where}.unit_id",
+        )
+    if dev.serial_port and dev.baudrate not in BAUD_RATES:
+        raise ConfigError(
+            f"baudrate {dev.baudrate} is not one of {', '.join(map(str, BAUD_RATES))}",
+            field=f"{where}.baudrate",
+        )
+    bus = dev.bus
+    assert bus is not None
+    for other_where, other in buses.get(bus, []):
+        if other.unit_id == dev.unit_id:
+            raise ConfigError(
+                f"unit_id {dev.unit_id} is already used on {bus} by {other.id!r} ({other_where})",
+                field=f"{where}.unit_id",
+            )
+        if dev.serial_port and other.line != dev.line:
+            raise ConfigError(
+                f"{dev.id!r} sets baudrate/parity/stopbits/bytesize {dev.line} on {bus}, "
+                f"but {other.id!r} on the same bus has {other.line}: one bus, one line setting",
+                field=f"{where}.baudrate",
+            )
+    buses.setdefault(bus, []).append((where, dev))
+
+
 def _semantic_checks(config: AgentConfig) -> None:
     try:
         validate_id(config.site.tenant, "tenant id")
@@ -358,6 +416,7 @@ def _semantic_checks(config: AgentConfig) -> None:
     except TopicError as exc:
         raise ConfigError(str(exc), field="$.site") from exc
     seen: set[str] = set()
+    buses: dict[str, list[tuple[str, DeviceConfig]]] = {}
     for index, dev in enumerate(config.devices):
         where = f"$.devices[{index}]"
         try:
@@ -391,6 +450,8 @@ def _semantic_checks(config: AgentConfig) -> None:
                     f"{dev.register_map!r} has no current_limit_a (or setpoint_w) point to write",
                     field=f"{where}.register_map",
                 )
+        if dev.protocol == "modbus_rtu":
+            _check_rtu(dev, where, buses)
         if dev.protocol == "opcua" and not dev.endpoint.startswith("opc.tcp://"):
             raise ConfigError(
                 "an opcua device needs endpoint = 'opc.tcp://host:port/...'",

@@ -43,6 +43,7 @@ from ._safety import (
     guard,
     split_target,
 )
+from ._sessions import EvSession
 from .devices._base import DeviceStatus
 
 Source = Literal["manual", "schedule", "default", "watchdog"]
@@ -269,6 +270,8 @@ class CycleInput:
     """Seconds since the hub was last heard from (0: just now)."""
     dt_s: float
     manual: Mapping[str, ManualOverride] = field(default_factory=dict)
+    sessions: Mapping[str, EvSession] = field(default_factory=dict)
+    """EV charging sessions with an energy target (see ``edge_agent._sessions``)."""
 
 
 _Request = tuple[float, Source, str, int | None]
@@ -324,6 +327,7 @@ def decide(config: AgentConfig, book: ScheduleBook, inp: CycleInput) -> list[Dec
     ]
     sched = book.schedule
     requests, cut = _requests(config, book, inp, controllable)
+    lifted = _session_floors(config, inp, controllable, requests)
     # Default control drives batteries and PV only; other devices are left to themselves.
     rest = [d for d in controllable if d.id not in requests and d.kind in {"battery", "pv"}]
     batteries: dict[str, tuple[float, float]] = {}
@@ -354,6 +358,8 @@ def decide(config: AgentConfig, book: ScheduleBook, inp: CycleInput) -> list[Dec
         target, source, instruction, start = requests[dev.id]
         ctx = _context(dev, inp, poc_est)
         result = guard(SetpointRequest(dev.id, target, source), limits_for(config, dev), ctx)
+        result = _say_lifted(result, lifted.get(dev.id))
+        target = lifted.get(dev.id, target)
         match result:
             case Applied(p_w=p) | Clamped(p_w=p):
                 if poc_est is not None:
@@ -375,6 +381,40 @@ def decide(config: AgentConfig, book: ScheduleBook, inp: CycleInput) -> list[Dec
             )
         )
     return decisions
+
+
+def _session_floors(
+    config: AgentConfig,
+    inp: CycleInput,
+    controllable: list[DeviceConfig],
+    requests: dict[str, _Request],
+) -> dict[str, float]:
+    """Lift the caps of chargers whose session needs more than the cap allows (the
+    least-laxity floor); the lifted devices with the cap they were asked for. A charger
+    without a cap in force is left to itself: it charges at its own limit anyway."""
+    lifted: dict[str, float] = {}
+    for dev in controllable:
+        session = inp.sessions.get(dev.id)
+        if dev.kind != "ev_charger" or session is None or dev.id not in requests:
+            continue
+        limits = limits_for(config, dev)
+        floor = session.floor_w(inp.now_ms, limits.p_max_charge_w, inp.dt_s)
+        if floor <= 0:
+            continue
+        floor = max(floor, limits.min_consumption_w)  # below the minimum current is a pause
+        target, source, instruction, start = requests[dev.id]
+        if target > -floor:
+            lifted[dev.id] = target
+            requests[dev.id] = (-floor, source, instruction, start)
+    return lifted
+
+
+def _say_lifted(result: GuardResult, asked_w: float | None) -> GuardResult:
+    """A cap a session's floor lifted (``asked_w``: the cap asked for) is reported as
+    clamped by ``ev_session``, with what was asked."""
+    if asked_w is not None and isinstance(result, Applied):
+        return Clamped(p_w=result.p_w, requested_w=asked_w, reason="ev_session")
+    return result
 
 
 def expected_change(kind: str, p_w: float, now_w: float) -> float:

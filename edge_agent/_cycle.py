@@ -34,6 +34,7 @@ def run_cycle(agent: Agent) -> list[Decision]:
     agent.cycles += 1
     now_ms = agent.clock.now_ms()
     views = {dev: runner.view() for dev, runner in agent.runners.items()}
+    follow_sessions(agent, now_ms)
     silent = agent.hub_silent_s()
     decisions = decide(
         agent.config,
@@ -44,6 +45,7 @@ def run_cycle(agent: Agent) -> list[Decision]:
             hub_silent_s=silent,
             dt_s=agent.config.site.control_period_s,
             manual=agent._manual,
+            sessions=agent.sessions,
         ),
     )
     for decision in decisions:
@@ -59,6 +61,23 @@ def run_cycle(agent: Agent) -> list[Decision]:
     device_births(agent)
     state_storage(agent)
     return decisions
+
+
+def follow_sessions(agent: Agent, now_ms: int) -> None:
+    """Count what each session's charger drew since the last cycle; end the sessions
+    whose target is delivered or whose car has left."""
+    for device, session in list(agent.sessions.items()):
+        runner = agent.runners.get(device)
+        reading = runner.reading if runner is not None else None
+        session.observe(now_ms, reading.p_w if reading is not None else None)
+        if session.done(now_ms):
+            met = session.remaining_wh <= 0
+            _log.info(
+                "EV session on %s ended: %.0f of %.0f Wh delivered%s",
+                device, session.delivered_wh, session.energy_wh,
+                "" if met else " by the departure",
+            )  # fmt: skip
+            del agent.sessions[device]
 
 
 def state_storage(agent: Agent) -> None:

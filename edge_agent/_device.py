@@ -148,8 +148,10 @@ class DeviceRunner:
         """Clock-monotonic times of the last successful polls (bounded, for fairness)."""
         self.last_error: str = ""
         self.errors: collections.Counter[str] = collections.Counter()
-        """Failures since start by kind (``timeout``, ``protocol``, ``internal``, and
-        ``write_timeout``/``write_protocol`` for writes)."""
+        """Failures since start by kind (``timeout``, ``protocol``, ``internal``,
+        ``write_timeout``/``write_protocol`` for writes, and what the adapter recovered from
+        by itself, such as ``subscription_drop``)."""
+        self._events_seen: dict[str, int] = {}
         self.write_failed = False
         self.birth_due = False
         metrics.device_status.labels(config.id).set(0)
@@ -291,6 +293,12 @@ class DeviceRunner:
         now = self._clock.now()
         self.reading, self.reading_ts = reading, now
         self.polls += 1
+        for event, total in reading.events.items():
+            grown = total - self._events_seen.get(event, 0)
+            if grown > 0:
+                self.errors[event] += grown
+                self._metrics.device_events.labels(self.config.id, event).inc(grown)
+            self._events_seen[event] = total
         self.poll_times.append(self._clock.monotonic())
         if len(self.poll_times) > 256:
             del self.poll_times[:128]

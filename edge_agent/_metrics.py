@@ -31,6 +31,12 @@ class AgentMetrics:
         self.device_status = Gauge(
             "vpp_agent_device_online", "1 when the device is online", ["device"], registry=r
         )
+        self.device_events = Counter(
+            "vpp_agent_device_events",
+            "What a device adapter recovered from by itself (OPC UA subscription_drop)",
+            ["device", "event"],
+            registry=r,
+        )
         self.writes = Counter("vpp_agent_writes", "Setpoint writes", ["device"], registry=r)
         self.write_failures = Counter(
             "vpp_agent_write_failures", "Failed setpoint writes", ["device", "kind"], registry=r

@@ -56,6 +56,7 @@ import aiosqlite
 import msgspec
 
 from protocol import DispatchStatus, TelemetryBatch, encode
+from protocol.aio import wait_holding_cancellation
 
 from ._errors import AgentError
 
@@ -275,27 +276,18 @@ class Outbox:
         is done (or ``timeout_s`` of loop time passed), then the caller's cancellation goes
         on. A storage error is logged (the rows stay pending; nothing else can be done).
         """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
         task = asyncio.ensure_future(self.commit())
-        cancelled = False
-        while not task.done():
-            left = deadline - loop.time()
-            if left <= 0:
-                _log.error("outbox flush still running after %g s: left behind", timeout_s)
-                break
+        cancelled = await wait_holding_cancellation(task, timeout_s)
+        if not task.done():
+            _log.error("outbox flush still running after %g s: left behind", timeout_s)
+        elif not task.cancelled():
             try:
-                await asyncio.wait_for(asyncio.shield(task), left)
-            except asyncio.CancelledError:
-                cancelled = True  # held back until the flush is done
-            except TimeoutError:
-                continue
+                task.result()
             except OutboxError as exc:
                 _log.error("final outbox commit failed, %d rows not stored: %s",
                            len(self._pending), exc)  # fmt: skip
-                break
-        if cancelled:
-            raise asyncio.CancelledError
+        if cancelled is not None:
+            raise cancelled
 
     async def _close(self) -> None:
         db, self._db = self._db, None

@@ -45,6 +45,7 @@ ClampReason = Literal[
     "not_controllable",
     "ev_min_current",
     "comfort_band",
+    "ev_session",
 ]
 
 

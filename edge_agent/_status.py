@@ -4,8 +4,10 @@ For each device: its state, how old its last reading is, its error counts by kin
 setpoint in force with its source. The setpoint is what the device holds (the value of the
 last write that returned), never what was only decided; its source is the layer that set
 it: ``manual``, ``schedule`` (hub dispatch), ``default`` (the site's default control),
-``watchdog`` (a watchdog ended the hub's instruction: default control) or ``safety`` when
-the SafetyGuard narrowed the request (``requested_by`` then names the layer it narrowed).
+``watchdog`` (a watchdog ended the hub's instruction: default control), ``safety`` when
+the SafetyGuard narrowed the request (``requested_by`` then names the layer it narrowed), or
+``ev_session`` when a charging session's energy target lifted a cap. A charger with a
+session also shows it (target, delivered, departure).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, assert_never
 from ._control import Decision
 from ._device import DeviceRunner
 from ._safety import Applied, Clamped, Rejected
+from ._sessions import EvSession
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
@@ -23,9 +26,13 @@ def _round(value: float | None, digits: int = 1) -> float | None:
 
 
 def device_status(
-    runners: Mapping[str, DeviceRunner], decisions: Iterable[Decision], now_s: float
+    runners: Mapping[str, DeviceRunner],
+    decisions: Iterable[Decision],
+    now_s: float,
+    sessions: Mapping[str, EvSession] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """``{device: {...}}`` for ``/healthz`` (JSON-ready)."""
+    sessions = sessions or {}
     by_device = {d.device: d for d in decisions}
     out: dict[str, dict[str, Any]] = {}
     for dev, runner in runners.items():
@@ -53,6 +60,9 @@ def device_status(
             match decision.result:
                 case Applied():
                     doc["source"] = decision.source
+                case Clamped(reason="ev_session"):
+                    doc["source"] = "ev_session"  # the session's floor lifted the cap
+                    doc["reason"] = "ev_session"
                 case Clamped(reason=reason):
                     doc["source"] = "safety"
                     doc["reason"] = reason
@@ -61,6 +71,15 @@ def device_status(
                     doc["reason"] = reason
                 case _ as unreachable:
                     assert_never(unreachable)
+        session = sessions.get(dev)
+        if session is not None:
+            doc["session"] = {
+                "energy_wh": _round(session.energy_wh),
+                "delivered_wh": _round(session.delivered_wh),
+                "departure_ts_ms": session.departure_ms,
+            }
+            if session.max_w is not None:
+                doc["session"]["max_power_w"] = _round(session.max_w)
         out[dev] = doc
     return out
 

@@ -35,6 +35,7 @@ import aiomqtt
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
 from protocol import Birth, State, TelemetryBatch, encode
+from protocol.aio import keep_cancellation
 from protocol.clock import Clock
 from protocol.topics import EdgeTopics
 
@@ -88,6 +89,9 @@ class HubLink:
         self._replay_upto: Key | None = None
         self._replay_cursor: Key | None = None
         self.connected = False
+        self._in_session = False
+        """A connection is being made or is up (``connected`` comes only once the state
+        and births are out): downlink already flows, so replies may be queued."""
         self.connected_key: Key = (0, 0)
         """The newest key when the connection came up: older rows are backlog."""
         self.connected_event = asyncio.Event()
@@ -128,8 +132,10 @@ class HubLink:
             self.request_replay(restart=not self.replaying)
 
     def send_control(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
-        """Queue a reply, birth or state message (dropped while disconnected)."""
-        if not self.connected:
+        """Queue a reply, birth or state message (dropped while disconnected). Queued also
+        while the connection comes up: a command the broker held for this persistent
+        session arrives then, and its reply must not be lost."""
+        if not (self.connected or self._in_session):
             return
         if self._control.full():
             self._control.get_nowait()
@@ -248,8 +254,11 @@ class HubLink:
             await self._clock.sleep(random.uniform(0.1, 0.3))  # noqa: S311 - jitter
 
     async def _session(self) -> None:
+        # From CONNECT on: paho hands over what the broker held for this session as soon
+        # as the CONNACK is in, before aiomqtt's connect returns.
+        self._in_session = True
         try:
-            async with self._client() as client:
+            async with keep_cancellation(self._client()) as client:
                 await self._connected(client)
                 try:
                     await self._run_tasks(client)
@@ -261,6 +270,7 @@ class HubLink:
                 _log.warning("hub connection lost: %s", exc)
             raise
         finally:
+            self._in_session = False
             if self.connected:
                 self.connected = False
                 self.connected_event.clear()

@@ -262,6 +262,15 @@ def run(config: ConfigOpt) -> None:
 def check(config: ConfigOpt) -> None:
     """Validate the config and reach every device once; print a table."""
     cfg = _load(config)
+    missing = [
+        (i, dev.serial_port)
+        for i, dev in enumerate(cfg.devices)
+        if dev.protocol == "modbus_rtu" and dev.serial_port and not Path(dev.serial_port).exists()
+    ]
+    for i, port in missing:
+        err.print(f"[red]config error:[/] $.devices[{i}].serial_port: {port} does not exist")
+    if missing:
+        raise typer.Exit(2)
     from protocol.clock import RealClock
 
     from ._app import default_adapter_factory
@@ -293,9 +302,12 @@ def check(config: ConfigOpt) -> None:
     for column in ("device", "kind", "protocol", "address", "status", "reading"):
         table.add_column(column)
     for dev, (ok, detail) in zip(cfg.devices, results, strict=True):
-        address = (
-            dev.endpoint if dev.protocol == "opcua" else f"{dev.host}:{dev.port}/{dev.unit_id}"
-        )
+        if dev.protocol == "opcua":
+            address = dev.endpoint
+        elif dev.serial_port:
+            address = f"{dev.serial_port}@{dev.baudrate}/{dev.unit_id}"
+        else:
+            address = f"{dev.host}:{dev.port}/{dev.unit_id}"
         table.add_row(dev.id, dev.kind, dev.protocol, address,
                       "[green]ok[/]" if ok else "[red]failed[/]", detail)  # fmt: skip
     out.print(table)

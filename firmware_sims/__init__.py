@@ -18,7 +18,7 @@ starts. Register and node maps: ``docs/sims.md``.
 from ._control import send_control
 from ._errors import SimConfigError, SimControlError, SimError
 from ._faults import FaultKind, FaultSet
-from ._modbus import ModbusDeviceServer, run_modbus_device
+from ._modbus import ModbusBusServer, ModbusDeviceServer, run_modbus_device
 from ._opcua import NAMESPACE_URI, OpcUaDeviceServer
 from ._physics import Battery, Chiller, EVCharger, Meter, PVInverter, Weather, WriteRejected
 from ._registers import (
@@ -76,6 +76,7 @@ __all__ = [
     "Meter",
     "MeterRegisters",
     "MeterSpec",
+    "ModbusBusServer",
     "ModbusDeviceServer",
     "OpcUaDeviceServer",
     "PVInverter",

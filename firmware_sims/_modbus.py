@@ -1,4 +1,6 @@
-"""One Modbus TCP server per simulated device (pymodbus ``SimDevice`` datastore).
+"""One Modbus TCP server per simulated device (pymodbus ``SimDevice`` datastore), or
+several devices on one RTU bus (:class:`ModbusBusServer`: a serial port, such as one end
+of a pty pair, or RTU frames over TCP as a serial-to-Ethernet gateway passes them).
 
 The datastore is pymodbus' current ``SimDevice``/``SimData`` API: the register block is
 declared once (read-only registers flagged, so writes to them get *illegal data address*;
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._faults import FaultKind, FaultSet
@@ -24,6 +26,19 @@ if TYPE_CHECKING:
 
 REGISTER_FUNCTIONS = frozenset({3, 4, 6, 16, 23})
 """Read holding/input registers, write single/multiple, read-write multiple."""
+
+
+@contextlib.asynccontextmanager
+async def _listening(server: Any, host: str, port: int) -> AsyncIterator[tuple[str, int]]:
+    """A pymodbus TCP server listening on ``host:port``; the address it bound (port 0 = a
+    free one) until the block exits, then shut down."""
+    if not await server.listen():
+        raise OSError(f"cannot listen on {host}:{port}")
+    sockets = server.transport.sockets
+    try:
+        yield sockets[0].getsockname()[:2]
+    finally:
+        await server.shutdown()
 
 
 class ModbusDeviceServer:
@@ -166,16 +181,12 @@ class ModbusDeviceServer:
         from pymodbus.server import ModbusTcpServer
 
         server = ModbusTcpServer(self._simdevices(), address=(host, port))
-        if not await server.listen():
-            raise OSError(f"cannot listen on {host}:{port}")
-        self._server = server
-        sockets = server.transport.sockets  # type: ignore[attr-defined]
-        self.host, self.port = sockets[0].getsockname()[:2]
-        try:
-            yield self
-        finally:
-            self._server = None
-            await server.shutdown()  # type: ignore[no-untyped-call]
+        async with _listening(server, host, port) as (self.host, self.port):
+            self._server = server
+            try:
+                yield self
+            finally:
+                self._server = None
 
 
 @contextlib.asynccontextmanager
@@ -194,3 +205,72 @@ async def run_modbus_device(
     server = ModbusDeviceServer(device, faults or FaultSet(), unit_id)
     async with server.serve(host, port):
         yield server
+
+
+class ModbusBusServer:
+    """Devices on one RTU bus, each answering under its own unit id; a unit id nobody has
+    gets no answer (as on RS-485), so its master times out."""
+
+    def __init__(self, devices: Sequence[ModbusDeviceServer]) -> None:
+        units = [d.unit_id for d in devices]
+        if len(set(units)) != len(units) or 0 in units:
+            raise ValueError(f"unit ids on one bus must be distinct and not 0: {units}")
+        self.devices = list(devices)
+        self.host = ""
+        self.port = 0
+        self._server: Any = None
+
+    def _simdevices(self) -> list[Any]:
+        return [d._simdevices()[0] for d in self.devices]
+
+    @contextlib.asynccontextmanager
+    async def serve_serial(
+        self,
+        path: str,
+        *,
+        baudrate: int = 9600,
+        parity: str = "N",
+        stopbits: int = 1,
+        bytesize: int = 8,
+    ) -> AsyncIterator[ModbusBusServer]:
+        """Answer on the serial port ``path`` until the block exits."""
+        from pymodbus import FramerType
+        from pymodbus.server import ModbusSerialServer
+
+        server = ModbusSerialServer(
+            self._simdevices(),
+            framer=FramerType.RTU,
+            port=path,
+            baudrate=baudrate,
+            parity=parity,
+            stopbits=stopbits,
+            bytesize=bytesize,
+            ignore_missing_devices=True,
+        )
+        if not await server.listen():
+            raise OSError(f"cannot open serial port {path}")
+        self._server = server
+        try:
+            yield self
+        finally:
+            self._server = None
+            await server.shutdown()  # type: ignore[no-untyped-call]
+
+    @contextlib.asynccontextmanager
+    async def serve_rtu_tcp(self, host: str, port: int) -> AsyncIterator[ModbusBusServer]:
+        """Answer RTU frames on TCP ``host:port`` (0 = a free port), as a gateway does."""
+        from pymodbus import FramerType
+        from pymodbus.server import ModbusTcpServer
+
+        server = ModbusTcpServer(
+            self._simdevices(),
+            framer=FramerType.RTU,
+            address=(host, port),
+            ignore_missing_devices=True,
+        )
+        async with _listening(server, host, port) as (self.host, self.port):
+            self._server = server
+            try:
+                yield self
+            finally:
+                self._server = None

@@ -20,8 +20,12 @@ PowerLimit            Double  rw  electric power limit, 0..rated W
 RevertSeconds         UInt32  rw  revert timer (0 = never), 0..86400 s
 ====================  ======  ==  ==============================================
 
-Faults: ``frozen`` (values stop), ``garbage`` (out-of-range values of the right types),
-``alarm``, ``refuse_writes`` and ``drop`` (connections closed every publish tick).
+Faults: ``slow`` (every read and write answered ``delay_s`` late), ``exception`` (every
+variable of the device reads ``BadDeviceFailure``, in reads and in subscriptions, and
+writes get it too), ``frozen`` (values stop), ``garbage`` (out-of-range values of the right
+types), ``alarm``, ``refuse_writes`` and ``drop`` (connections closed every publish tick).
+:meth:`OpcUaDeviceServer.drop_subscriptions` deletes the clients' subscriptions and keeps
+their sessions.
 
 Writes of the wrong variant type get ``BadTypeMismatch`` (asyncua's own check); values
 out of range get ``BadOutOfRange``; with the ``refuse_writes`` fault every write gets
@@ -30,6 +34,7 @@ out of range get ``BadOutOfRange``; with the ``refuse_writes`` fault every write
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import random
@@ -108,12 +113,18 @@ class OpcUaDeviceServer:
         }
 
     async def publish(self) -> None:
-        """Copy the model's state into the address space (skipped while ``frozen``)."""
+        """Copy the model's state into the address space (skipped while ``frozen``; bad
+        quality on every variable during ``exception``, so subscriptions see it too)."""
         ua = _ua()
 
         if FaultKind.DROP in self.faults or FaultKind.REBOOT in self.faults:
             self.drop_connections()
         if FaultKind.FROZEN in self.faults or not self._nodes:
+            return
+        if FaultKind.EXCEPTION in self.faults:
+            bad = ua.DataValue(StatusCode=ua.StatusCode(ua.StatusCodes.BadDeviceFailure))
+            for node in self._nodes.values():
+                await self._server.write_attribute_value(node.nodeid, bad)
             return
         values = self._values()
         if FaultKind.GARBAGE in self.faults:
@@ -124,6 +135,21 @@ class OpcUaDeviceServer:
             await self._server.write_attribute_value(
                 self._nodes[name].nodeid, ua.DataValue(variant)
             )
+
+    async def drop_subscriptions(self) -> int:
+        """Delete every client subscription while keeping the sessions (what a server
+        restarted behind a gateway, or one short of resources, does); how many went."""
+        if self._server is None:
+            return 0
+        service = self._server.iserver.subscription_service
+        ids = list(service.subscriptions)
+        await service.delete_subscriptions(ids)
+        return len(ids)
+
+    async def _pre_request(self, *_args: object) -> None:
+        """Before every client read and write: the ``slow`` fault's delay."""
+        if (slow := self.faults.get(FaultKind.SLOW)) is not None:
+            await asyncio.sleep(slow.params["delay_s"])
 
     def drop_connections(self) -> None:
         """Close every client connection (the ``drop`` fault)."""
@@ -164,6 +190,8 @@ class OpcUaDeviceServer:
             name = self._ids.get(node_id)
             if name is None or name not in WRITE_NODES:
                 return None
+            if FaultKind.EXCEPTION in self.faults:
+                return ua.StatusCode(ua.StatusCodes.BadDeviceFailure)
             if FaultKind.REFUSE_WRITES in self.faults:
                 return ua.StatusCode(ua.StatusCodes.BadUserAccessDenied)
             variant = value.Value
@@ -196,13 +224,10 @@ class OpcUaDeviceServer:
         # The server side of asyncua is chatty; quieten only it, never the clients (the
         # edge agent's OPC UA adapter runs in the same process in `vpp demo`).
         logging.getLogger("asyncua.server").setLevel(logging.ERROR)
-        port = port or free_port(host)
         server = server_cls(
             user_manager=None if username is None else _PasswordUsers(username, password or "")
         )
         await server.init()
-        self.url = endpoint_url(host, port, self.name)
-        server.set_endpoint(self.url)
         server.set_server_name(f"Lingtan sim {self.name}")
         if cert_dir is not None:
             await _secure(server, cert_dir, host)
@@ -226,7 +251,19 @@ class OpcUaDeviceServer:
         iserver = server.iserver
         base = iserver.attribute_service
 
+        faults, ids = self.faults, self._ids
+
         class _Validating(AttributeService):
+            def read(self, params: Any) -> list[Any]:
+                results: list[Any] = super().read(params)
+                if FaultKind.EXCEPTION not in faults:
+                    return results
+                failure = ua.DataValue(StatusCode=ua.StatusCode(ua.StatusCodes.BadDeviceFailure))
+                return [
+                    failure if rv.NodeId in ids else dv
+                    for rv, dv in zip(params.NodesToRead, results, strict=True)
+                ]
+
             async def write(self, params: Any, user: Any = None) -> list[Any]:
                 results: list[Any] = []
                 for wv in params.NodesToWrite:
@@ -241,6 +278,15 @@ class OpcUaDeviceServer:
                 return results
 
         iserver.attribute_service = _Validating(iserver.aspace)
+        from asyncua.common.callback import CallbackType
+
+        for kind in (CallbackType.PreRead, CallbackType.PreWrite):
+            server.subscribe_server_callback(kind, self._pre_request)
+        # A free port is picked only now, right before the bind: picked before building the
+        # address space (about a second), another process on the machine could take it first.
+        port = port or free_port(host)
+        self.url = endpoint_url(host, port, self.name)
+        server.set_endpoint(self.url)
         await server.start()
         self._server = server
         self.port = port

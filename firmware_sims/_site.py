@@ -38,18 +38,6 @@ DEFAULT_PORT_BASE: Final = 15020
 """First port of ``vpp sim site`` (devices take consecutive ports in config order, the
 control server the next one)."""
 DEFAULT_HOST: Final = "127.0.0.1"
-OPCUA_FAULTS: Final = frozenset(
-    {
-        FaultKind.ALARM,
-        FaultKind.FROZEN,
-        FaultKind.REFUSE_WRITES,
-        FaultKind.GARBAGE,
-        FaultKind.DROP,
-        FaultKind.REBOOT,
-    }
-)
-"""The faults an OPC UA device (the chiller) supports."""
-
 Name = Annotated[str, Meta(min_length=1, max_length=64, pattern=ID_PATTERN)]
 """A device or site name: usable as an MQTT topic level (:data:`protocol.ID_PATTERN`)."""
 UnitId = Annotated[int, Meta(ge=1, le=247)]
@@ -141,7 +129,6 @@ def _validate(spec: SiteSpec) -> SiteSpec:
         seen.add(dev.name)
         if isinstance(dev, BatterySpec) and not dev.soc_min_pct < dev.soc_max_pct:
             raise SimConfigError(f"devices[{i}].soc_min_pct: must be below soc_max_pct")
-    kinds = {dev.name: dev for dev in spec.devices}
     for i, fault in enumerate(spec.faults):
         if fault.device not in seen:
             raise SimConfigError(f"faults[{i}].device: no device named {fault.device!r}")
@@ -150,8 +137,6 @@ def _validate(spec: SiteSpec) -> SiteSpec:
             fault_params(fk, fault.params)
         except SimControlError as exc:
             raise SimConfigError(f"faults[{i}].{exc}") from None
-        if isinstance(kinds[fault.device], HVACSpec) and fk not in OPCUA_FAULTS:
-            raise SimConfigError(f"faults[{i}].kind: {fk.value} is not supported on OPC UA")
     return spec
 
 
@@ -467,14 +452,20 @@ class SimSite:
 
     # ----------------------------------------------------------------- faults
 
+    async def drop_subscriptions(self, device: str) -> int:
+        """An OPC UA device deletes its clients' subscriptions and keeps their sessions;
+        how many there were."""
+        server = self._get(device).server
+        if not isinstance(server, OpcUaDeviceServer):
+            raise SimControlError(f"device {device!r} is not an OPC UA device")
+        return await server.drop_subscriptions()
+
     def set_fault(
         self, device: str, kind: FaultKind | str, seconds: float | None = None, **params: float
     ) -> None:
         """Inject a fault on ``device`` for ``seconds`` of site time (``None``: until cleared)."""
         dev = self._get(device)
         fk = parse_kind(kind) if isinstance(kind, str) else kind
-        if isinstance(dev.model, Chiller) and fk not in OPCUA_FAULTS:
-            raise SimControlError(f"kind: {fk.value} is not supported on OPC UA device {device!r}")
         if seconds is not None and not 0 < seconds <= 7 * 86_400:
             raise SimControlError("seconds: must be > 0 and at most a week")
         full = fault_params(fk, dict(params))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from ._gc import GcPauses
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -15,6 +17,27 @@ class Metrics:
             ["method", "route", "status"],
             registry=r,
             buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.gc_pauses = GcPauses()
+        """``hub_gc_pause_seconds``: timed while the app's lifespan runs (hub.app)."""
+        r.register(self.gc_pauses)
+        self.db_statements = Counter(
+            "hub_db_statements_total",
+            "SQL statements executed by HTTP requests, by route",
+            ["route"],
+            registry=r,
+        )
+        self.db_seconds = Counter(
+            "hub_db_statement_seconds_total",
+            "time HTTP requests spent in SQL statements (waiting included), by route",
+            ["route"],
+            registry=r,
+        )
+        self.db_checkouts = Counter(
+            "hub_db_checkouts_total",
+            "database connections HTTP requests checked out (a ping round trip each)",
+            ["route"],
+            registry=r,
         )
         self.ingest_points = Counter(
             "hub_ingest_points_total",
@@ -43,6 +66,21 @@ class Metrics:
             "ingest batches that could not be stored (not acknowledged, sent again)",
             registry=r,
         )
+        self.commands = Counter(
+            "hub_commands_total",
+            "commands sent to edges by outcome (replied, timeout, unavailable)",
+            ["outcome"],
+            registry=r,
+        )
+        self.command_replies_dropped = Counter(
+            "hub_command_replies_dropped_total",
+            "replies nobody waits for (late, from another edge, undecodable)",
+            ["reason"],
+            registry=r,
+        )
+        self.commands_pending = Gauge(
+            "hub_commands_pending", "commands waiting for their reply", registry=r
+        )
         self.ingest_queue = Gauge("hub_ingest_queue", "messages waiting to be stored", registry=r)
         self.ack_lag_seconds = Histogram(
             "hub_ack_lag_seconds",
@@ -64,9 +102,88 @@ class Metrics:
         self.dispatch_deviation_w = Gauge(
             "hub_dispatch_deviation_w",
             "latest reported deviation of a dispatched device",
-            ["edge", "device"],
+            ["tenant", "edge", "device"],
             registry=r,
         )
         self.schedules_published = Counter(
             "hub_schedules_published_total", "dispatch schedules published", registry=r
         )
+        self.job_leader = Gauge(
+            "hub_job_leader", "1 while this replica leads the singleton job", ["job"], registry=r
+        )
+        self.job_runs = Counter(
+            "hub_job_runs_total",
+            "singleton job runs by outcome (ok, error, lost)",
+            ["job", "outcome"],
+            registry=r,
+        )
+        self.openadr_errors = Counter(
+            "hub_openadr_errors_total",
+            "OpenADR VEN failures: registration, request:<service>, poll, malformed_event, "
+            "event, report, audit",
+            ["connector", "kind"],
+            registry=r,
+        )
+        self.openadr_events = Counter(
+            "hub_openadr_events_total",
+            "OpenADR events answered, by opt (optIn, optOut)",
+            ["connector", "opt"],
+            registry=r,
+        )
+        self.openadr_registered = Gauge(
+            "hub_openadr_registered", "1 while the VEN is registered with its VTN",
+            ["connector"], registry=r,
+        )  # fmt: skip
+        self.trading_bids_submitted = Counter(
+            "hub_trading_submissions_total",
+            "bid submissions a market took, by origin (api, auto)",
+            ["origin"],
+            registry=r,
+        )
+        self.trading_connector_errors = Counter(
+            "hub_trading_connector_errors_total",
+            "market connector calls that failed (timeout, garbage, unavailable)",
+            ["connector", "kind"],
+            registry=r,
+        )
+        self.trading_breaker_trips = Counter(
+            "hub_trading_breaker_trips_total",
+            "circuit breaker trips, by trigger",
+            ["trigger"],
+            registry=r,
+        )
+        self.trading_breaker_open = Gauge(
+            "hub_trading_breaker_open", "1 while a VPP's breaker is tripped", ["vpp"], registry=r
+        )
+        self.trading_alert_failures = Counter(
+            "hub_trading_alert_failures_total", "breaker alert hooks that raised", registry=r
+        )
+        self.trading_loop_failures = Counter(
+            "hub_trading_loop_failures_total",
+            "trading loop steps that failed unexpectedly (the loop goes on)",
+            registry=r,
+        )
+        self.edge_online = Gauge(
+            "hub_edge_online",
+            "1 while the edge's MQTT state is online (from the database: every replica "
+            "reports every edge)",
+            ["tenant", "edge"],
+            registry=r,
+        )
+        self.edges = Gauge("hub_edges", "registered edges by state", ["state"], registry=r)
+        self.alerts_sent = Counter(
+            "hub_alerts_sent_total",
+            "alert messages delivered to a target (one message may carry several alerts)",
+            ["target"],
+            registry=r,
+        )
+        self.alerts_dropped = Counter(
+            "hub_alerts_dropped_total",
+            "alerts not delivered: queue full, attempts used up, or refused by the target",
+            ["target", "reason"],
+            registry=r,
+        )
+        self.alerts_retries = Counter(
+            "hub_alert_retries_total", "delivery attempts that failed and were retried",
+            ["target"], registry=r,
+        )  # fmt: skip

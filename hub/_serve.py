@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from protocol.aio import wait_holding_cancellation
 from protocol.clock import Clock
 
 from ._settings import Settings
 from .auth import Role, create_user
 from .catalogue import ensure_presets
 from .dispatch import ensure_edge
+from .jobs import SingletonJob
 from .store import (
     ResourceInstance,
     ResourceMapping,
@@ -41,11 +46,31 @@ KIND_TO_TEMPLATE = {
 }
 
 
+_log = logging.getLogger(__name__)
+
 SHUTDOWN_TIMEOUT_S = 15.0
 GRACEFUL_SHUTDOWN_S = 3
 """How long uvicorn lets open requests finish when the hub stops, then cancels them: the
 console's live stream (server-sent events) never ends by itself, so without a bound an
 open browser tab would keep the hub from stopping."""
+
+
+def server_options() -> dict[str, Any]:
+    """uvicorn's settings for the hub, shared by ``vpp hub run``, :func:`serve` and the
+    floor of ``bench/api.py`` (so that the floor is served exactly like the hub)."""
+    import importlib.util
+
+    fast = all(importlib.util.find_spec(m) is not None for m in ("uvloop", "httptools"))
+    return {
+        # uvloop's event loop and httptools' parser (the hub extra installs both; uvicorn
+        # falls back to asyncio and h11 without them, about half the requests per second).
+        "loop": "uvloop" if fast else "asyncio",
+        "http": "httptools" if fast else "h11",
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,  # open console streams end then
+    }
+
 
 DEMO_ZONES = {
     "battery": ("storage", 40.0, 40.0),
@@ -74,21 +99,21 @@ async def serve(
     port: int = 0,
     clock: Clock | None = None,
     log_level: str = "warning",
+    jobs: tuple[SingletonJob, ...] | None = None,
+    shutdown_timeout_s: float = SHUTDOWN_TIMEOUT_S,
 ) -> AsyncIterator[str]:
     """Run the hub with uvicorn in this event loop; yields its base URL (``port=0`` picks
-    a free port) and shuts the server down cleanly on exit."""
+    a free port) and shuts the server down cleanly on exit, cancelling it when its
+    shutdown outlasts ``shutdown_timeout_s``. ``jobs``: as :func:`hub.app.create_app`'s."""
     import uvicorn
 
     from .app import create_app
 
+    options = server_options() | {"log_level": log_level}
+    options.pop("log_config")
+    options["loop"] = "none"  # this event loop, whichever it is
     config = uvicorn.Config(
-        create_app(settings, clock=clock),
-        host=host,
-        port=port,
-        lifespan="on",
-        log_level=log_level,
-        access_log=False,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        create_app(settings, clock=clock, jobs=jobs), host=host, port=port, lifespan="on", **options
     )
     server = uvicorn.Server(config)
     async with asyncio.TaskGroup() as group:
@@ -108,9 +133,33 @@ async def serve(
             # Let uvicorn run its own shutdown (lifespan: MQTT bus, engine dispose) to the
             # end even when we are being cancelled (Ctrl-C, SIGTERM); else the task group
             # cancels it half-way and the database connections are torn down mid-close.
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                async with asyncio.timeout(SHUTDOWN_TIMEOUT_S):
-                    await asyncio.shield(task)
+            # A cancellation of ours while waiting is held back (the loop waits on), so that
+            # Ctrl-C still gets the whole bound, not an immediate cancel of uvicorn.
+            await wait_holding_cancellation(task, shutdown_timeout_s)
+            if not task.done():
+                # A shutdown step that never ends (a lock, a peer that never answers) must
+                # not keep the caller waiting for ever: name what is still running, then
+                # cancel uvicorn (the task group waits for the cancellation to finish).
+                _log.warning(
+                    "the hub did not stop within %.0f s; cancelling it. Still running:\n%s",
+                    shutdown_timeout_s,
+                    _running_tasks(),
+                )
+                task.cancel()
+
+
+def _running_tasks() -> str:
+    """Each pending task of this loop with where it waits (for a stuck shutdown's log)."""
+    import io
+
+    lines = []
+    for pending in asyncio.all_tasks():
+        if pending is asyncio.current_task() or pending.done():
+            continue
+        out = io.StringIO()
+        pending.print_stack(limit=3, file=out)
+        lines.append(f"- {pending.get_name()}: " + out.getvalue().strip().replace("\n", "\n  "))
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +176,13 @@ class DemoSeed:
     instance_ids: dict[str, str]
     """device id -> resource instance id"""
     username: str
+    connector_id: str | None = None
+    """The simulated market the demo trades in (``market=True``)."""
+    strategy_id: str | None = None
+
+
+DEMO_CONNECTOR = "Simulated Shandong day-ahead spot"
+DEMO_STRATEGY = "Demo storage arbitrage"
 
 
 async def demo_seed(
@@ -140,12 +196,18 @@ async def demo_seed(
     role: Role = "admin",
     vpp_name: str = "Demo VPP",
     vpp_kinds: Collection[str] | None = None,
+    market: bool = False,
 ) -> DemoSeed:
     """Create (or reuse) templates, one instance per device bound to ``(edge, device)``,
     one VPP of the dispatchable ones, and the demo user. Idempotent: run it at every start.
 
     ``vpp_kinds`` limits the VPP's members to those device kinds (default: every kind but
-    the meter): a VPP should hold only what the site's agent can actually control."""
+    the meter): a VPP should hold only what the site's agent can actually control.
+
+    ``market``: also a simulated exchange with the Shandong rules (``sim://shandong``) and
+    an ACTIVE storage-arbitrage strategy for the VPP, so the trading loop bids, clears and
+    dispatches awards. The strategy is seeded ACTIVE for the demo (through the API only a
+    strategy with a finished backtest may become ACTIVE); its ``performance_metrics`` say so."""
     engine = create_engine(settings.db_url)
     try:
         await migrate(engine)
@@ -153,7 +215,7 @@ async def demo_seed(
         async with sessions() as session:
             await ensure_presets(session)
             await session.flush()
-            await ensure_edge(session, edge, tenant)
+            await ensure_edge(session, tenant=tenant, edge_id=edge)
             templates = {
                 t.type: t
                 for t in await session.scalars(
@@ -170,6 +232,7 @@ async def demo_seed(
                 instance = (
                     await session.execute(
                         select(ResourceInstance).where(
+                            ResourceInstance.edge_tenant == tenant,
                             ResourceInstance.edge_id == edge,
                             ResourceInstance.device_id == dev.device_id,
                         )
@@ -192,6 +255,7 @@ async def demo_seed(
                         capacity=dev.rated_kw,
                         status="OFFLINE",
                         parameters=params,
+                        edge_tenant=tenant,
                         edge_id=edge,
                         device_id=dev.device_id,
                         location_info=demo_location(dev.kind, index),
@@ -234,7 +298,58 @@ async def demo_seed(
                         )
                     )
             await create_user(session, username, password, role, replace=True)
+            connector_id = strategy_id = None
+            if market:
+                connector_id, strategy_id = await _demo_market(session, vpp.id)
             await session.commit()
-            return DemoSeed(vpp_id=vpp.id, instance_ids=ids, username=username)
+            return DemoSeed(
+                vpp_id=vpp.id,
+                instance_ids=ids,
+                username=username,
+                connector_id=connector_id,
+                strategy_id=strategy_id,
+            )
     finally:
         await engine.dispose()
+
+
+async def _demo_market(session: AsyncSession, vpp_id: str) -> tuple[str, str]:
+    """The demo's market connector and strategy (created once, reused at every start)."""
+    from .markets import PRESETS
+    from .store import MarketConnectorRow, TradingStrategy
+
+    connector = (
+        await session.execute(
+            select(MarketConnectorRow).where(MarketConnectorRow.name == DEMO_CONNECTOR)
+        )
+    ).scalar_one_or_none()
+    if connector is None:
+        connector = MarketConnectorRow(
+            id=new_id(),
+            name=DEMO_CONNECTOR,
+            market_type="SPOT",
+            api_endpoint="sim://shandong",
+            status="ACTIVE",
+            trading_rules=msgspec.to_builtins(PRESETS["shandong"]),
+        )
+        session.add(connector)
+    strategy = (
+        await session.execute(
+            select(TradingStrategy).where(
+                TradingStrategy.vpp_id == vpp_id, TradingStrategy.name == DEMO_STRATEGY
+            )
+        )
+    ).scalar_one_or_none()
+    if strategy is None:
+        strategy = TradingStrategy(
+            id=new_id(),
+            name=DEMO_STRATEGY,
+            vpp_id=vpp_id,
+            strategy_type="RULE_BASED",
+            config={"arbitrage": {}},
+            status="ACTIVE",
+            performance_metrics={"note": "seeded ACTIVE by vpp demo, without a backtest"},
+        )
+        session.add(strategy)
+    await session.flush()
+    return connector.id, strategy.id

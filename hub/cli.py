@@ -51,16 +51,9 @@ def run(
 
     configure(log_level.upper())
     settings = Settings.from_env(db_url=db, mqtt_url=mqtt, http_port=port)
-    from ._serve import GRACEFUL_SHUTDOWN_S
+    from ._serve import server_options
 
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,  # open console streams end then
-    )
+    uvicorn.run(create_app(settings), host=host, port=port, **server_options())
 
 
 @app.command("migrate")

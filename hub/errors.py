@@ -7,7 +7,9 @@ Hierarchy::
     ├── ConflictError                  -> 409  state conflicts (template in use, duplicates)
     ├── InvalidInputError              -> 422  a field that passed the schema but not the rules
     ├── UnauthorizedError              -> 401  no or bad credentials
-    └── ForbiddenError                 -> 403  wrong role
+    ├── ForbiddenError                 -> 403  wrong role
+    ├── UnavailableError               -> 503  a bounded queue is full (Retry-After)
+    └── GatewayTimeoutError            -> 504  an edge did not answer in time
 
 A database ``IntegrityError`` that slipped past the checks (a race between two writers)
 is a 409. Litestar's own ``HTTPException`` family (``ValidationException`` -> 400 naming the field,
@@ -40,10 +42,22 @@ class HubError(Exception):
     type_ = "internal"
     title = "Internal error"
 
-    def __init__(self, detail: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        errors: list[dict[str, str]] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """``errors``: one entry per problem (``field``, ``message``, more keys allowed)
+        when there are several; otherwise ``field`` names the one field at fault.
+        ``extra``: more members of the problem details (RFC 9457 extension members)."""
         super().__init__(detail)
         self.detail = detail
         self.field = field
+        self.errors = errors
+        self.extra = extra
 
 
 class NotFoundError(HubError):
@@ -76,6 +90,23 @@ class ForbiddenError(HubError):
     title = "Forbidden"
 
 
+class UnavailableError(HubError):
+    """A bounded resource is full (a queue): try again later (``Retry-After``)."""
+
+    status_code = 503
+    type_ = "unavailable"
+    title = "Service unavailable"
+    retry_after_s = 5
+
+
+class GatewayTimeoutError(HubError):
+    """An edge did not answer before the deadline."""
+
+    status_code = 504
+    type_ = "gateway-timeout"
+    title = "Gateway timeout"
+
+
 _TITLES = {
     400: ("validation", "Bad request"),
     401: ("unauthorized", "Unauthorized"),
@@ -88,6 +119,7 @@ _TITLES = {
     422: ("invalid-input", "Invalid input"),
     429: ("rate-limited", "Too many requests"),
     503: ("unavailable", "Service unavailable"),
+    504: ("gateway-timeout", "Gateway timeout"),
 }
 
 
@@ -100,6 +132,7 @@ def _problem(
     title: str | None = None,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response[dict[str, Any]]:
     default_type, default_title = _TITLES.get(status, ("error", "Error"))
     body: dict[str, Any] = {
@@ -111,6 +144,8 @@ def _problem(
     }
     if errors:
         body["errors"] = errors
+    for key, value in (extra or {}).items():
+        body.setdefault(key, value)
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -136,9 +171,21 @@ def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
 def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """The one place any exception becomes a problem-details response."""
     if isinstance(exc, HubError):
-        errors = [{"field": exc.field, "message": exc.detail}] if exc.field else None
+        errors = exc.errors or (
+            [{"field": exc.field, "message": exc.detail}] if exc.field else None
+        )
+        headers = (
+            {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, UnavailableError) else None
+        )
         return _problem(
-            request, exc.status_code, exc.detail, type_=exc.type_, title=exc.title, errors=errors
+            request,
+            exc.status_code,
+            exc.detail,
+            type_=exc.type_,
+            title=exc.title,
+            errors=errors,
+            headers=headers,
+            extra=exc.extra,
         )
     if isinstance(exc, ValidationException):
         errors = _field_errors(exc)
@@ -168,9 +215,11 @@ __all__ = [
     "PROBLEM_JSON",
     "ConflictError",
     "ForbiddenError",
+    "GatewayTimeoutError",
     "HubError",
     "InvalidInputError",
     "NotFoundError",
     "UnauthorizedError",
+    "UnavailableError",
     "problem_response",
 ]

@@ -13,19 +13,45 @@ import contextlib
 import importlib
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import msgspec
 import typer
+import typer.main
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    # typer >= 0.2x vendors click as typer._click: its groups take that package's types.
+    from typer._click.core import Command, Context
 
 from . import __version__
 
 err = Console(stderr=True)
 
+
+class _LazyGroups(TyperGroup):
+    """The root command: the eager groups above plus the registered ones, loaded on use."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in _GROUPS if n not in self.commands)]
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name in _GROUPS and cmd_name not in self.commands:
+            # get_group, not get_command: a one-command Typer (vpp market) would collapse
+            # into that command, and "vpp market sim" would then be refused.
+            command = typer.main.get_group(_load(cmd_name))
+            command.name = cmd_name
+            command.help = command.help or _GROUPS[cmd_name][2]
+            command.short_help = _GROUPS[cmd_name][2]
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
 app = typer.Typer(
     name="vpp",
+    cls=_LazyGroups,
     help="Lingtan VPP: edge agents and a hub that turn park resources into virtual power plants.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -162,11 +188,21 @@ def demo(
 # --------------------------------------------------------------------------- sub-apps
 
 _OURS = {"protocol", "edge_agent", "hub", "firmware_sims", "lingtan"}
+_GROUPS: dict[str, tuple[str, str, str]] = {}
+"""Group name -> (module with a Typer ``app``, the extra it needs, one-line summary)."""
 
 
 def _mount(module: str, name: str, extra: str, summary: str) -> None:
+    """Register ``module:app`` as ``vpp <name>``. It is imported only when that group runs
+    (or ``vpp --help`` lists it): ``vpp agent run`` never loads the hub, numpy or the
+    simulators, which keeps every process's start-up short."""
+    _GROUPS[name] = (module, extra, summary)
+
+
+def _load(name: str) -> typer.Typer:
+    module, extra, summary = _GROUPS[name]
     try:
-        sub = importlib.import_module(module).app
+        sub: typer.Typer = importlib.import_module(module).app
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] in _OURS:
             raise
@@ -181,12 +217,13 @@ def _mount(module: str, name: str, extra: str, summary: str) -> None:
             )
             raise typer.Exit(2)
 
-    app.add_typer(sub, name=name, help=summary)
+    return sub
 
 
 _mount("hub.cli", "hub", "hub", "Run and administer the hub (API, ingest, dispatch, users).")
 _mount("edge_agent.cli", "agent", "agent", "Run and inspect the edge agent on a site PC.")
 _mount("firmware_sims.cli", "sim", "sims", "Simulated devices and whole parks on loopback.")
+_mount("hub.markets._cli", "market", "hub", "Market simulator: the simulated exchange over HTTP.")
 
 
 def main() -> None:

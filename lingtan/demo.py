@@ -7,7 +7,10 @@ One process runs, on loopback:
    OPC UA chiller) on free ports, driven by an accelerated clock;
 3. the hub on an SQLite file under ``var/demo/``, seeded with templates, one instance per
    device bound to ``(park-a, device)``, one VPP and the user ``demo``;
-4. the park's edge agent, configured exactly as ``vpp agent init`` would.
+4. the park's edge agent, configured exactly as ``vpp agent init`` would;
+5. a simulated exchange with the Shandong rules and the trading loop: the VPP's ACTIVE
+   storage-arbitrage strategy bids each day before gate closure, the clearing becomes a
+   market-award dispatch to the batteries, and settlement follows the day after.
 
 It prints the hub URL, the login and a live one-line status, and stops everything cleanly
 on Ctrl-C (or after ``run_for`` seconds, for tests).
@@ -137,6 +140,7 @@ async def start_demo(options: DemoOptions, console: Console) -> AsyncIterator[De
                 mqtt_client_id="hub-demo",
                 tenant=TENANT,
                 jwt_secret=secrets.token_urlsafe(32),
+                trading_loop=True,
             )
             seed = await demo_seed(
                 settings,
@@ -154,6 +158,11 @@ async def start_demo(options: DemoOptions, console: Console) -> AsyncIterator[De
                 username=DEMO_USER,
                 password=password,
                 vpp_kinds=DISPATCHABLE_KINDS,
+                market=True,
+            )
+            console.print(
+                "[green]simulated market[/] Shandong day-ahead spot (sim://shandong); "
+                "the VPP bids with a storage-arbitrage strategy before each gate closure"
             )
             port = _port_or_free(options.host, options.port)
             async with serve(settings, host=options.host, port=port, clock=clock) as hub_url:

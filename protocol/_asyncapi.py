@@ -36,7 +36,8 @@ _CHANNELS: Final[list[tuple[str, TopicKind, str, type[msgspec.Struct], str]]] = 
     ("dispatchStatus", TopicKind.DISPATCH_STATUS, "dispatch/status", DispatchStatus,
      "Dispatch execution: accepted, clamped (with reason), rejected, executing, done."),
     ("reply", TopicKind.REPLY, "reply", Reply,
-     "Answers to commands, idempotent by cid."),
+     "Answers to commands, idempotent by cid: on the command's reply_to when it lies under "
+     "the edge's own tree (a hub replica's reply/{replica}), else here."),
     ("config", TopicKind.CONFIG, "config", SiteConfig,
      "Versioned site configuration pushed by the hub."),
     ("dispatch", TopicKind.DISPATCH, "dispatch", DispatchSchedule,

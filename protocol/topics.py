@@ -8,6 +8,7 @@ Topic tree (major version in the topic)::
     vpp/v1/{tenant}/{edge}/data                  up               TelemetryBatch
     vpp/v1/{tenant}/{edge}/dispatch/status       up               DispatchStatus
     vpp/v1/{tenant}/{edge}/reply                 up               Reply
+    vpp/v1/{tenant}/{edge}/reply/{replica}       up               Reply (to one hub replica)
     vpp/v1/{tenant}/{edge}/config                down  retained   SiteConfig
     vpp/v1/{tenant}/{edge}/dispatch              down  retained   DispatchSchedule
     vpp/v1/{tenant}/{edge}/ack                   down             Ack
@@ -289,6 +290,11 @@ class EdgeTopics:
     def cmd(self, device: str) -> str:
         return f"{self.base}/cmd/{validate_device_id(device)}"
 
+    def reply_to(self, replica: str) -> str:
+        """The reply topic of one hub replica under this edge's tree (a command's
+        ``reply_to``: the edge may publish there, and only that replica subscribes)."""
+        return f"{self.base}/reply/{validate_id(replica, 'replica id')}"
+
     @property
     def cmd_filter(self) -> str:
         return f"{self.base}/cmd/+"
@@ -296,6 +302,38 @@ class EdgeTopics:
     def downlink_filters(self) -> list[str]:
         """What an edge subscribes to."""
         return [self.config, self.dispatch, self.ack, self.cmd_filter, HUB_STATE]
+
+
+def replica_reply_filter(replica: str) -> str:
+    """What one hub replica subscribes to (never shared) for the replies to its commands.
+
+    >>> replica_reply_filter("hub-a")
+    'vpp/v1/+/+/reply/hub-a'
+    >>> matches(replica_reply_filter("hub-a"), EdgeTopics("acme", "park-a").reply_to("hub-a"))
+    True
+    """
+    return f"{ROOT}/+/+/reply/{validate_id(replica, 'replica id')}"
+
+
+def parse_replica_reply(topic: str) -> tuple[str, str, str] | None:
+    """``(tenant, edge, replica)`` of a replica's reply topic, None for any other topic.
+
+    >>> parse_replica_reply("vpp/v1/acme/park-a/reply/hub-a")
+    ('acme', 'park-a', 'hub-a')
+    >>> parse_replica_reply("vpp/v1/acme/park-a/reply") is None
+    True
+    """
+    levels = topic.split("/")
+    if len(levels) != 6 or "/".join(levels[:2]) != ROOT or levels[4] != "reply":
+        return None
+    tenant, edge, replica = levels[2], levels[3], levels[5]
+    try:
+        validate_id(tenant, "tenant id")
+        validate_id(edge, "edge id")
+        validate_id(replica, "replica id")
+    except TopicError:
+        return None
+    return tenant, edge, replica
 
 
 def hub_uplink_filters(group: str | None = None) -> list[str]:
@@ -316,6 +354,8 @@ __all__ = [
     "hub_uplink_filters",
     "matches",
     "parse",
+    "parse_replica_reply",
+    "replica_reply_filter",
     "shared",
     "subscription",
     "topic_for",

@@ -72,26 +72,103 @@ def mosquitto(mosquitto_factory: MosquittoFactory) -> Mosquitto:
     return mosquitto_factory()
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """SQLAlchemy URL of a PostgreSQL database created for this test session and dropped after."""
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_SERVER_DSN, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def create_pg_database(prefix: str) -> tuple[str, str]:
+    """A new, empty PostgreSQL database ``{prefix}_<random>`` on the test server: its name
+    and its SQLAlchemy (asyncpg) URL. Missing asyncpg or server: :func:`service_missing`.
+    Drop it with :func:`drop_pg_database`."""
     try:
         import asyncpg
     except ImportError:
         service_missing("asyncpg is not installed")
-    name = f"vpp_test_{uuid.uuid4().hex[:12]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_SERVER_DSN, timeout=5)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        await _pg_admin(f'CREATE DATABASE "{name}"')
     except (OSError, asyncpg.PostgresError) as exc:
         service_missing(f"PostgreSQL at {PG_SERVER_DSN} is not usable: {exc}")
     base = PG_SERVER_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    yield f"{base}/{name}"
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    return name, f"{base}/{name}"
+
+
+async def drop_pg_database(name: str) -> None:
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """SQLAlchemy URL of a PostgreSQL database created for this test session and dropped after."""
+    name, url = asyncio.run(create_pg_database("vpp_test"))
+    yield url
+    asyncio.run(drop_pg_database(name))
+
+
+SLOW_FIRST: tuple[str, ...] = (
+    "tests/reliability/",
+    "tests/e2e/",
+    "tests/lingtan/test_cli.py",
+    "tests/hub/test_schemathesis.py",
+    "tests/test_packaging.py",
+    "tests/firmware_sims/test_opcua.py",
+    "tests/firmware_sims/test_third_party.py",
+    "tests/edge_agent/test_hvac.py",
+    "tests/protocol/test_codec.py",
+    "tests/edge_agent/test_scan.py",
+    "tests/deploy/",
+)
+"""Test files that take minutes (real processes, outages waited out in real time): they
+start first, so parallel workers (``make test``) do not end on one long test while the
+others idle. Measured with ``--durations``; the order of the rest is unchanged."""
+
+
+HEAVY: tuple[str, ...] = (
+    "tests/reliability/",
+    "tests/e2e/",
+    "tests/lingtan/test_cli.py::test_demo",
+    "tests/lingtan/test_cli.py::test_vpp_demo",
+)
+"""Tests that run several real processes each (hubs, agents, parks, brokers, a browser):
+one xdist group, so one worker runs them one after another while the other workers take
+the rest; three of them at once on two cores starve each other's processes."""
+
+HEAVY_TIMEOUT_S = 420
+"""The per-test guard for :data:`HEAVY` tests (the global ``timeout`` is 180 s)."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid
+        return next((i for i, p in enumerate(SLOW_FIRST) if path.startswith(p)), len(SLOW_FIRST))
+
+    items.sort(key=rank)  # stable: within a rank, the collection order
+    for item in items:
+        if item.nodeid.startswith(HEAVY):
+            item.add_marker(pytest.mark.xdist_group("heavy"))
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(HEAVY_TIMEOUT_S))
+
+
+NICE_OTHERS = 5
+"""Under xdist, a worker lowers its own CPU priority by this much before its first test that
+is not :data:`HEAVY` (it runs the heavy group first when it has it): the multi-process tests
+then get the cores first when the machine is busy, instead of starving behind two workers of
+in-process tests. Their subprocesses inherit it."""
+
+
+_niced: set[str] = set()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and worker not in _niced and not item.nodeid.startswith(HEAVY):
+        os.nice(NICE_OTHERS)
+        _niced.add(worker)

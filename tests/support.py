@@ -7,9 +7,10 @@ from typing import Final, NoReturn
 
 import pytest
 
-SAFETY_TIMEOUT: Final = 15.0
+SAFETY_TIMEOUT: Final = 30.0
 """Upper bound for any single await in a test: a hang fails fast instead of at the global
-timeout. It is a guard against deadlock, never a performance assertion."""
+timeout. It is a guard against deadlock, never a performance assertion. `make test` runs
+three tests at a time on two cores, where starting a process can take many seconds."""
 
 IN_CI: Final = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 

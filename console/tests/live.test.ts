@@ -34,8 +34,8 @@ describe("live store", () => {
     const snap = (i: number): Snapshot => ({
       seq: i,
       ts: new Date(1_000 * i).toISOString(),
-      resources: ["a", "b"].map((id) => ({ id, name: id, category: null, type: null, status: "ONLINE", status_reason: null, edge_id: null, device_id: null, capacity: 1, p_kw: i, soc: null, ts: null, location_info: {} })),
-      vpps: [{ id: "v", name: "v", status: "ACTIVE", market_type: "SPOT", member_ids: [], params: { total_capacity: 0, available_up_capacity: 0, available_down_capacity: 0, response_time: 0, efficiency: 0, online_count: 0, member_count: 0, current_power: i } }],
+      resources: ["a", "b"].map((id) => ({ id, name: id, category: null, status: "ONLINE", device_id: null, capacity: 1, p_kw: i, soc: null, ts: null, location_info: {} })),
+      vpps: [{ id: "v", name: "v", status: "ACTIVE", market_type: "SPOT", params: { total_capacity: 0, available_up_capacity: 0, available_down_capacity: 0, response_time: 0, efficiency: 0, online_count: 0, member_count: 0, current_power: i } }],
       edges: [],
       dispatch: [],
       alarms: [],

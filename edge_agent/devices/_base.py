@@ -47,6 +47,9 @@ class Reading:
     fresh: frozenset[str] | None = None
     """Names in ``values`` read by this poll (None: all); only these go to telemetry, the
     rest are the latest known values of slow points."""
+    events: Mapping[str, int] = field(default_factory=dict)
+    """Counts since the adapter was made of what it recovered from by itself (an OPC UA
+    subscription the server dropped: ``subscription_drop``); the runner exports the growth."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,14 @@
-"""Modbus TCP adapter (pymodbus): SunSpec discovery or a custom register map.
+"""Modbus adapter (pymodbus): TCP, RTU on a serial bus or through an RTU-over-TCP gateway;
+SunSpec discovery or a custom register map.
+
+Transports (:class:`ModbusLink`): a Modbus TCP device has a connection of its own; every
+RTU device on one bus (one ``serial_port``, or one gateway ``host:port``) shares one link
+(:class:`ModbusLinks` hands them out), which serialises the requests of all its devices
+(one frame on the wire at a time) and keeps the RTU inter-frame silence of 3.5 character
+times (at least 1.75 ms, as the Modbus serial line spec asks above 19,200 baud) between a
+response and the next request. A device that does not answer holds the bus only for its
+own ``timeout_s``; the link stays open for the others and is reopened only when the
+transport itself failed (a serial port gone, a gateway's socket closed).
 
 The only module of the agent that imports pymodbus. Library errors are translated in
 :func:`map_modbus_exceptions`; the client is created inside the running loop, with
@@ -33,11 +43,14 @@ import collections
 import contextlib
 import math
 import struct
-from collections.abc import Iterator
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final, TypeVar
 
-from pymodbus.client import AsyncModbusTcpClient
+from pymodbus import FramerType
+from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
+from pymodbus.client.base import ModbusBaseClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 
 from edge_agent._config import DeviceConfig, RegisterMap, RegisterPoint
@@ -57,6 +70,8 @@ from ._sunspec import (
     group_spans,
     model_points,
 )
+
+_T = TypeVar("_T")
 
 MAX_MODELS: Final = 64
 CONTROL_ROLES: Final = frozenset({"setpoint_w", "current_limit_a"})
@@ -146,6 +161,159 @@ def map_modbus_exceptions(device: str) -> Iterator[None]:
         raise DeviceTimeout(f"{device}: {str(exc) or type(exc).__name__}") from exc
 
 
+class ModbusLink:
+    """One Modbus transport and the devices on it: requests one at a time, in the order
+    they come, with ``frame_gap_s`` of silence after each response (RTU)."""
+
+    def __init__(
+        self,
+        name: str,
+        factory: Callable[[], ModbusBaseClient],
+        *,
+        frame_gap_s: float = 0.0,
+    ) -> None:
+        self.name = name
+        self._factory = factory
+        self.frame_gap_s = frame_gap_s
+        self._client: ModbusBaseClient | None = None
+        self._lock = asyncio.Lock()
+        self._users: set[str] = set()
+        self._last_end = -math.inf
+        self.in_flight = 0
+        self.max_in_flight = 0
+        """Requests on the wire at once, at most: 1 (a test checks it)."""
+        self.opens = 0
+
+    @property
+    def users(self) -> frozenset[str]:
+        return frozenset(self._users)
+
+    async def open(self, user: str, timeout_s: float) -> None:
+        """Join the link as ``user``; the transport is (re)opened when it is not up."""
+        async with self._lock:
+            self._users.add(user)
+            if self._client is not None and self._client.connected:
+                return
+            self._drop()
+            client = self._factory()
+            self._client = client
+            self.opens += 1
+            with map_modbus_exceptions(user):
+                async with asyncio.timeout(timeout_s):
+                    ok = await client.connect()
+            if not ok:
+                self._drop()
+                raise DeviceTimeout(f"{user}: cannot connect to {self.name}")
+
+    def close(self, user: str) -> None:
+        """Leave the link; the transport closes with its last user."""
+        self._users.discard(user)
+        if not self._users:
+            self._drop()
+
+    def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    async def call(
+        self, user: str, timeout_s: float, request: Callable[[ModbusBaseClient], Awaitable[_T]]
+    ) -> _T:
+        """Run one request for ``user`` when the bus is free."""
+        async with self._lock:
+            client = self._client
+            if client is None or user not in self._users:
+                raise DeviceTimeout(f"{user}: not connected")
+            # The line's silence is physical time, whatever clock the agent runs on.
+            wait = self._last_end + self.frame_gap_s - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                with map_modbus_exceptions(user):
+                    async with asyncio.timeout(timeout_s):
+                        return await request(client)
+            except DeviceTimeout:
+                if not client.connected:  # the transport failed, not only this device
+                    self._drop()
+                raise
+            finally:
+                self.in_flight -= 1
+                self._last_end = time.monotonic()
+
+
+def frame_gap_s(baudrate: int) -> float:
+    """RTU silence between frames: 3.5 characters of 11 bits, at least 1.75 ms.
+
+    >>> round(frame_gap_s(9600) * 1000, 2), frame_gap_s(115200)
+    (4.01, 0.00175)
+    """
+    return max(3.5 * 11 / baudrate, 0.00175)
+
+
+class ModbusLinks:
+    """The links of one agent: one per RTU bus, shared by the devices on it; one per
+    Modbus TCP device."""
+
+    def __init__(self) -> None:
+        self._links: dict[str, ModbusLink] = {}
+
+    def for_device(self, config: DeviceConfig) -> ModbusLink:
+        bus = config.bus
+        if bus is None:
+            return ModbusLink(f"{config.host}:{config.port}", _tcp_factory(config))
+        link = self._links.get(bus)
+        if link is None:
+            if config.serial_port:
+                link = ModbusLink(
+                    bus, _serial_factory(config), frame_gap_s=frame_gap_s(config.baudrate)
+                )
+            else:  # an RTU-over-TCP gateway: RTU frames in a TCP stream, still one bus
+                link = ModbusLink(
+                    bus,
+                    _tcp_factory(config, FramerType.RTU),
+                    frame_gap_s=frame_gap_s(config.baudrate),
+                )
+            self._links[bus] = link
+        return link
+
+
+def _tcp_factory(
+    config: DeviceConfig, framer: FramerType = FramerType.SOCKET
+) -> Callable[[], ModbusBaseClient]:
+    def make() -> ModbusBaseClient:
+        return AsyncModbusTcpClient(
+            config.host,
+            port=config.port,
+            framer=framer,
+            timeout=config.timeout_s,
+            retries=0,
+            reconnect_delay=0,
+            name=config.id,
+        )
+
+    return make
+
+
+def _serial_factory(config: DeviceConfig) -> Callable[[], ModbusBaseClient]:
+    def make() -> ModbusBaseClient:
+        return AsyncModbusSerialClient(
+            config.serial_port,
+            framer=FramerType.RTU,
+            baudrate=config.baudrate,
+            parity=config.parity,
+            stopbits=config.stopbits,
+            bytesize=config.bytesize,
+            timeout=config.timeout_s,
+            retries=0,
+            reconnect_delay=0,
+            name=config.serial_port,
+        )
+
+    return make
+
+
 @dataclass(frozen=True, slots=True)
 class _Located:
     spec: PointSpec
@@ -158,7 +326,8 @@ class _Located:
 
 
 class ModbusAdapter:
-    """A :class:`~edge_agent.devices.DeviceAdapter` for one Modbus TCP device."""
+    """A :class:`~edge_agent.devices.DeviceAdapter` for one Modbus device (TCP or RTU);
+    ``link``: the bus it shares with other devices (default: a connection of its own)."""
 
     def __init__(
         self,
@@ -166,14 +335,16 @@ class ModbusAdapter:
         *,
         custom_map: RegisterMap | None = None,
         clock: Clock | None = None,
+        link: ModbusLink | None = None,
     ) -> None:
         self._cfg = config
+        """The device config in force (replaced by :meth:`configure` when the hub pushes one)."""
         self._clock: Clock = clock or RealClock()
         """The agent's clock: the request gap is kept on it."""
         self._heartbeat = 0
-        """The device config in force (replaced by :meth:`configure` when the hub pushes one)."""
         self._custom = custom_map
-        self._client: AsyncModbusTcpClient | None = None
+        self._link = link or ModbusLinks().for_device(config)
+        self._connected = False
         self._lock = asyncio.Lock()
         self._last_request = 0.0
         self._models: dict[int, int] = {}
@@ -219,17 +390,22 @@ class ModbusAdapter:
         self._last_request = clock.monotonic()
         self.request_times.append(self._last_request)
 
-    async def _read(self, address: int, count: int) -> list[int]:
-        client = self._client
-        if client is None:
+    @property
+    def link(self) -> ModbusLink:
+        return self._link
+
+    async def _request(self, request: Callable[[ModbusBaseClient], Awaitable[Any]]) -> Any:
+        if not self._connected:
             raise DeviceTimeout(f"{self.device}: not connected")
         await self._gap()
         self.requests += 1
-        with map_modbus_exceptions(self.device):
-            async with asyncio.timeout(self._cfg.timeout_s):
-                result = await client.read_holding_registers(
-                    address, count=count, device_id=self._cfg.unit_id
-                )
+        return await self._link.call(self.device, self._cfg.timeout_s, request)
+
+    async def _read(self, address: int, count: int) -> list[int]:
+        unit = self._cfg.unit_id
+        result = await self._request(
+            lambda c: c.read_holding_registers(address, count=count, device_id=unit)
+        )
         if result.isError():
             code = getattr(result, "exception_code", 0)
             raise DeviceProtocolError(f"{self.device}: exception code {code} reading {address}")
@@ -239,14 +415,8 @@ class ModbusAdapter:
         return regs
 
     async def _write(self, address: int, values: list[int]) -> None:
-        client = self._client
-        if client is None:
-            raise DeviceTimeout(f"{self.device}: not connected")
-        await self._gap()
-        self.requests += 1
-        with map_modbus_exceptions(self.device):
-            async with asyncio.timeout(self._cfg.timeout_s):
-                result = await client.write_registers(address, values, device_id=self._cfg.unit_id)
+        unit = self._cfg.unit_id
+        result = await self._request(lambda c: c.write_registers(address, values, device_id=unit))
         if result.isError():
             code = getattr(result, "exception_code", 0)
             raise DeviceProtocolError(f"{self.device}: write refused at {address} (code {code})")
@@ -258,23 +428,8 @@ class ModbusAdapter:
         # Whatever was armed before is unknown now (the device may have rebooted, its
         # revert timer back at 0): the first write after this one arms it again.
         self._armed_revert = None
-        client = AsyncModbusTcpClient(
-            self._cfg.host,
-            port=self._cfg.port,
-            timeout=self._cfg.timeout_s,
-            retries=0,
-            reconnect_delay=0,
-            name=self.device,
-        )
-        self._client = client
-        with map_modbus_exceptions(self.device):
-            async with asyncio.timeout(self._cfg.timeout_s):
-                ok = await client.connect()
-        if not ok:
-            await self.close()
-            raise DeviceTimeout(
-                f"{self.device}: cannot connect to {self._cfg.host}:{self._cfg.port}"
-            )
+        await self._link.open(self.device, self._cfg.timeout_s)
+        self._connected = True
         async with self._lock:
             if self._custom is not None:
                 self._plan_custom(self._custom)
@@ -287,9 +442,9 @@ class ModbusAdapter:
         # heartbeat moves again
 
     async def close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        if self._connected or self.device in self._link.users:
+            self._connected = False
+            self._link.close(self.device)
 
     async def _read_span(self, span: Span) -> None:
         regs = await self._read(span.address, span.count)
@@ -618,7 +773,7 @@ class ModbusAdapter:
         return WriteResult(written, None)
 
     async def release(self) -> None:
-        if self._client is None:
+        if not self._connected:
             return
         if self._custom is not None:
             limit = self._role("current_limit_a")
@@ -656,4 +811,12 @@ class ModbusAdapter:
         ]  # fmt: skip
 
 
-__all__ = ["ModbusAdapter", "float32_registers", "map_modbus_exceptions", "toward_zero"]
+__all__ = [
+    "ModbusAdapter",
+    "ModbusLink",
+    "ModbusLinks",
+    "float32_registers",
+    "frame_gap_s",
+    "map_modbus_exceptions",
+    "toward_zero",
+]

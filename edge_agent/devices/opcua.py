@@ -11,9 +11,14 @@ generator convention), ``SupplyTemp``, ``RoomTemp``, ``COP``, ``EnergyConsumed``
 Subscription: the agent subscribes to data changes at the poll interval in callback mode;
 the callback only stores the latest value per node (a dict, nothing queued on our side),
 so there is no client queue to overflow; the server-side queue size is 1 (latest value
-wins, which is what a poller wants). ``notifications`` counts what arrived. A slow poll
-also reads every node directly, which checks the session is alive. When the server refuses
-the subscription the adapter falls back to reading every poll.
+wins, which is what a poller wants). ``notifications`` counts what arrived; a value that
+arrives with a bad status (``BadDeviceFailure``...) puts the device in ``error`` until a good
+one follows. A slow poll also reads every node directly, which checks the session is alive,
+and asks the server whether the subscription still exists (SetPublishingMode): one it dropped
+while keeping the session is counted (``subscription_drops``, the runner's
+``subscription_drop`` events) and made again in the same session; a lost session is a
+reconnect, with a new session, subscription and revert timer. When the server refuses the
+subscription the adapter falls back to reading every poll.
 
 Control (a flexible load): a setpoint is a consumption cap. One Write request carries
 ``RevertSeconds`` (after every connect), ``PowerLimit`` (the cap, W) and ``Setpoint`` (the
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Iterator
 from typing import Any, Final
 
@@ -41,6 +47,7 @@ from protocol.clock import Clock, RealClock
 
 from ._base import Reading, Setpoint, WriteResult
 
+_log = logging.getLogger(__name__)
 ua: Any = _ua  # its stubs type NodeId's arguments as wrapper classes it also accepts as str/int
 NAMESPACE: Final = "urn:lingtan:sims"
 READ: Final = {
@@ -71,18 +78,32 @@ def map_opcua_exceptions(device: str) -> Iterator[None]:
 
 
 class _Latest:
-    """asyncua data-change handler: keeps the latest value per node, counts arrivals."""
+    """asyncua data-change handler: keeps the latest good value per node, counts arrivals,
+    remembers which nodes last came with a bad status and whether the server ended the
+    subscription (a status-change notification)."""
 
     def __init__(self, names: dict[Any, str]) -> None:
         self._names = names
         self.values: dict[str, Any] = {}
         self.notifications = 0
+        self.bad: dict[str, str] = {}
+        self.status_changes = 0
 
     def datachange_notification(self, node: Any, val: Any, data: Any) -> None:
         name = self._names.get(node.nodeid)
-        if name is not None:
-            self.values[name] = val
-            self.notifications += 1
+        if name is None:
+            return
+        self.notifications += 1
+        status = getattr(getattr(getattr(data, "monitored_item", None), "Value", None),
+                         "StatusCode", None)  # fmt: skip
+        if status is not None and not status.is_good():
+            self.bad[name] = str(status.name)
+            return
+        self.bad.pop(name, None)
+        self.values[name] = val
+
+    def status_change_notification(self, status: Any) -> None:
+        self.status_changes += 1
 
 
 class OpcUaAdapter:
@@ -101,6 +122,9 @@ class OpcUaAdapter:
         self._subscription: Any = None
         self._armed: float | None = None
         self.subscribed = False
+        self.subscription_drops = 0
+        """Subscriptions the server dropped while the session lived (each restored)."""
+        self._status_seen = 0
 
     @property
     def device(self) -> str:
@@ -130,14 +154,7 @@ class OpcUaAdapter:
             for name in (*READ, "RevertSeconds", "RatedPower")
         }
         self._latest = _Latest({node.nodeid: name for name, node in self._nodes.items()})
-        try:
-            with map_opcua_exceptions(self.device):
-                async with asyncio.timeout(cfg.timeout_s * 2):
-                    sub = await client.create_subscription(cfg.poll_interval_s * 1000, self._latest)
-                    await sub.subscribe_data_change([self._nodes[n] for n in READ], queuesize=1)
-            self._subscription, self.subscribed = sub, True
-        except DeviceProtocolError:
-            self.subscribed = False
+        await self._subscribe(client)
         await self._read_all()
         assert self._latest is not None
         if self._base_c is None:
@@ -152,6 +169,49 @@ class OpcUaAdapter:
                     rated = await self._nodes["RatedPower"].read_value()
             if isinstance(rated, int | float) and rated > 0:
                 self._rated_w = float(rated)
+
+    async def _subscribe(self, client: Client) -> None:
+        """Subscribe to the readings (in callback mode); reads every poll if refused."""
+        cfg, latest = self._cfg, self._latest
+        assert latest is not None
+        self._status_seen = latest.status_changes
+        try:
+            with map_opcua_exceptions(self.device):
+                async with asyncio.timeout(cfg.timeout_s * 2):
+                    sub = await client.create_subscription(cfg.poll_interval_s * 1000, latest)
+                    await sub.subscribe_data_change([self._nodes[n] for n in READ], queuesize=1)
+            self._subscription, self.subscribed = sub, True
+        except DeviceProtocolError:
+            self._subscription, self.subscribed = None, False
+
+    async def _check_subscription(self) -> None:
+        """On slow polls: is the subscription still there? A server may drop it and keep
+        the session (restarted behind a gateway, short of resources), and asyncua then
+        stops publishing without a word. SetPublishingMode answers per subscription; a
+        dropped one is counted and made again in the same session."""
+        client, sub, latest = self._client, self._subscription, self._latest
+        if client is None or sub is None or latest is None:
+            return
+        alive = latest.status_changes == self._status_seen
+        if alive:
+            try:
+                with map_opcua_exceptions(self.device):
+                    async with asyncio.timeout(self._cfg.timeout_s):
+                        codes = await sub.set_publishing_mode(True)
+                alive = all(code.is_good() for code in codes)
+            except DeviceProtocolError:
+                alive = False
+        if alive:
+            return
+        self.subscription_drops += 1
+        _log.warning("%s: the server dropped its subscription; subscribing again", self.device)
+        self._status_seen = latest.status_changes
+        try:  # asyncua's own restore: the same monitored items and handles, a new id
+            with map_opcua_exceptions(self.device):
+                async with asyncio.timeout(self._cfg.timeout_s * 2):
+                    await sub.recreate()
+        except DeviceProtocolError:
+            self._subscription, self.subscribed = None, False  # read every poll instead
 
     async def close(self) -> None:
         client, self._client = self._client, None
@@ -175,14 +235,32 @@ class OpcUaAdapter:
         names = list(READ)
         with map_opcua_exceptions(self.device):
             async with asyncio.timeout(self._cfg.timeout_s):
-                values = await client.read_values([self._nodes[n] for n in names])
-        latest.values.update(zip(names, values, strict=True))
+                results = await client.read_attributes(
+                    [self._nodes[n] for n in names], attr=ua.AttributeIds.Value
+                )
+        # asyncua's read_values hands a bad status back as a None value: check each one
+        bad = [
+            f"{name} {status.name}"
+            for name, r in zip(names, results, strict=True)
+            if (status := r.StatusCode) is not None and not status.is_good()
+        ]
+        if bad:
+            raise DeviceProtocolError(f"{self.device}: bad quality: {', '.join(bad)}")
+        latest.values.update(
+            (name, r.Value.Value if r.Value is not None else None)
+            for name, r in zip(names, results, strict=True)
+        )
 
     async def read(self, *, slow: bool = False) -> Reading:
+        if slow and self.subscribed:
+            await self._check_subscription()
         if slow or not self.subscribed:
             await self._read_all()
         latest = self._latest
         assert latest is not None
+        if latest.bad:
+            detail = ", ".join(f"{n} {code}" for n, code in sorted(latest.bad.items()))
+            raise DeviceProtocolError(f"{self.device}: bad quality: {detail}")
         values: dict[str, PointValue] = {}
         units: dict[str, str] = {}
         for node, (name, unit) in READ.items():
@@ -211,6 +289,7 @@ class OpcUaAdapter:
             p_w=float(p) if isinstance(p, float) else None,
             temp_c=float(temp) if isinstance(temp, float) else None,
             room_temp_c=float(room) if isinstance(room, float) else None,
+            events={"subscription_drop": self.subscription_drops},
         )
 
     def rated_w(self) -> float:

@@ -28,7 +28,7 @@ class UserController(Controller):
     tags = ("admin",)
     guards = (requires(*ADMINS),)
 
-    @get("/")
+    @get("/", opt={"cached": True})
     async def list_users(self, session: Session) -> list[UserOut]:
         return [_user_out(u) for u in await session.scalars(select(User).order_by(User.username))]
 
@@ -80,7 +80,7 @@ class AuditController(Controller):
     tags = ("admin",)
     guards = (requires(*ADMINS),)
 
-    @get("/")
+    @get("/", opt={"cached": True})
     async def list_audit(
         self,
         session: Session,

@@ -30,16 +30,18 @@ class EdgeController(Controller):
     path = "/api/v1/edges"
     tags = ("edges",)
 
-    @get("/")
+    @get("/", opt={"cached": True})
     async def list_edges(self, session: Session) -> list[EdgeOut]:
-        return [edge_out(e) for e in await session.scalars(select(Edge).order_by(Edge.id))]
+        edges = await session.scalars(select(Edge).order_by(Edge.tenant, Edge.id))
+        return [edge_out(e) for e in edges]
 
     @post("/", guards=[requires(*WRITERS)])
     async def add_edge(
         self, session: Session, ctx: Ctx, principal: Caller, data: JSONBody[EdgeCreate]
     ) -> EdgeCredentials:
         """Register an edge: its MQTT password (shown once), agent config and ACL lines."""
-        edge, password = await create_edge(session, ctx.settings.tenant, data.id, data.name)
+        tenant = data.tenant or ctx.settings.tenant
+        edge, password = await create_edge(session, tenant, data.id, data.name)
         await session.flush()
         audit(
             session,

@@ -86,6 +86,8 @@ class AuditPage(Out, kw_only=True):
 class EdgeCreate(In, kw_only=True):
     id: Id
     name: Annotated[str, Meta(max_length=100)] = ""
+    tenant: Id | None = None
+    """The edge's tenant (its topics' ``vpp/v1/{tenant}/...``); default ``VPP_HUB_TENANT``."""
 
 
 class EdgeOut(Out, kw_only=True):

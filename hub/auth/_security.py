@@ -2,8 +2,12 @@
 
 Every request under ``/api/`` except the login carries either ``Authorization: Bearer
 <jwt>`` or ``X-API-Key: <key>``; the middleware turns it into a :class:`Principal` or
-answers 401. Both are checked against the ``users`` row on every request: a disabled or
-deleted user is refused at once, and a role change applies to tokens already issued.
+answers 401. Both are checked against the ``users`` row: a disabled or deleted user is
+refused at once, and a role change applies to tokens already issued. The check is cached
+per app for :data:`AUTH_CACHE_S` and the cache is dropped after every commit in this
+process that wrote a ``users`` or ``api_keys`` row (so a change made through this hub
+applies to the very next request; one made by another process, a second ``--workers``
+worker or ``vpp hub user``, within :data:`AUTH_CACHE_S`).
 Handlers declare the roles they accept with :func:`requires` (403 otherwise).
 
 Roles: ``viewer`` reads; ``operator`` also manages templates, instances, VPPs and
@@ -13,9 +17,12 @@ API keys and the audit log.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import itertools
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any, Final, Literal
 
 import jwt
@@ -25,8 +32,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from hub.errors import ForbiddenError, UnauthorizedError
 from hub.store import ApiKey, User
@@ -36,6 +44,8 @@ ALL_ROLES: Final[tuple[Role, ...]] = ("viewer", "operator", "trader", "admin")
 WRITERS: Final[tuple[Role, ...]] = ("operator", "admin")
 DISPATCHERS: Final[tuple[Role, ...]] = ("operator", "trader", "admin")
 ADMINS: Final[tuple[Role, ...]] = ("admin",)
+TRADERS: Final[tuple[Role, ...]] = ("trader", "admin")
+"""Who configures markets, submits bids, sets risk limits and resets a breaker."""
 
 API_KEY_PREFIX: Final = "lt_"
 _HASHER = PasswordHasher()
@@ -92,14 +102,19 @@ class TokenService:
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def check(self, token: str) -> Principal:
+        return self.check_with_expiry(token)[0]
+
+    def check_with_expiry(self, token: str) -> tuple[Principal, float]:
+        """The token's principal and its ``exp`` (epoch seconds)."""
         try:
             claims = jwt.decode(token, self._secret, algorithms=["HS256"])
-            return Principal(
+            principal = Principal(
                 user_id=str(claims["sub"]),
                 username=str(claims["name"]),
                 role=claims["role"] if claims["role"] in ALL_ROLES else "viewer",
             )
-        except (jwt.PyJWTError, KeyError) as exc:
+            return principal, float(claims.get("exp", float("inf")))
+        except (jwt.PyJWTError, KeyError, TypeError, ValueError) as exc:
             raise UnauthorizedError("invalid or expired token") from exc
 
 
@@ -125,30 +140,177 @@ async def principal_for_api_key(session: AsyncSession, key: str) -> Principal:
     return Principal(user_id=row.id, username=row.username, role=row.role, via="api_key")  # type: ignore[arg-type]
 
 
+AUTH_CACHE_S: Final = 1.0
+"""How long a checked token or API key is trusted without reading its user again, unless
+a user or API key was written in this process meanwhile (then at once)."""
+AUTH_CACHE_ENTRIES: Final = 10_000
+AUTH_REFRESH_AFTER: Final = 0.5
+"""Share of :data:`AUTH_CACHE_S` after which one request reads the user again while the
+others are still served the cached principal (:meth:`PrincipalCache.get`)."""
+
+
+class _Writes:
+    """The write generation: bumped after every commit in this process that wrote a User or
+    ApiKey row (a cache entry read at an older generation is not trusted)."""
+
+    generation = 0
+
+
+_WRITES = _Writes()
+
+
+@event.listens_for(Session, "after_flush")
+def _note_auth_writes(session: Session, _: UOWTransaction) -> None:
+    # In after_flush the new/dirty/deleted sets still hold what was just written.
+    for obj in itertools.chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, User | ApiKey):
+            session.info["auth_written"] = True
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_auth_writes(state: ORMExecuteState) -> None:
+    # update(User)/delete(User) through a session bypass the flush.
+    mapper = state.bind_mapper
+    written = state.is_update or state.is_delete
+    if written and mapper is not None and mapper.class_ in (User, ApiKey):
+        state.session.info["auth_written"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _drop_auth_cache(session: Session) -> None:
+    if session.info.pop("auth_written", False):
+        _WRITES.generation += 1
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_auth_writes(session: Session, _: object) -> None:
+    session.info.pop("auth_written", None)
+
+
+class PrincipalCache:
+    """Credentials (a bearer token or an API key's hash) -> the principal read from the
+    database, with the write generation it was read at and when it stops being trusted."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, list[Any]] = {}
+        """key -> [principal, write generation, expiry, refresh due (0: claimed), exp]"""
+        self.loading: dict[str, asyncio.Event] = {}
+        """Credentials whose user is being read now: concurrent requests with them wait
+        for that read instead of each reading the user (then check the cache again)."""
+        self.reads = 0
+        """Principals read from the database (one statement on a connection of its own
+        each), for the counters of a route's own work."""
+
+    def get(self, key: str) -> Principal | None:
+        """The principal while it is trusted. Refresh ahead (as ``hub.store.Memo``): past
+        :data:`AUTH_REFRESH_AFTER` of :data:`AUTH_CACHE_S` the first caller gets None and
+        reads the user again while the others are still served the entry until it
+        expires, so concurrent requests with one token do not all wait for that read
+        once a second. A user or API key written in this process (disabled, deleted, a
+        new role) is never served from an older entry."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        principal, generation, until, refresh, expires_at = entry
+        now = time.monotonic()
+        if generation != _WRITES.generation or now > until:
+            del self._entries[key]
+            return None
+        if time.time() >= expires_at:  # the token's own exp
+            del self._entries[key]
+            return None
+        if refresh and now >= refresh and key not in self.loading:
+            entry[3] = 0.0  # claimed: this caller reads the user, the others go on
+            return None
+        return principal  # type: ignore[no-any-return]
+
+    def drop(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    def put(self, key: str, principal: Principal, generation: int, expires_at: float) -> None:
+        if len(self._entries) >= AUTH_CACHE_ENTRIES:
+            self._entries.clear()
+        now = time.monotonic()
+        self._entries[key] = [
+            principal,
+            generation,
+            now + AUTH_CACHE_S,
+            now + AUTH_CACHE_S * AUTH_REFRESH_AFTER,
+            expires_at,
+        ]
+
+
 class AuthMiddleware(AbstractAuthenticationMiddleware):
     """Bearer JWT or X-API-Key; anything else on a protected route is 401.
 
-    The token service and sessions come from the app's state (owned by the lifespan).
+    The token service and sessions come from the app's state (owned by the lifespan); the
+    :class:`PrincipalCache` lives in the app's state too (one per app, shared by routes).
     """
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        ctx = connection.app.state.hub
-        sessions: async_sessionmaker[AsyncSession] = ctx.sessions
+        state = connection.app.state
+        ctx = state.hub
+        cache: PrincipalCache | None = getattr(state, "auth_cache", None)
+        if cache is None:
+            cache = state.auth_cache = PrincipalCache()
         authorization = connection.headers.get("authorization", "")
         if authorization[:7].lower() == "bearer ":
-            tokens: TokenService = ctx.tokens
-            claimed = tokens.check(authorization[7:].strip())
-            async with sessions() as session:  # one primary-key read
-                principal = await principal_for_user(session, claimed)
+            token = authorization[7:].strip()
+            principal = cache.get(token)
+            if principal is None:
+                tokens: TokenService = ctx.tokens
+                claimed, expires_at = tokens.check_with_expiry(token)
+                if token in cache.loading:
+                    await cache.loading[token].wait()
+                    principal = cache.get(token)
+            if principal is None:
+                principal = await _read_once(
+                    cache, token, expires_at, lambda s: principal_for_user(s, claimed), ctx
+                )
             return AuthenticationResult(user=principal, auth="jwt")
         key = connection.headers.get("x-api-key")
         if key:
-            async with sessions() as session:
-                principal = await principal_for_api_key(session, key)
+            cached = "key:" + key
+            principal = cache.get(cached)
+            if principal is None and cached in cache.loading:
+                await cache.loading[cached].wait()
+                principal = cache.get(cached)
+            if principal is None:
+                principal = await _read_once(
+                    cache, cached, float("inf"), lambda s: principal_for_api_key(s, key), ctx
+                )
             return AuthenticationResult(user=principal, auth="api_key")
         raise UnauthorizedError("credentials required: Authorization: Bearer <token> or X-API-Key")
+
+
+async def _read_once(
+    cache: PrincipalCache,
+    key: str,
+    expires_at: float,
+    read: Callable[[AsyncSession], Awaitable[Principal]],
+    ctx: Any,
+) -> Principal:
+    """``read`` the principal (one primary-key read) and cache it; while it runs, other
+    requests with the same credentials wait for it (:attr:`PrincipalCache.loading`)."""
+    generation = _WRITES.generation  # before the read: a write meanwhile wins
+    done = None if key in cache.loading else cache.loading.setdefault(key, asyncio.Event())
+    try:
+        sessions: async_sessionmaker[AsyncSession] = ctx.sessions
+        cache.reads += 1
+        async with sessions() as session:
+            principal = await read(session)
+        cache.put(key, principal, generation, expires_at)
+        return principal
+    except UnauthorizedError:
+        cache.drop(key)  # a refresh found the user gone: nobody is served the old entry
+        raise
+    finally:
+        if done is not None:
+            del cache.loading[key]
+            done.set()
 
 
 def current(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

@@ -32,20 +32,42 @@ def audit(
     entity_id: str | None,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
-) -> None:
-    """One audit entry in the caller's transaction."""
-    session.add(
-        AuditEntry(
-            ts=dt.datetime.now(dt.UTC),
-            actor=who.username,
-            role=who.role,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            before=_jsonable(before),
-            after=_jsonable(after),
-        )
+) -> AuditEntry:
+    """One audit entry in the caller's transaction (returned, for a use case that
+    completes it later in another transaction)."""
+    entry = AuditEntry(
+        **_entry_columns(who, action, entity, entity_id),
+        before=_jsonable(before),
+        after=_jsonable(after),
     )
+    session.add(entry)
+    return entry
+
+
+def audit_row(
+    who: Principal, action: str, entity: str, entity_id: str | None, after: dict[str, Any]
+) -> dict[str, Any]:
+    """The columns of the entry :func:`audit` would add (without ``before``), for a
+    statement that inserts it itself: ``ts``, ``actor``, ``role``, ``action``, ``entity``,
+    ``entity_id`` and ``after`` as JSON text."""
+    return {
+        **_entry_columns(who, action, entity, entity_id),
+        "after": msgspec.json.encode(after).decode(),
+    }
+
+
+def _entry_columns(
+    who: Principal, action: str, entity: str, entity_id: str | None
+) -> dict[str, Any]:
+    """Who did what to which entity, and when: the columns every audit entry has."""
+    return {
+        "ts": dt.datetime.now(dt.UTC),
+        "actor": who.username,
+        "role": who.role,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+    }
 
 
 def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -87,17 +109,28 @@ async def create_user(
 async def create_edge(
     session: AsyncSession, tenant: str, edge_id: str, name: str = ""
 ) -> tuple[Edge, str]:
-    """Register an edge; returns it and its MQTT password (shown once, stored hashed)."""
+    """Register the edge ``edge_id`` of ``tenant``; returns it and its MQTT password (shown
+    once, stored hashed). The same id may be registered in several tenants.
+
+    The MQTT user name is ``edge-<edge id>``, or ``edge-<tenant>.<edge id>`` when another
+    tenant's edge holds that one already (user names are unique on the broker)."""
     validate_id(edge_id, "edge id")
     validate_id(tenant, "tenant id")
-    if await session.get(Edge, edge_id) is not None:
-        raise ConflictError(f"edge {edge_id!r} is already registered", field="id")
+    if await session.get(Edge, (tenant, edge_id)) is not None:
+        raise ConflictError(
+            f"edge {edge_id!r} is already registered in tenant {tenant!r}", field="id"
+        )
+    username = f"edge-{edge_id}"
+    if await session.scalar(select(Edge.id).where(Edge.mqtt_username == username)) is not None:
+        username = f"edge-{tenant}.{edge_id}"
+        if await session.scalar(select(Edge.id).where(Edge.mqtt_username == username)):
+            raise ConflictError(f"the MQTT user name {username!r} is taken", field="id")
     password = secrets.token_urlsafe(24)
     edge = Edge(
         id=edge_id,
         tenant=tenant,
         name=name,
-        mqtt_username=f"edge-{edge_id}",
+        mqtt_username=username,
         mqtt_password_hash=await asyncio.to_thread(hash_password, password),
         online=False,
         schedule_version=0,
@@ -134,6 +167,7 @@ def acl_lines(edge: Edge) -> str:
         f"topic write {topics.data}\n"
         f"topic write {topics.dispatch_status}\n"
         f"topic write {topics.reply}\n"
+        f"topic write {topics.reply}/+\n"  # reply_to of one hub replica (hub.commands)
         f"topic read {topics.config}\n"
         f"topic read {topics.dispatch}\n"
         f"topic read {topics.ack}\n"

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, NamedTuple
 
-from litestar import Controller, get, post, put
+from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub._deps import Caller, Ctx, Page, Session, Size
+from hub._context import HubContext
+from hub._deps import Caller, Ctx, Page, Session, Size, on_reader
 from hub.auth import WRITERS, audit, requires
+from hub.auth import current as caller_of
 from hub.errors import ConflictError, InvalidInputError, NotFoundError
-from hub.store import ResourceInstance, ResourceTemplate, Telemetry, new_id, row_dict
+from hub.store import (
+    Edge,
+    ResourceInstance,
+    ResourceTemplate,
+    Telemetry,
+    edge_key,
+    new_id,
+    remembered,
+    row_dict,
+)
 
 from ._params import ParameterError, instance_parameters, resolve_parameters
 from ._schemas import (
@@ -58,7 +70,22 @@ def instance_out(row: ResourceInstance) -> Instance:
         edge_id=row.edge_id,
         device_id=row.device_id,
         status_reason=row.status_reason,
+        edge_tenant=row.edge_tenant,
     )
+
+
+async def edge_tenant(session: Session, edge_id: str, given: str | None, default: str) -> str:
+    """The tenant of the edge an instance is bound to: ``given``, else the one tenant
+    ``edge_id`` is registered in, else ``default`` (the hub's tenant)."""
+    if given is not None:
+        return given
+    tenants = sorted(set(await session.scalars(select(Edge.tenant).where(Edge.id == edge_id))))
+    if len(tenants) > 1:
+        raise InvalidInputError(
+            f"edge {edge_id} is registered in tenants {', '.join(tenants)}: give edge_tenant",
+            field="edge_tenant",
+        )
+    return tenants[0] if tenants else default
 
 
 async def get_instance(session: Session, instance_id: FromPath[str]) -> ResourceInstance:
@@ -66,6 +93,33 @@ async def get_instance(session: Session, instance_id: FromPath[str]) -> Resource
     if row is None:
         raise NotFoundError(f"resource instance {instance_id} not found")
     return row
+
+
+class _Binding(NamedTuple):
+    edge_tenant: str | None
+    edge_id: str | None
+    device_id: str | None
+
+
+async def _binding(session: AsyncSession, ctx: HubContext, instance_id: str) -> _Binding:
+    """The device ``instance_id`` is bound to (404 for no instance), kept in ``ctx.reads``
+    until ``vpp_resource_instances`` is written."""
+
+    async def read() -> _Binding:
+        found = (
+            await session.execute(
+                select(
+                    ResourceInstance.edge_tenant,
+                    ResourceInstance.edge_id,
+                    ResourceInstance.device_id,
+                ).where(ResourceInstance.id == instance_id)
+            )
+        ).first()
+        if found is None:
+            raise NotFoundError(f"resource instance {instance_id} not found")
+        return _Binding(found[0], found[1], found[2])
+
+    return await remembered(ctx.reads, ("instance-binding", instance_id), read, volatile=False)
 
 
 def _ts(ms: int) -> dt.datetime:
@@ -76,21 +130,22 @@ class ResourceInstanceController(Controller):
     path = "/api/v1/vpp/resource-instances"
     tags = ("resource-instances",)
 
-    @get("/")
+    @get("/", opt={"cached": True})
     async def list_instances(
         self,
         session: Session,
         template_id: Annotated[str | None, QueryParameter(max_length=36)] = None,
         status: FromQuery[InstanceStatus | None] = None,
         edge_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        edge_tenant: Annotated[str | None, QueryParameter(max_length=64)] = None,
         q: Annotated[
             str | None, QueryParameter(max_length=100, description="name contains (any case)")
         ] = None,
         page: Page = 1,
         size: Size = 20,
     ) -> InstancePage:
-        """Instances filtered by ``template_id``, ``status``, ``edge_id`` and a name search
-        ``q``."""
+        """Instances filtered by ``template_id``, ``status``, ``edge_id``, ``edge_tenant``
+        and a name search ``q``."""
         conditions = []
         if template_id is not None:
             conditions.append(ResourceInstance.template_id == template_id)
@@ -98,6 +153,8 @@ class ResourceInstanceController(Controller):
             conditions.append(ResourceInstance.status == status)
         if edge_id is not None:
             conditions.append(ResourceInstance.edge_id == edge_id)
+        if edge_tenant is not None:
+            conditions.append(ResourceInstance.edge_tenant == edge_tenant)
         if q:
             pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             conditions.append(ResourceInstance.name.ilike(pattern, escape="\\"))
@@ -114,64 +171,78 @@ class ResourceInstanceController(Controller):
             items=[instance_out(r) for r in rows], total=total or 0, page=page, size=size
         )
 
-    @get("/{instance_id:str}")
+    @get("/{instance_id:str}", opt={"cached": True})
     async def get_instance(self, session: Session, instance_id: FromPath[str]) -> Instance:
         return instance_out(await get_instance(session, instance_id))
 
     @post("/", guards=[requires(*WRITERS)])
     async def create_instance(
-        self, session: Session, principal: Caller, data: JSONBody[InstanceCreate]
+        self, ctx: Ctx, request: Request[Any, Any, Any], data: JSONBody[InstanceCreate]
     ) -> Instance:
         """Create an instance of an ACTIVE template; ``parameters`` are checked against
         the template's schema (defaults filled in). Without ``parameters`` (the seed's six
         fields) every preset works: ``rated_kw`` comes from ``capacity``, a battery's
         ``rated_kwh`` from ``capacity`` x 2 h (see :func:`hub.catalogue.instance_parameters`)."""
-        template = await session.get(ResourceTemplate, data.template_id)
-        if template is None:
-            raise InvalidInputError(
-                f"template {data.template_id} does not exist", field="template_id"
+        # The session and the caller are not dependencies: with three (session, ctx,
+        # caller) Litestar resolves them in an anyio task group per request, a tenth of
+        # this route's CPU under load (bench/api.py, py-spy). The same session, though.
+        principal = caller_of(request)
+        async with ctx.sessions() as session:
+            template = await session.get(ResourceTemplate, data.template_id)
+            if template is None:
+                raise InvalidInputError(
+                    f"template {data.template_id} does not exist", field="template_id"
+                )
+            if template.status != "ACTIVE":
+                current = (await template_versions(session, template))[-1]
+                where = (
+                    f"its current version is {current.id} (version {current.version})"
+                    if current is not template and current.status == "ACTIVE"
+                    else "no version of it is ACTIVE"
+                )
+                raise ConflictError(f"template {template.id} is {template.status}: {where}")
+            if (data.edge_id is None) != (data.device_id is None):
+                raise InvalidInputError("edge_id and device_id go together", field="device_id")
+            if data.edge_id is None and data.edge_tenant is not None:
+                raise InvalidInputError("edge_tenant needs edge_id", field="edge_tenant")
+            tenant = (
+                None
+                if data.edge_id is None
+                else await edge_tenant(session, data.edge_id, data.edge_tenant, ctx.settings.tenant)
             )
-        if template.status != "ACTIVE":
-            current = (await template_versions(session, template))[-1]
-            where = (
-                f"its current version is {current.id} (version {current.version})"
-                if current is not template and current.status == "ACTIVE"
-                else "no version of it is ACTIVE"
+            try:
+                params = instance_parameters(
+                    template_schema(template), data.parameters, data.capacity, data.efficiency
+                )
+            except ParameterError as exc:
+                raise InvalidInputError(str(exc), field=exc.field) from exc
+            row = ResourceInstance(
+                id=new_id(),
+                template_id=template.id,
+                name=data.name,
+                device_ip=data.device_ip,
+                device_port=data.device_port,
+                location_info=data.location_info,
+                capacity=data.capacity,
+                efficiency=data.efficiency,
+                status="OFFLINE",
+                parameters=params,
+                edge_tenant=tenant,
+                edge_id=data.edge_id,
+                device_id=data.device_id,
             )
-            raise ConflictError(f"template {template.id} is {template.status}: {where}")
-        if (data.edge_id is None) != (data.device_id is None):
-            raise InvalidInputError("edge_id and device_id go together", field="device_id")
-        try:
-            params = instance_parameters(
-                template_schema(template), data.parameters, data.capacity, data.efficiency
-            )
-        except ParameterError as exc:
-            raise InvalidInputError(str(exc), field=exc.field) from exc
-        row = ResourceInstance(
-            id=new_id(),
-            template_id=template.id,
-            name=data.name,
-            device_ip=data.device_ip,
-            device_port=data.device_port,
-            location_info=data.location_info,
-            capacity=data.capacity,
-            efficiency=data.efficiency,
-            status="OFFLINE",
-            parameters=params,
-            edge_id=data.edge_id,
-            device_id=data.device_id,
-        )
-        session.add(row)
-        try:
-            await session.flush()
-        except IntegrityError as exc:
-            await session.rollback()
-            raise ConflictError(
-                f"device {data.device_id} of edge {data.edge_id} is already bound to an instance"
-            ) from exc
-        audit(session, principal, "create", "resource_instance", row.id, None, row_dict(row))
-        await session.commit()
-        return instance_out(row)
+            session.add(row)
+            try:
+                await session.flush()
+            except IntegrityError as exc:
+                await session.rollback()
+                raise ConflictError(
+                    f"device {data.device_id} of edge {data.edge_id} (tenant {tenant}) is already "
+                    "bound to an instance"
+                ) from exc
+            audit(session, principal, "create", "resource_instance", row.id, None, row_dict(row))
+            await session.commit()
+            return instance_out(row)
 
     @put("/{instance_id:str}/status", guards=[requires(*WRITERS)])
     async def change_status(
@@ -240,19 +311,28 @@ class ResourceInstanceController(Controller):
         return instance_out(row)
 
     @get("/{instance_id:str}/realtime-data")
-    async def realtime_data(
-        self, session: Session, ctx: Ctx, instance_id: FromPath[str]
-    ) -> RealtimeData:
+    async def realtime_data(self, ctx: Ctx, instance_id: FromPath[str]) -> RealtimeData:
         """Latest values from the live cache (falling back to stored telemetry)."""
-        row = await get_instance(session, instance_id)
+        # A session of its own, connected only when a kept read misses (no session
+        # dependency: with two async dependencies Litestar starts a task group a request).
+        async with ctx.reader_primary()() as session:
+            return await self._realtime(session, ctx, instance_id)
+
+    @staticmethod
+    async def _realtime(session: AsyncSession, ctx: HubContext, instance_id: str) -> RealtimeData:
+        row = await _binding(session, ctx, instance_id)
         values: dict[str, tuple[float, int]] = {}
-        live = ctx.cache.device(row.edge_id, row.device_id)
+        live = ctx.cache.device(edge_key(row.edge_tenant, row.edge_id), row.device_id)
         if live is not None:
             values = dict(live.values)
-        elif row.edge_id is not None and row.device_id is not None:
+        elif row.edge_tenant is not None and row.edge_id is not None and row.device_id is not None:
             latest = (
                 select(Telemetry.name, func.max(Telemetry.ts_ms).label("ts"))
-                .where(Telemetry.edge_id == row.edge_id, Telemetry.device_id == row.device_id)
+                .where(
+                    Telemetry.tenant == row.edge_tenant,
+                    Telemetry.edge_id == row.edge_id,
+                    Telemetry.device_id == row.device_id,
+                )
                 .group_by(Telemetry.name)
                 .subquery()
             )
@@ -262,6 +342,7 @@ class ResourceInstanceController(Controller):
                     and_(
                         Telemetry.name == latest.c.name,
                         Telemetry.ts_ms == latest.c.ts,
+                        Telemetry.tenant == row.edge_tenant,
                         Telemetry.edge_id == row.edge_id,
                         Telemetry.device_id == row.device_id,
                     ),
@@ -279,10 +360,10 @@ class ResourceInstanceController(Controller):
             timestamp=_ts(max(ts for _, ts in values.values())),
         )
 
-    @get("/{instance_id:str}/history")
+    @get("/{instance_id:str}/history", opt={"cached": True})
     async def history(
         self,
-        session: Session,
+        ctx: Ctx,
         instance_id: FromPath[str],
         start: FromQuery[dt.datetime],
         end: FromQuery[dt.datetime],
@@ -290,7 +371,19 @@ class ResourceInstanceController(Controller):
         step: Annotated[int, QueryParameter(ge=1, le=86_400 * 31, description="bucket, s")] = 60,
     ) -> History:
         """Stored telemetry of one point over ``[start, end)``, averaged per ``step``
-        seconds (with min, max and count per bucket)."""
+        seconds (with min, max and count per bucket). Read on the read replica when one is
+        configured (the latest rows may lag by the replication delay)."""
+        return await on_reader(ctx, lambda s: self._history(s, instance_id, start, end, name, step))
+
+    @staticmethod
+    async def _history(
+        session: AsyncSession,
+        instance_id: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        name: str,
+        step: int,
+    ) -> History:
         row = await get_instance(session, instance_id)
         if start.tzinfo is None:
             start = start.replace(tzinfo=dt.UTC)
@@ -314,6 +407,7 @@ class ResourceInstanceController(Controller):
                 func.count(Telemetry.value),
             )
             .where(
+                Telemetry.tenant == (row.edge_tenant or ""),
                 Telemetry.edge_id == (row.edge_id or ""),
                 Telemetry.device_id == (row.device_id or ""),
                 Telemetry.name == name,

@@ -97,6 +97,9 @@ class InstanceCreate(In, kw_only=True):
     parameters: ParamValues = {}
     edge_id: Id | None = None
     device_id: Id | None = None
+    edge_tenant: Id | None = None
+    """The tenant of ``edge_id``; by default the one tenant that edge id is registered
+    in (422 when several are), else ``VPP_HUB_TENANT``."""
 
 
 class TemplateMigration(In, kw_only=True):
@@ -129,6 +132,7 @@ class Instance(Out, kw_only=True):
     edge_id: str | None
     device_id: str | None
     status_reason: str | None
+    edge_tenant: str | None = None
 
 
 class InstancePage(Out, kw_only=True):

@@ -77,7 +77,7 @@ class ResourceTemplateController(Controller):
     path = "/api/v1/vpp/resource-templates"
     tags = ("resource-templates",)
 
-    @get("/")
+    @get("/", opt={"cached": True})
     async def list_templates(
         self,
         session: Session,
@@ -110,7 +110,7 @@ class ResourceTemplateController(Controller):
             size=size,
         )
 
-    @get("/{template_id:str}")
+    @get("/{template_id:str}", opt={"cached": True})
     async def get_template(self, session: Session, template_id: FromPath[str]) -> Template:
         """One version; ``current_id`` names the template's current version."""
         row = await _get(session, template_id)

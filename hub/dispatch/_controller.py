@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
-from hub._deps import Caller, Ctx, Session
+from hub._deps import Caller, Ctx
 from hub.auth import DISPATCHERS, requires
 from hub.errors import InvalidInputError
 
@@ -57,6 +57,7 @@ def accepted(outcome: PlanOutcome) -> DispatchAccepted:
                         instruction_id=m.instruction_id,
                         resource_id=m.resource_id,
                         target_power=m.target_kw,
+                        edge_tenant=m.edge_tenant,
                         edge_id=m.edge_id,
                         device_id=m.device_id,
                     )
@@ -65,7 +66,7 @@ def accepted(outcome: PlanOutcome) -> DispatchAccepted:
             )
             for t in outcome.targets
         ],
-        published_edges=outcome.changed_edges,
+        published_edges=[edge for _, edge in outcome.changed_edges],
     )
 
 
@@ -98,8 +99,9 @@ class DispatchController(Controller):
         return accepted(outcome)
 
     @get("/execution-status/{instruction_id:str}")
-    async def status(
-        self, session: Session, ctx: Ctx, instruction_id: FromPath[str]
-    ) -> ExecutionStatus:
+    async def status(self, ctx: Ctx, instruction_id: FromPath[str]) -> ExecutionStatus:
         """Status, actual power (kW) and deviation from target (kW) of an instruction."""
-        return await execution_status(session, ctx, instruction_id)
+        # A session of its own, connected only when the kept read misses (no session
+        # dependency: with two async dependencies Litestar starts a task group a request).
+        async with ctx.reader_primary()() as session:
+            return await execution_status(session, ctx, instruction_id)

@@ -10,13 +10,20 @@ instruction in that sum, its power and energy split in proportion to their targe
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from collections.abc import Collection
+from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.errors import NotFoundError
-from hub.store import DispatchExecution, DispatchInstruction, DispatchStatusEvent, dialect_insert
+from hub.store import (
+    DispatchExecution,
+    DispatchInstruction,
+    DispatchStatusEvent,
+    dialect_insert,
+    remembered,
+)
 from protocol import DispatchStatus
 
 from ._schedule import PendingTarget, device_sums
@@ -34,12 +41,14 @@ def _utc(ms: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
 
 
-async def record_status(session: AsyncSession, st: DispatchStatus) -> bool:
-    """Store one ``dispatch/status`` report and update the executions it is about, in the
-    caller's transaction. False when it was a duplicate (already stored)."""
+async def record_status(session: AsyncSession, tenant: str, st: DispatchStatus) -> bool:
+    """Store one ``dispatch/status`` report of ``tenant``'s edge ``st.edge`` and update the
+    executions it is about (only instructions of that edge), in the caller's transaction.
+    False when it was a duplicate (already stored)."""
     result = await session.execute(
         dialect_insert(session, DispatchStatusEvent)
         .values(
+            tenant=tenant,
             edge_id=st.edge,
             sid=st.sid,
             seq=st.seq,
@@ -63,7 +72,7 @@ async def record_status(session: AsyncSession, st: DispatchStatus) -> bool:
     if not st.instruction_id:
         return True
     instruction = await session.get(DispatchInstruction, st.instruction_id)
-    if instruction is None or instruction.edge_id != st.edge:
+    if instruction is None or (instruction.edge_tenant, instruction.edge_id) != (tenant, st.edge):
         return True
     for instruction_id, share in await _contributors(session, instruction, st.ts_ms):
         await _apply(session, instruction_id, st, share)
@@ -84,6 +93,7 @@ async def _contributors(
     rows = await session.scalars(
         select(DispatchInstruction)
         .where(
+            DispatchInstruction.edge_tenant == instruction.edge_tenant,
             DispatchInstruction.edge_id == instruction.edge_id,
             DispatchInstruction.device_id == instruction.device_id,
             DispatchInstruction.parent_id.is_not(None),
@@ -150,6 +160,106 @@ async def _apply(
     execution.updated_at = _utc(st.ts_ms)
 
 
+class _Group(NamedTuple):
+    """Members of one instruction that share a reported status, an end and a reason, with
+    their sums (None when none of them reported the value)."""
+
+    status: str  # "pending" when no edge reported on them yet
+    end_time: dt.datetime
+    reason: str
+    members: int
+    p_actual_w: float | None
+    p_applied_w: float | None
+    energy_wh: float | None
+    started_at: dt.datetime | None
+    updated_at: dt.datetime | None
+
+
+class _Facts(NamedTuple):
+    """What the database says about one instruction (what :func:`execution_status` reads,
+    kept in ``ctx.reads`` until ``dispatch_instructions`` or ``dispatch_executions`` is
+    written): everything but the clock."""
+
+    id: str
+    target_power: float
+    requested_power: float
+    created_at: dt.datetime
+    groups: tuple[_Group, ...]
+
+
+_HEADER = select(
+    DispatchInstruction.id,
+    DispatchInstruction.parent_id,
+    DispatchInstruction.target_power,
+    DispatchInstruction.requested_power,
+    DispatchInstruction.created_at,
+).where(DispatchInstruction.id == bindparam("instruction_id"))
+
+
+_GroupRow = Select[
+    str,
+    dt.datetime,
+    str,
+    int,
+    float | None,
+    float | None,
+    float | None,
+    dt.datetime | None,
+    dt.datetime | None,
+]
+
+
+def _groups_of(member: ColumnElement[bool]) -> _GroupRow:
+    """The members (``member``: which instruction rows) grouped by what the status needs,
+    their executions summed in the database: one query and a handful of rows, however
+    many members a VPP-level instruction has."""
+    status = func.coalesce(DispatchExecution.status, "pending")
+    reason = func.coalesce(DispatchExecution.reason, "")
+    return (
+        select(
+            status,
+            DispatchInstruction.end_time,
+            reason,
+            func.count(),
+            func.sum(DispatchExecution.p_actual_w),
+            func.sum(DispatchExecution.p_applied_w),
+            func.sum(DispatchExecution.energy_wh),
+            func.min(DispatchExecution.started_at),
+            func.max(DispatchExecution.updated_at),
+        )
+        .select_from(DispatchInstruction)
+        .outerjoin(DispatchExecution, DispatchExecution.instruction_id == DispatchInstruction.id)
+        .where(member)
+        .group_by(status, DispatchInstruction.end_time, reason)
+    )
+
+
+_CHILDREN = _groups_of(DispatchInstruction.parent_id == bindparam("instruction_id"))
+_ITSELF = _groups_of(DispatchInstruction.id == bindparam("instruction_id"))
+
+
+async def _facts(session: AsyncSession, ctx: HubContext, instruction_id: str) -> _Facts:
+    """The instruction's row and its members' executions, grouped (two statements), kept
+    in ``ctx.reads`` until one of their tables is written (404 when there is none)."""
+
+    async def read() -> _Facts:
+        params = {"instruction_id": instruction_id}
+        row = (await session.execute(_HEADER, params)).first()
+        if row is None:
+            raise NotFoundError(f"dispatch instruction {instruction_id} not found")
+        rid, parent_id, target, requested, created = row
+        groups = await session.execute(_CHILDREN if parent_id is None else _ITSELF, params)
+        return _Facts(
+            id=rid,
+            target_power=target,
+            requested_power=requested,
+            created_at=created,
+            groups=tuple(_Group._make(g) for g in groups),
+        )
+
+    return await remembered(ctx.reads, ("execution-facts", instruction_id), read, volatile=False)
+
+
 async def execution_status(
     session: AsyncSession, ctx: HubContext, instruction_id: str
 ) -> ExecutionStatus:
@@ -158,64 +268,54 @@ async def execution_status(
     One source: the execution reports the edges sent (``dispatch/status``, stored in
     ``dispatch_executions``), never the live telemetry cache: what is shown is what the
     device did (the value it accepted, its measured power, the energy it delivered while
-    the instruction was in force), as settlement will read it.
+    the instruction was in force), as settlement will read it. The rows are read grouped
+    (:func:`_facts`, kept until a dispatch table is written); what depends on the hub
+    clock (``expired``, the timestamp) is worked out per request.
     """
-    row = await session.get(DispatchInstruction, instruction_id)
-    if row is None:
-        raise NotFoundError(f"dispatch instruction {instruction_id} not found")
-    children = (
-        [row]
-        if row.parent_id is not None
-        else list(
-            await session.scalars(
-                select(DispatchInstruction).where(DispatchInstruction.parent_id == row.id)
-            )
-        )
-    )
+    facts = await _facts(session, ctx, instruction_id)
     now_ms = ctx.clock.now_ms()
-    if not children or (row.target_power == 0 and row.requested_power != 0):
+    now = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)
+    if not facts.groups or (facts.target_power == 0 and facts.requested_power != 0):
         # Nobody could take any of it: not "done" with a target of 0.
         return ExecutionStatus(
-            instruction_id=row.id,
+            instruction_id=facts.id,
             status="rejected",
             actual_power=None,
             deviation=None,
-            timestamp=dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC),
-            target_power=row.requested_power,
+            timestamp=now,
+            target_power=facts.requested_power,
             reason="no member could take any of it (offline, unbound or without headroom)",
         )
-    statuses: list[str] = []
+    statuses: set[str] = set()
     actual = _Sum()
     applied = _Sum()
     energy = _Sum()
     started: dt.datetime | None = None
-    latest = row.created_at
-    reasons: list[str] = []
-    for child in children:
-        execution = await session.get(DispatchExecution, child.id)
-        status = execution.status if execution is not None else "pending"
-        if execution is not None:
-            latest = max(latest, execution.updated_at)
-            if execution.reason:
-                reasons.append(execution.reason)
-            actual.add(execution.p_actual_w)
-            applied.add(execution.p_applied_w)
-            energy.add(execution.energy_wh)
-            if execution.started_at is not None:
-                started = min(started or execution.started_at, execution.started_at)
-        if _ms(child.end_time) <= now_ms and status == "pending":
+    latest = facts.created_at
+    reasons: set[str] = set()
+    for g in facts.groups:
+        status = g.status
+        if status == "pending" and _ms(g.end_time) <= now_ms:
             status = "expired"  # over, and no edge ever reported on it
-        statuses.append(status)
-    overall = _overall(statuses)
+        statuses.add(status)
+        if g.reason:
+            reasons.add(g.reason)
+        actual.add(g.p_actual_w)
+        applied.add(g.p_applied_w)
+        energy.add(g.energy_wh)
+        if g.started_at is not None:
+            started = g.started_at if started is None else min(started, g.started_at)
+        if g.updated_at is not None:
+            latest = max(latest, g.updated_at)
     actual_kw = actual.kilo()
     return ExecutionStatus(
-        instruction_id=row.id,
-        status=overall,
+        instruction_id=facts.id,
+        status=_overall(statuses),
         actual_power=actual_kw,
-        deviation=None if actual_kw is None else round(actual_kw - row.target_power, 3),
-        timestamp=max(latest, dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)),
-        target_power=row.target_power,
-        reason="; ".join(sorted(set(reasons))),
+        deviation=None if actual_kw is None else round(actual_kw - facts.target_power, 3),
+        timestamp=max(latest, now),
+        target_power=facts.target_power,
+        reason="; ".join(sorted(reasons)),
         applied_power=applied.kilo(),
         delivered_energy=energy.kilo(),
         started_time=started,
@@ -250,11 +350,11 @@ _ORDER = (
 )
 
 
-def _overall(statuses: list[str]) -> str:
+def _overall(statuses: Collection[str]) -> str:
     """The least advanced member status speaks for the whole (rejected first)."""
     if not statuses:
         return "done"
     for status in _ORDER:
         if status in statuses:
             return status
-    return statuses[0]
+    return min(statuses)

@@ -97,6 +97,7 @@ class MemberShare(msgspec.Struct, frozen=True, kw_only=True):
     instruction_id: str
     resource_id: str
     target_kw: float
+    edge_tenant: str | None
     edge_id: str | None
     device_id: str | None
 
@@ -120,4 +121,5 @@ class PlanOutcome(msgspec.Struct, frozen=True, kw_only=True):
 
     vpp_id: str
     targets: list[PlannedTarget]
-    changed_edges: list[str]
+    changed_edges: list[tuple[str, str]]
+    """``(tenant, edge id)`` of each edge whose schedule changed."""

@@ -7,6 +7,7 @@ highest ``priority`` holds and, between equals, the newest; the groups' targets 
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Mapping, Sequence
 
@@ -54,11 +55,74 @@ class BandViolation(msgspec.Struct, frozen=True, kw_only=True):
     groups: list[str]
 
 
+def _covered(union: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether ``[start, end)`` lies inside one interval of ``union`` (sorted, disjoint,
+    touching ones merged)."""
+    i = bisect.bisect_right(union, (start, _FAR)) - 1
+    return i >= 0 and union[i][0] <= start and union[i][1] >= end
+
+
+def _add(union: list[tuple[int, int]], start: int, end: int) -> None:
+    lo = bisect.bisect_left(union, (start, start))
+    if lo > 0 and union[lo - 1][1] >= start:
+        lo -= 1
+    hi = lo
+    while hi < len(union) and union[hi][0] <= end:
+        start, end = min(start, union[hi][0]), max(end, union[hi][1])
+        hi += 1
+    union[lo:hi] = [(start, end)]
+
+
+_FAR = 1 << 62
+
+
+def _winners_somewhere(live: list[PendingTarget], now_ms: int) -> list[PendingTarget]:
+    """``live`` without the targets that win nowhere: those whose whole remaining span is
+    covered by targets of the same device and group that win over them (a higher
+    priority, or the same and newer). Dropping them changes no piece's winners, and keeps
+    an edge's schedule from growing with every re-dispatch of the same VPP."""
+    by_key: dict[tuple[str, str], list[PendingTarget]] = {}
+    for t in live:
+        by_key.setdefault((t.device, t.group), []).append(t)
+    keep: list[PendingTarget] = []
+    for same in by_key.values():
+        if len(same) == 1:
+            keep.append(same[0])
+            continue
+        same.sort(key=lambda t: (t.priority, t.created_order), reverse=True)
+        union: list[tuple[int, int]] = []
+        for t in same:
+            start = max(t.start_ts_ms, now_ms)
+            if not _covered(union, start, t.end_ts_ms):
+                keep.append(t)
+                _add(union, start, t.end_ts_ms)
+    return keep
+
+
+def superseded(targets: Sequence[PendingTarget], now_ms: int) -> list[str]:
+    """The ids of ``targets`` that win nowhere from ``now_ms`` on: what is left of each is
+    covered by targets of its device and group that win over it (a higher priority, or the
+    same and newer). Leaving them out changes no schedule; and as targets are never
+    changed and only newer ones come, one that wins nowhere now never wins again.
+
+    >>> old = PendingTarget(instruction_id="old", device="b1", p_target_w=1e3,
+    ...                     start_ts_ms=0, end_ts_ms=100, created_order=0)
+    >>> new = msgspec.structs.replace(old, instruction_id="new", start_ts_ms=50,
+    ...                               created_order=1)
+    >>> superseded([old, new], now_ms=10), superseded([old, new], now_ms=50)
+    ([], ['old'])
+    """
+    live = [t for t in targets if t.end_ts_ms > now_ms and t.start_ts_ms < t.end_ts_ms]
+    kept = {t.instruction_id for t in _winners_somewhere(live, now_ms)}
+    return [t.instruction_id for t in live if t.instruction_id not in kept]
+
+
 def device_sums(targets: Sequence[PendingTarget], now_ms: int) -> list[DeviceSum]:
     """Cut the time line at every start and end; each piece holds, per device, the sum over
     groups of each group's winning instruction. Past pieces are dropped, empty ones
-    skipped. Ordered by time, then device."""
+    skipped; targets that win nowhere do not cut. Ordered by time, then device."""
     live = [t for t in targets if t.end_ts_ms > now_ms and t.start_ts_ms < t.end_ts_ms]
+    live = _winners_somewhere(live, now_ms)
     cuts = sorted({max(t.start_ts_ms, now_ms) for t in live} | {t.end_ts_ms for t in live})
     # A sweep: targets join when the line reaches their start and leave at their end.
     waiting = sorted(live, key=lambda t: max(t.start_ts_ms, now_ms), reverse=True)
@@ -90,13 +154,16 @@ def device_sums(targets: Sequence[PendingTarget], now_ms: int) -> list[DeviceSum
     return out
 
 
-def build_intervals(targets: Sequence[PendingTarget], now_ms: int) -> list[DispatchInterval]:
+def build_intervals(
+    targets: Sequence[PendingTarget], now_ms: int, *, sums: Sequence[DeviceSum] | None = None
+) -> list[DispatchInterval]:
     """The schedule's intervals: per piece of the time line, each device's summed target.
-    A sum of several groups carries the newest contributing instruction's id."""
+    A sum of several groups carries the newest contributing instruction's id. ``sums``:
+    :func:`device_sums` of ``targets`` at ``now_ms`` when the caller has them already."""
     intervals: list[DispatchInterval] = []
-    for (start, end), sums in itertools.groupby(
-        device_sums(targets, now_ms), key=lambda s: (s.start_ts_ms, s.end_ts_ms)
-    ):
+    if sums is None:
+        sums = device_sums(targets, now_ms)
+    for (start, end), piece in itertools.groupby(sums, key=lambda s: (s.start_ts_ms, s.end_ts_ms)):
         intervals.append(
             DispatchInterval(
                 start_ts_ms=start,
@@ -107,7 +174,7 @@ def build_intervals(targets: Sequence[PendingTarget], now_ms: int) -> list[Dispa
                         p_target_w=round(s.p_target_w, 3),
                         instruction_id=s.parts[-1].instruction_id,
                     )
-                    for s in sums
+                    for s in piece
                 ],
             )
         )
@@ -120,6 +187,7 @@ def band_violations(
     now_ms: int,
     *,
     tolerance_w: float = 1e-3,
+    sums: Sequence[DeviceSum] | None = None,
 ) -> list[BandViolation]:
     """Where the summed target of a device in ``bands`` (``(lo_w, hi_w)``) leaves it.
 
@@ -132,7 +200,7 @@ def band_violations(
     []
     """
     out: list[BandViolation] = []
-    for s in device_sums(targets, now_ms):
+    for s in device_sums(targets, now_ms) if sums is None else sums:
         band = bands.get(s.device)
         if band is None:
             continue

@@ -37,6 +37,7 @@ class MemberInstruction(Out, kw_only=True):
     instruction_id: str
     resource_id: str
     target_power: float
+    edge_tenant: str | None
     edge_id: str | None
     device_id: str | None
 

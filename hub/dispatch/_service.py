@@ -7,21 +7,46 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, cast
 
 import msgspec
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    bindparam,
+    false,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.auth import SYSTEM, Principal, audit
+from hub.auth import SYSTEM, Principal, audit, audit_row
 from hub.errors import ConflictError, InvalidInputError
-from hub.store import DispatchExecution, DispatchInstruction, DispatchOutbox, Edge, new_id
-from hub.vpps import PowerRange, get_vpp, member_range, member_state, vpp_members
+from hub.store import (
+    DispatchExecution,
+    DispatchInstruction,
+    DispatchOutbox,
+    Edge,
+    dialect_insert,
+    new_id,
+)
+from hub.vpps import PowerRange, member_range, row_state, status_and_member_rows
 from protocol import DispatchInterval, DispatchSchedule, encode
 
+from . import _pg
 from ._disaggregate import disaggregate
 from ._plan import DispatchPlan, MemberShare, PlannedTarget, PlanOutcome, PlanTarget
-from ._schedule import BandViolation, PendingTarget, band_violations, build_intervals
+from ._schedule import (
+    BandViolation,
+    PendingTarget,
+    band_violations,
+    build_intervals,
+    device_sums,
+    superseded,
+)
 
 if TYPE_CHECKING:
     from hub._context import HubContext
@@ -47,15 +72,20 @@ START_WINDOW: Final = dt.timedelta(days=366)
 """How far from now an instruction may start (and the schedule timestamps stay valid)."""
 
 
-async def ensure_edge(session: AsyncSession, edge_id: str, tenant: str) -> Edge:
-    """The edge row, created on first sight for edges never registered with ``edge add``."""
-    edge = await session.get(Edge, edge_id)
+EdgeRef = tuple[str, str]
+"""An edge: ``(tenant, edge id)``."""
+
+
+async def ensure_edge(session: AsyncSession, *, tenant: str, edge_id: str) -> Edge:
+    """The edge row, created on first sight for edges never registered with ``edge add``
+    (with no MQTT credentials: its user name ``tenant/edge`` cannot log in)."""
+    edge = await session.get(Edge, (tenant, edge_id))
     if edge is None:
         edge = Edge(
             id=edge_id,
             tenant=tenant,
             name="",
-            mqtt_username=f"edge-{edge_id}",
+            mqtt_username=f"{tenant}/{edge_id}",
             mqtt_password_hash="",
             online=False,
             schedule_version=0,
@@ -114,6 +144,17 @@ def _period(item: PlanTarget, now_ms: int, field: str) -> tuple[dt.datetime, dt.
     return start, end
 
 
+class _Vpp(NamedTuple):
+    id: str
+    status: str
+
+
+class _Bound(NamedTuple):
+    edge_tenant: str | None
+    edge_id: str | None
+    device_id: str | None
+
+
 def _principal(plan: DispatchPlan, actor: Principal | None) -> Principal:
     """Who the audit log names: the REST caller, else the plan's source (a machine)."""
     if actor is not None:
@@ -147,81 +188,101 @@ async def submit_plan(
 async def _store_plan(
     session: AsyncSession, ctx: HubContext, plan: DispatchPlan, who: Principal
 ) -> PlanOutcome:
-    vpp = await get_vpp(session, plan.vpp_id)
+    # the VPP's status and its members' columns in one query (no ORM objects: this runs
+    # on every dispatch)
+    status, rows = await status_and_member_rows(session, plan.vpp_id)
+    vpp = _Vpp(id=plan.vpp_id, status=status)
     if vpp.status != "ACTIVE":
         raise ConflictError(f"VPP {vpp.id} is {vpp.status}")
     now_ms = ctx.clock.now_ms()
     fresh = now_ms - int(ctx.settings.stale_after_s * 1000)
-    rows = await vpp_members(session, vpp.id)
-    states = {i.id: member_state(i, t, m, ctx.cache, fresh) for m, i, t in rows}
-    instances = {i.id: i for _, i, _ in rows}
+    states = {r[0]: row_state(r, ctx.cache, fresh) for r in rows}
+    instances = {r[0]: _Bound(edge_tenant=r[5], edge_id=r[6], device_id=r[7]) for r in rows}
     ranges: dict[str, PowerRange] = {}
-    bands: dict[tuple[str, str], tuple[float, float, str]] = {}
+    bands: dict[tuple[str, str, str], tuple[float, float, str]] = {}
     for rid, state in states.items():
         rng = member_range(state)
         inst = instances[rid]
-        if rng is not None and inst.edge_id is not None and inst.device_id is not None:
+        if (
+            rng is not None
+            and inst.edge_tenant is not None
+            and inst.edge_id is not None
+            and inst.device_id is not None
+        ):
             ranges[rid] = rng
             # The device's own band (all of it, whatever share this VPP holds).
             whole = member_range(msgspec.structs.replace(state, allocation_ratio=1.0))
             assert whole is not None
-            bands[(inst.edge_id, inst.device_id)] = (whole.lo_kw, whole.hi_kw, rid)
+            bands[(inst.edge_tenant, inst.edge_id, inst.device_id)] = (
+                whole.lo_kw,
+                whole.hi_kw,
+                rid,
+            )
     created_by = plan.created_by or who.username
+    plan_columns = {
+        "vpp_id": vpp.id,
+        "created_by": created_by,
+        "max_offline_s": plan.max_offline_s,
+        "source": plan.source,
+        "priority": plan.priority,
+    }
     out: list[PlannedTarget] = []
-    edges: set[str] = set()
-    touched: set[tuple[str, str]] = set()
-    executions: list[DispatchExecution] = []
+    edges: set[EdgeRef] = set()
+    touched: set[tuple[str, str, str]] = set()
+    instructions: list[dict[str, Any]] = []
+    executions: list[str] = []
     for index, item in enumerate(plan.targets):
         field = f"targets[{index}]"
         start, end = _period(item, now_ms, field)
         parent_id = new_id()
         vpp_level = item.resource_id is None or item.resource_id == vpp.id
         shares, infeasible = _shares(item, vpp.id, vpp_level, set(states), ranges, field)
-        common = {
-            "vpp_id": vpp.id,
-            "start_time": start,
-            "end_time": end,
-            "created_by": created_by,
-            "max_offline_s": plan.max_offline_s,
-            "source": plan.source,
-            "priority": plan.priority,
-        }
-        session.add(
-            DispatchInstruction(
-                id=parent_id,
-                parent_id=None,
-                resource_id=None if vpp_level else item.resource_id,
-                target_power=item.target_kw - infeasible,
-                requested_power=item.target_kw,
+        common = {"start_time": start, "end_time": end, **plan_columns}
+        created_at = dt.datetime.now(dt.UTC)
+        instructions.append(
+            {
+                "id": parent_id,
+                "parent_id": None,
+                "resource_id": None if vpp_level else item.resource_id,
+                "edge_tenant": None,
+                "edge_id": None,
+                "device_id": None,
+                "target_power": item.target_kw - infeasible,
+                "requested_power": item.target_kw,
+                "created_at": created_at,
                 **common,
-            )
+            }
         )
         members: list[MemberShare] = []
         for rid, kw in shares.items():
             inst = instances[rid]
             child = new_id()
-            session.add(
-                DispatchInstruction(
-                    id=child,
-                    parent_id=parent_id,
-                    resource_id=rid,
-                    edge_id=inst.edge_id,
-                    device_id=inst.device_id,
-                    target_power=kw,
-                    requested_power=kw,
+            instructions.append(
+                {
+                    "id": child,
+                    "parent_id": parent_id,
+                    "resource_id": rid,
+                    "edge_tenant": inst.edge_tenant,
+                    "edge_id": inst.edge_id,
+                    "device_id": inst.device_id,
+                    "target_power": kw,
+                    "requested_power": kw,
+                    "created_at": created_at,
                     **common,
-                )
+                }
             )
-            executions.append(DispatchExecution(instruction_id=child, status="pending"))
+            executions.append(child)
+            assert inst.edge_tenant is not None
             assert inst.edge_id is not None
             assert inst.device_id is not None
-            edges.add(inst.edge_id)
-            touched.add((inst.edge_id, inst.device_id))
+            edges.add((inst.edge_tenant, inst.edge_id))
+            touched.add((inst.edge_tenant, inst.edge_id, inst.device_id))
             members.append(
                 MemberShare(
                     instruction_id=child,
                     resource_id=rid,
                     target_kw=round(kw, 3),
+                    edge_tenant=inst.edge_tenant,
                     edge_id=inst.edge_id,
                     device_id=inst.device_id,
                 )
@@ -238,45 +299,112 @@ async def _store_plan(
                 members=members,
             )
         )
-    await session.flush()  # instructions before the executions that reference them
-    session.add_all(executions)
-    for edge_id in edges:
-        await ensure_edge(session, edge_id, ctx.settings.tenant)
-    await session.flush()
-    changed = await stage_schedules(
+    audit_after = {
+        "instructions": [i.instruction_id for i in out],
+        "source": plan.source,
+        "priority": plan.priority,
+    }
+    changed = await _write_plan(
         session,
-        edges,
-        now_ms,
-        ctx.settings.schedule_expiry_s,
-        bands={k: v for k, v in bands.items() if k in touched},
-        for_vpp=vpp.id,
-    )
-    audit(
-        session,
+        ctx,
         who,
-        "execute_dispatch",
-        "vpp",
-        vpp.id,
-        None,
-        {
-            "instructions": [i.instruction_id for i in out],
-            "source": plan.source,
-            "priority": plan.priority,
-        },
+        plan_columns,
+        instructions,
+        executions,
+        audit_after,
+        sorted(edges),
+        now_ms,
+        {k: v for k, v in bands.items() if k in touched},
     )
     return PlanOutcome(vpp_id=vpp.id, targets=out, changed_edges=sorted(changed))
 
 
+async def _write_plan(
+    session: AsyncSession,
+    ctx: HubContext,
+    who: Principal,
+    plan_columns: dict[str, Any],
+    instructions: list[dict[str, Any]],
+    executions: list[str],
+    audit_after: dict[str, Any],
+    edges: list[EdgeRef],
+    now_ms: int,
+    bands: dict[tuple[str, str, str], tuple[float, float, str]],
+) -> list[EdgeRef]:
+    """Store a plan's rows, lock the ``edges`` (sorted) it touches and stage their
+    schedules; the changed edges."""
+    vpp_id = plan_columns["vpp_id"]
+    postgresql = _postgresql(session)
+    if postgresql:
+        # One statement: the rows of the three tables, and the edges locked
+        locked = await _store_and_lock(
+            session,
+            plan_columns,
+            instructions,
+            executions,
+            audit_row(who, "execute_dispatch", "vpp", vpp_id, audit_after),
+            edges,
+        )
+        if missing := [key for key in edges if key not in locked]:
+            locked |= await _create_and_lock(session, missing)
+    else:
+        # Core inserts, one statement a table (instructions before the executions that
+        # reference them): a VPP of 50 members is 100 rows, too many ORM objects to track.
+        await session.execute(insert(DispatchInstruction), instructions)
+        if executions:
+            await session.execute(
+                insert(DispatchExecution),
+                [{"instruction_id": i, "status": "pending"} for i in executions],
+            )
+        locked = await _lock_edges(session, edges, create_missing=True) if edges else {}
+    changed = await _stage_locked(
+        session, locked, now_ms, ctx.settings.schedule_expiry_s, bands=bands, for_vpp=vpp_id
+    )
+    if not postgresql:
+        audit(session, who, "execute_dispatch", "vpp", vpp_id, None, audit_after)
+    return changed
+
+
+def _postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+class _Locked(NamedTuple):
+    """A locked edge row: its schedule's digest and version."""
+
+    digest: str | None
+    version: int
+
+
+async def _store_and_lock(
+    session: AsyncSession,
+    plan_columns: dict[str, Any],
+    instructions: list[dict[str, Any]],
+    executions: list[str],
+    audit_values: dict[str, Any],
+    edges: list[EdgeRef],
+) -> dict[EdgeRef, _Locked]:
+    """PostgreSQL: a plan's instructions, executions and audit entry stored and the rows
+    of ``edges`` (sorted) locked, in one statement (:data:`hub.dispatch._pg.STORE_AND_LOCK`);
+    edges without a row are left out."""
+    params = _pg.store_and_lock_params(
+        plan_columns, instructions, executions, audit_values, edges, dt.datetime.now(dt.UTC)
+    )
+    rows = await (await session.connection()).execute(_pg.STORE_AND_LOCK, params)
+    return {(t, e): _Locked(digest, int(version or 0)) for t, e, digest, version in rows}
+
+
 def _violation_message(
-    edge_id: str, v: BandViolation, band: tuple[float, float, str], vpp_id: str
+    edge: EdgeRef, v: BandViolation, band: tuple[float, float, str], vpp_id: str
 ) -> str:
     lo, hi, rid = band
     others = sorted(set(v.groups) - {vpp_id})
     return (
-        f"device {v.device} on edge {edge_id} (resource {rid}) would be asked for "
-        f"{v.p_target_w / 1000:.3f} kW from {_iso(v.start_ts_ms)} to {_iso(v.end_ts_ms)}: "
-        f"the targets of VPP {vpp_id} and of VPP(s) {', '.join(others) or '-'} add up "
-        f"outside its band [{lo:.3f}, {hi:.3f}] kW; nothing was stored"
+        f"device {v.device} on edge {edge[1]} of tenant {edge[0]} (resource {rid}) would be "
+        f"asked for {v.p_target_w / 1000:.3f} kW from {_iso(v.start_ts_ms)} to "
+        f"{_iso(v.end_ts_ms)}: the targets of VPP {vpp_id} and of VPP(s) "
+        f"{', '.join(others) or '-'} add up outside its band [{lo:.3f}, {hi:.3f}] kW; "
+        "nothing was stored"
     )
 
 
@@ -284,16 +412,70 @@ def _iso(ms: int) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-async def _content(
-    session: AsyncSession, edge_id: str, now_ms: int
-) -> tuple[list[PendingTarget], float | None]:
-    """An edge's schedule content: its pending targets and the strictest ``max_offline_s``
-    among them (None, so the edge runs it through any outage, when none sets one)."""
-    pending = await _pending(session, edge_id, now_ms)
-    strictest = await session.scalar(
-        select(func.min(DispatchInstruction.max_offline_s)).where(*_pending_filter(edge_id, now_ms))
+_instructions = cast(Table, DispatchInstruction.__table__)
+
+
+def _pending_filter() -> tuple[ColumnElement[bool], ...]:
+    """The member instructions of the edge ``:tenant``/``:edge`` that have not ended at
+    ``:now`` (a schedule's content)."""
+    return (
+        _instructions.c.edge_tenant == bindparam("tenant"),
+        _instructions.c.edge_id == bindparam("edge"),
+        _instructions.c.end_time > bindparam("now", type_=_instructions.c.end_time.type),
+        _instructions.c.parent_id.is_not(None),
+        _instructions.c.device_id.is_not(None),
     )
-    return pending, float(strictest) if strictest is not None else None
+
+
+_CONTENT = (
+    select(
+        _instructions.c.id,
+        _instructions.c.device_id,
+        _instructions.c.target_power,
+        _instructions.c.start_time,
+        _instructions.c.end_time,
+        _instructions.c.vpp_id,
+        _instructions.c.priority,
+        # over every unfinished instruction, superseded or not (as before they were marked)
+        select(func.min(_instructions.c.max_offline_s)).where(*_pending_filter()).scalar_subquery(),
+    )
+    .where(*_pending_filter(), _instructions.c.superseded == false())
+    .order_by(_instructions.c.created_at, _instructions.c.id)
+)
+"""An edge's schedule content (see :func:`_content`): built once, so neither the
+statement nor its cache key is made again on every dispatch."""
+
+
+async def _content(
+    session: AsyncSession, edge: EdgeRef, now_ms: int
+) -> tuple[list[PendingTarget], float | None]:
+    """An edge's schedule content: its pending targets (the member instructions that have
+    not ended, oldest first) and the strictest ``max_offline_s`` among them (None, so the
+    edge runs it through any outage, when none sets one).
+
+    One Core statement of plain columns (:data:`_CONTENT`; no ORM objects nor ORM result
+    processing: this runs under the edge's lock on every dispatch, over every unfinished
+    instruction of the edge); the strictest ``max_offline_s`` comes along as an
+    uncorrelated subquery, computed once."""
+    now = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)
+    conn = await session.connection()
+    rows = (await conn.execute(_CONTENT, {"tenant": edge[0], "edge": edge[1], "now": now})).all()
+    targets = [
+        PendingTarget(
+            instruction_id=iid,
+            device=device,
+            p_target_w=power * 1000.0,
+            start_ts_ms=_ms(start),
+            end_ts_ms=_ms(end),
+            created_order=order,
+            group=vpp_id,
+            priority=priority,
+        )
+        for order, (iid, device, power, start, end, vpp_id, priority, _) in enumerate(rows)
+        if device
+    ]
+    max_offline_s = rows[0][7] if rows else None
+    return targets, float(max_offline_s) if max_offline_s is not None else None
 
 
 def _digest(intervals: list[DispatchInterval], max_offline_s: float | None) -> str:
@@ -302,151 +484,231 @@ def _digest(intervals: list[DispatchInterval], max_offline_s: float | None) -> s
     ).hexdigest()
 
 
+async def _lock(session: AsyncSession, keys: list[EdgeRef]) -> dict[EdgeRef, _Locked]:
+    """Lock the rows of ``keys`` in key order: each one's schedule digest and version."""
+    rows = await session.execute(
+        select(Edge.tenant, Edge.id, Edge.schedule_digest, Edge.schedule_version)
+        .where(tuple_(Edge.tenant, Edge.id).in_(keys))
+        .order_by(Edge.tenant, Edge.id)
+        .with_for_update()
+    )
+    return {(t, e): _Locked(digest, int(version or 0)) for t, e, digest, version in rows}
+
+
+async def _create_and_lock(session: AsyncSession, missing: list[EdgeRef]) -> dict[EdgeRef, _Locked]:
+    """Create the rows of edges never seen (as :func:`ensure_edge` does; ``ON CONFLICT DO
+    NOTHING``, so two plans creating one edge at once both go on) and lock them."""
+    await session.execute(
+        dialect_insert(session, Edge)
+        .values(
+            [
+                {
+                    "tenant": tenant,
+                    "id": edge_id,
+                    "name": "",
+                    "mqtt_username": f"{tenant}/{edge_id}",
+                    "mqtt_password_hash": "",
+                    "online": False,
+                    "schedule_version": 0,
+                }
+                for tenant, edge_id in missing
+            ]
+        )
+        .on_conflict_do_nothing()
+    )
+    return await _lock(session, missing)
+
+
+async def _lock_edges(
+    session: AsyncSession, edges: list[EdgeRef], *, create_missing: bool
+) -> dict[EdgeRef, _Locked]:
+    """Lock the rows of ``edges`` (sorted) in key order and return each one's schedule
+    digest and version, in one ``SELECT ... FOR UPDATE``; with ``create_missing``, the
+    edges never seen are created and locked too (:func:`_create_and_lock`). Edges without
+    a row are left out."""
+    locked = await _lock(session, edges)
+    missing = [key for key in edges if key not in locked]
+    if missing and create_missing:
+        # Locked after the edges that existed (every caller locks those first, so no
+        # two plans wait on each other's new rows); only on an edge's first plan
+        locked |= await _create_and_lock(session, missing)
+    return locked
+
+
 async def stage_schedules(
     session: AsyncSession,
-    edges: set[str],
+    edges: set[EdgeRef],
     now_ms: int,
     expiry_s: float,
     *,
-    bands: dict[tuple[str, str], tuple[float, float, str]] | None = None,
+    bands: dict[tuple[str, str, str], tuple[float, float, str]] | None = None,
     for_vpp: str = "",
-) -> list[str]:
-    """Stage the schedule of each of ``edges`` whose content changed: a new version
-    (allocated in the database, so two hub processes never hand out the same one) and its
-    payload in the outbox, in the caller's transaction. Returns the changed edges.
+    create_missing: bool = False,
+) -> list[EdgeRef]:
+    """Stage the schedule of each of ``edges`` (tenant, edge id) whose content changed: a
+    new version (allocated in the database, so two hub processes never hand out the same
+    one) and its payload in the outbox, in the caller's transaction. Returns the changed
+    edges.
 
-    The edges' rows are locked first (in id order), so concurrent plans on one edge are
-    checked and versioned one after the other. 409 when a schedule would hold more
-    intervals than an edge accepts, or a device in ``bands`` (``(edge, device)`` ->
-    ``(lo_kw, hi_kw, resource_id)``) would be asked for a sum outside its band.
+    The edges' rows are locked first (in key order), so concurrent plans on one edge are
+    checked and versioned one after the other; with ``create_missing`` an edge never seen
+    gets its row (:func:`ensure_edge`), else it is skipped. 409 when a schedule would hold
+    more intervals than an edge accepts, or a device in ``bands`` (``(tenant, edge,
+    device)`` -> ``(lo_kw, hi_kw, resource_id)``) would be asked for a sum outside its band.
     """
     if not edges:
         return []
-    ordered = sorted(edges)
-    await session.execute(
-        select(Edge.id).where(Edge.id.in_(ordered)).order_by(Edge.id).with_for_update()
-    )
-    changed: list[str] = []
-    for edge_id in ordered:
-        pending, max_offline_s = await _content(session, edge_id, now_ms)
+    locked = await _lock_edges(session, sorted(edges), create_missing=create_missing)
+    return await _stage_locked(session, locked, now_ms, expiry_s, bands=bands, for_vpp=for_vpp)
+
+
+async def _stage_locked(
+    session: AsyncSession,
+    locked: dict[EdgeRef, _Locked],
+    now_ms: int,
+    expiry_s: float,
+    *,
+    bands: dict[tuple[str, str, str], tuple[float, float, str]] | None,
+    for_vpp: str,
+) -> list[EdgeRef]:
+    """:func:`stage_schedules` of the edges in ``locked`` (their rows locked by this
+    transaction). On PostgreSQL the marks, versions and outbox rows of every edge are one
+    statement at the end (:data:`hub.dispatch._pg.FINISH`; a version is the locked row's
+    plus one); on SQLite a statement each as they come (``UPDATE ... RETURNING``)."""
+    postgresql = _postgresql(session)
+    changed: list[EdgeRef] = []
+    staged: list[dict[str, Any]] = []
+    marks: list[str] = []
+    created_at = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)
+    for key in sorted(locked):
+        tenant, edge_id = key
+        pending, max_offline_s = await _content(session, key, now_ms)
+        if dropped := set(superseded(pending, now_ms)):
+            # Marked in this transaction (rolled back with it when the plan is refused):
+            # the edge's next plans no longer read them.
+            pending = [t for t in pending if t.instruction_id not in dropped]
+            if postgresql:
+                marks += sorted(dropped)
+            else:
+                await session.execute(
+                    update(DispatchInstruction)
+                    .where(DispatchInstruction.id.in_(sorted(dropped)))
+                    .values(superseded=True)
+                    .execution_options(synchronize_session=False)
+                )
         edge_bands = {
             device: (lo * 1000.0, hi * 1000.0)
-            for (e, device), (lo, hi, _) in (bands or {}).items()
-            if e == edge_id
+            for (t, e, device), (lo, hi, _) in (bands or {}).items()
+            if (t, e) == key
         }
-        violations = band_violations(pending, edge_bands, now_ms)
+        sums = device_sums(pending, now_ms)  # once, for the check and the intervals
+        violations = band_violations(pending, edge_bands, now_ms, sums=sums)
         if violations and bands is not None:
             v = violations[0]
-            raise ConflictError(_violation_message(edge_id, v, bands[(edge_id, v.device)], for_vpp))
-        intervals = build_intervals(pending, now_ms)
+            band = bands[(tenant, edge_id, v.device)]
+            raise ConflictError(_violation_message(key, v, band, for_vpp))
+        intervals = build_intervals(pending, now_ms, sums=sums)
         if len(intervals) > MAX_INTERVALS:
             raise ConflictError(
-                f"the schedule of edge {edge_id} would have {len(intervals)} intervals, more "
-                f"than the {MAX_INTERVALS} an edge accepts: dispatch fewer or longer "
-                "instructions or wait for some to end"
+                f"the schedule of edge {edge_id} of tenant {tenant} would have "
+                f"{len(intervals)} intervals, more than the {MAX_INTERVALS} an edge accepts: "
+                "dispatch fewer or longer instructions or wait for some to end"
             )
         digest = _digest(intervals, max_offline_s)
-        edge = await session.get(Edge, edge_id, populate_existing=True)
-        if edge is None or edge.schedule_digest == digest:
+        if locked[key].digest == digest:
             continue
-        schedule, tenant = await _versioned(
-            session, edge, intervals, max_offline_s, now_ms, expiry_s, digest
+        if postgresql:
+            version = locked[key].version + 1
+        else:
+            version = await _next_version(session, key, digest)
+        schedule = _schedule(key, version, intervals, max_offline_s, now_ms, expiry_s)
+        staged.append(
+            {
+                "edge_id": edge_id,
+                "tenant": tenant,
+                "version": schedule.version,
+                "payload": encode(schedule),
+                "created_at": created_at,
+                "digest": digest,
+            }
         )
-        session.add(
-            DispatchOutbox(
-                edge_id=edge_id,
-                tenant=tenant,
-                version=schedule.version,
-                payload=encode(schedule),
-                created_at=dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC),
+        changed.append(key)
+    if postgresql:
+        if staged or marks:
+            await (await session.connection()).execute(
+                _pg.FINISH,
+                {
+                    "dropped": marks,
+                    "tenants": [s["tenant"] for s in staged],
+                    "edge_ids": [s["edge_id"] for s in staged],
+                    "versions": [s["version"] for s in staged],
+                    "digests": [s["digest"] for s in staged],
+                    "payloads": [s["payload"] for s in staged],
+                    "created_at": created_at,
+                },
             )
+    elif staged:
+        await session.execute(
+            insert(DispatchOutbox), [{k: v for k, v in s.items() if k != "digest"} for s in staged]
         )
-        changed.append(edge_id)
-    await session.flush()
     return changed
 
 
-async def _versioned(
-    session: AsyncSession,
-    edge: Edge,
-    intervals: list[DispatchInterval],
-    max_offline_s: float | None,
-    now_ms: int,
-    expiry_s: float,
-    digest: str | None,
-) -> tuple[DispatchSchedule, str]:
-    """Allocate the edge's next schedule version (``UPDATE ... RETURNING``) and build it."""
+async def _next_version(session: AsyncSession, edge: EdgeRef, digest: str | None) -> int:
+    """Allocate the edge's next schedule version (``UPDATE ... RETURNING``), storing the
+    digest of its content (None: left as it is)."""
+    tenant, edge_id = edge
     values: dict[str, Any] = {"schedule_version": Edge.schedule_version + 1}
     if digest is not None:
         values["schedule_digest"] = digest
     version = await session.scalar(
         update(Edge)
-        .where(Edge.id == edge.id)
+        .where(Edge.tenant == tenant, Edge.id == edge_id)
         .values(**values)
         .returning(Edge.schedule_version)
         .execution_options(synchronize_session=False)
     )
+    return int(version or 1)
+
+
+def _schedule(
+    edge: EdgeRef,
+    version: int,
+    intervals: list[DispatchInterval],
+    max_offline_s: float | None,
+    now_ms: int,
+    expiry_s: float,
+) -> DispatchSchedule:
+    edge_id = edge[1]
     last_end = max((i.end_ts_ms for i in intervals), default=now_ms)
-    schedule = DispatchSchedule(
-        id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"lingtan:{edge.id}")),
-        version=int(version or 1),
-        edge=edge.id,
+    return DispatchSchedule(
+        # The id of an edge's schedules (an edge only sees its own; kept from before
+        # edges were tenant-qualified, so an upgrade does not look like a new schedule).
+        id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"lingtan:{edge_id}")),
+        version=version,
+        edge=edge_id,
         issued_ts_ms=now_ms,
         expires_ts_ms=max(last_end, now_ms + int(expiry_s * 1000)),
         intervals=intervals,
         max_offline_s=max_offline_s,
     )
-    return schedule, edge.tenant
 
 
 async def build_schedule(
-    session: AsyncSession, edge_id: str, now_ms: int, expiry_s: float
-) -> tuple[DispatchSchedule, str] | None:
-    """Bump the edge's schedule version and build its schedule from every member
-    instruction that has not ended (whether or not it changed). Returns the schedule and
-    the edge's tenant; None for an unknown edge.
+    session: AsyncSession, edge: EdgeRef, now_ms: int, expiry_s: float
+) -> DispatchSchedule | None:
+    """Bump the schedule version of ``edge`` (tenant, edge id) and build its schedule from
+    every member instruction that has not ended (whether or not it changed). None for an
+    unknown edge.
 
     The schedule's ``max_offline_s`` is the smallest of its instructions' (the strictest
     wins); None, so the edge runs it through any outage, when none of them sets one.
     """
-    edge = await session.get(Edge, edge_id)
-    if edge is None:
+    exists = await session.scalar(select(Edge.id).where(Edge.tenant == edge[0], Edge.id == edge[1]))
+    if exists is None:
         return None
-    pending, max_offline_s = await _content(session, edge_id, now_ms)
+    pending, max_offline_s = await _content(session, edge, now_ms)
     # stage_schedules refuses more; this only guards against rows written around it
     intervals = build_intervals(pending, now_ms)[:MAX_INTERVALS]
-    return await _versioned(session, edge, intervals, max_offline_s, now_ms, expiry_s, None)
-
-
-def _pending_filter(edge_id: str, now_ms: int) -> tuple[ColumnElement[bool], ...]:
-    """The member instructions of ``edge_id`` that have not ended (a schedule's content)."""
-    now = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)
-    return (
-        DispatchInstruction.edge_id == edge_id,
-        DispatchInstruction.end_time > now,
-        DispatchInstruction.parent_id.is_not(None),
-        DispatchInstruction.device_id.is_not(None),
-    )
-
-
-async def _pending(session: AsyncSession, edge_id: str, now_ms: int) -> list[PendingTarget]:
-    """The member instructions of ``edge_id`` that have not ended, oldest first."""
-    rows = await session.scalars(
-        select(DispatchInstruction)
-        .where(*_pending_filter(edge_id, now_ms))
-        .order_by(DispatchInstruction.created_at, DispatchInstruction.id)
-    )
-    return [
-        PendingTarget(
-            instruction_id=r.id,
-            device=r.device_id or "",
-            p_target_w=r.target_power * 1000.0,
-            start_ts_ms=_ms(r.start_time),
-            end_ts_ms=_ms(r.end_time),
-            created_order=order,
-            group=r.vpp_id,
-            priority=r.priority,
-        )
-        for order, r in enumerate(rows)
-        if r.device_id
-    ]
+    version = await _next_version(session, edge, None)
+    return _schedule(edge, version, intervals, max_offline_s, now_ms, expiry_s)

@@ -1,7 +1,7 @@
 """Ingest: the MQTT side of the hub (uplinks in, acks, the live cache, hub state).
 
-Pure: :class:`AckTracker` (contiguity of ``(edge, sid, seq)``). :class:`MqttBus` (aiomqtt,
-SQLAlchemy) loads lazily.
+Pure: :func:`advance` (contiguity of ``(edge, sid, seq)``; its state is in the
+database). :class:`MqttBus` (aiomqtt, SQLAlchemy) loads lazily.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._tracker import AckTracker, Gap
+from ._tracker import Advance, Gap, advance, session_start
 
 if TYPE_CHECKING:
     from ._bus import (
@@ -21,9 +21,11 @@ _LAZY = {
 }
 
 __all__ = [
-    "AckTracker",
+    "Advance",
     "Gap",
     "MqttBus",
+    "advance",
+    "session_start",
 ]
 
 

@@ -23,7 +23,10 @@ backoff (ingest must not stop while ``/readyz`` stays green); one edge's schedul
 does not stop the others'.
 
 Malformed payloads (bad topic, undecodable, wrong kind for the topic, edge mismatch) are
-counted in ``hub_ingest_malformed_total{reason}`` and dropped before any write.
+counted in ``hub_ingest_malformed_total{reason}`` and dropped before any write; so are
+messages whose topic's tenant is not a tenant the edge id is registered in (reason
+``tenant_mismatch``, see ``_tenants``). Every key is ``(tenant, edge, ...)``: the topic's
+tenant and edge, never the edge id alone.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiomqtt
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, delete, select, text, tuple_, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,11 +53,15 @@ from hub._settings import mqtt_client_id, mqtt_endpoint
 from hub.dispatch import drain_outbox, ensure_edge, record_status
 from hub.store import (
     Device,
+    Edge,
+    IngestAhead,
     IngestCursor,
     IngestGap,
     ResourceInstance,
     Telemetry,
     dialect_insert,
+    edge_key,
+    utcnow,
 )
 from protocol import (
     Ack,
@@ -68,9 +75,11 @@ from protocol import (
     encode,
     sniff_encoding,
 )
+from protocol.aio import keep_cancellation
 from protocol.topics import HUB_STATE, EdgeTopics, TopicError, TopicKind, hub_uplink_filters, parse
 
-from ._tracker import AckTracker, Gap
+from ._tenants import EdgeTenants
+from ._tracker import Gap, advance, session_start
 
 if TYPE_CHECKING:
     from hub._context import HubContext
@@ -94,6 +103,8 @@ class _Batch:
     statuses: list[tuple[str, DispatchStatus]] = field(default_factory=list)
     states: list[tuple[str, str, State]] = field(default_factory=list)
     births: list[tuple[str, Birth]] = field(default_factory=list)
+    """Each message with its topic's tenant: ``(tenant, message)``, states
+    ``(tenant, edge, state)``."""
     skipped: list[tuple[str, str, int, int, int]] = field(default_factory=list)
     """``(tenant, edge, sid, seq, ts_ms)`` of rejected sequenced messages: nothing is
     written for them, but they count as handled for contiguity (see ``_decode``)."""
@@ -110,6 +121,27 @@ class _Batch:
             + len(self.births)
             + len(self.skipped)
         )
+
+    def edges(self) -> set[tuple[str, str]]:
+        """The ``(tenant, edge)`` of every message."""
+        return {
+            *((t, m.edge) for t, m in self.telemetry),
+            *((t, m.edge) for t, m in self.statuses),
+            *((t, e) for t, e, _ in self.states),
+            *((t, m.edge) for t, m in self.births),
+            *((t, e) for t, e, *_ in self.skipped),
+        }
+
+    def without(self, refused: set[tuple[str, str]]) -> tuple[_Batch, int]:
+        """This batch less the messages of ``refused`` edges, and how many those were."""
+        kept = _Batch(
+            telemetry=[(t, m) for t, m in self.telemetry if (t, m.edge) not in refused],
+            statuses=[(t, m) for t, m in self.statuses if (t, m.edge) not in refused],
+            states=[(t, e, m) for t, e, m in self.states if (t, e) not in refused],
+            births=[(t, m) for t, m in self.births if (t, m.edge) not in refused],
+            skipped=[k for k in self.skipped if (k[0], k[1]) not in refused],
+        )
+        return kept, len(self) - len(kept)
 
     def split(self) -> list[_Batch]:
         """One batch per message (to store them one by one when the whole batch fails)."""
@@ -169,15 +201,21 @@ class MqttBus:
         self._host = self._endpoint.host
         self._port = self._endpoint.port
         self._identifier = mqtt_client_id(settings)
-        self._tracker = AckTracker()
         self._dirty = asyncio.Event()
         self._connected = False
         self._stopping = False
         self._client: aiomqtt.Client | None = None
         self._task: asyncio.Task[None] | None = None
         self._group: asyncio.TaskGroup | None = None
-        self._heartbeats: dict[tuple[str, str], float] = {}
+        self._heartbeats: dict[tuple[str, str, str], float] = {}
+        self._lowest_seen: dict[tuple[str, str, int], int] = {}
+        """Edges without a floor (``floor_seq=0``, older agents): the lowest seq this
+        replica saw of a session that has no cursor yet, stored or not, so a batch that
+        failed to store keeps the next one from starting the session past it."""
+        self._tenants = EdgeTenants()
+        self._refused_seen: set[tuple[str, str]] = set()
         self._crashed = False
+        self._reassert = asyncio.Event()
         self.connected_event = asyncio.Event()
 
     # ------------------------------------------------------------------ public
@@ -186,9 +224,10 @@ class MqttBus:
     def connected(self) -> bool:
         return self._connected
 
-    def schedule_changed(self, edge: str) -> None:
-        """A plan staged ``edge``'s schedule in the outbox: drain it now (not at the next
-        poll). Nothing is lost when this is not called: the outbox is the record."""
+    def schedule_changed(self, edge: tuple[str, str]) -> None:
+        """A plan staged the schedule of ``edge`` (tenant, edge id) in the outbox: drain it
+        now (not at the next poll). Nothing is lost when this is not called: the outbox is
+        the record."""
         self._dirty.set()
 
     async def __aenter__(self) -> MqttBus:
@@ -245,7 +284,7 @@ class MqttBus:
                     # Persistent: the broker keeps the subscriptions and what arrives while
                     # the hub restarts. Delivery does not depend on it (edges replay what
                     # the hub has not acked when it comes back); it only spares the replay.
-                    clean_session=False,
+                    clean_session=not settings.mqtt_persistent_session,
                     keepalive=30,
                     timeout=10,
                     will=aiomqtt.Will(HUB_STATE, self._hub_state(online=False), qos=1, retain=True),
@@ -258,10 +297,14 @@ class MqttBus:
                 # PUBACK only once a message is handled (stored or dropped): the broker's
                 # in-flight window then holds the rest back instead of our queue overflowing.
                 client._client.manual_ack_set(True)
-                async with client:
+                async with keep_cancellation(client):
                     self._client = client
                     for topic_filter in hub_uplink_filters(group=settings.mqtt_group):
                         await client.subscribe(topic_filter, qos=1)
+                    # Every replica watches the hub state: another one's Will (or its
+                    # shutdown) says offline while this one is up, and this one says
+                    # online again, so the state is offline only when no replica is left.
+                    await client.subscribe(HUB_STATE, qos=1)
                     await client.publish(
                         HUB_STATE, self._hub_state(online=True), qos=1, retain=True
                     )
@@ -278,6 +321,7 @@ class MqttBus:
                     async with asyncio.TaskGroup() as group:
                         group.create_task(self._ingest(client))
                         group.create_task(self._publish_schedules(client))
+                        group.create_task(self._presence(client))
             except* aiomqtt.MqttError as errors:
                 if not failed:
                     _log.warning(
@@ -306,6 +350,27 @@ class MqttBus:
                 return
             await asyncio.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter
             delay = min(delay * 2, 15.0)
+
+    async def _presence(self, client: aiomqtt.Client) -> None:
+        """Say online again whenever the retained hub state says offline (another
+        replica's Will or shutdown) while this replica is connected."""
+        while True:
+            await self._reassert.wait()
+            self._reassert.clear()
+            if self._stopping:
+                return
+            _log.info("hub state said offline while this replica is up: online again")
+            await client.publish(HUB_STATE, self._hub_state(online=True), qos=1, retain=True)
+
+    def _hub_state_seen(self, payload: object) -> None:
+        if not isinstance(payload, bytes | bytearray) or not payload:
+            return
+        try:
+            state = decode_as(bytes(payload), HubState, sniff_encoding(bytes(payload)))
+        except ProtocolError:
+            return
+        if not state.online and not self._stopping:
+            self._reassert.set()
 
     # ------------------------------------------------------------------ schedules
 
@@ -434,7 +499,10 @@ class MqttBus:
     def decode(self, messages: list[aiomqtt.Message]) -> _Batch:
         batch = _Batch()
         for message in messages:
-            self._decode(message, batch)
+            if message.topic.value == HUB_STATE:
+                self._hub_state_seen(message.payload)
+            else:
+                self._decode(message, batch)
         return batch
 
     async def handle(
@@ -463,10 +531,16 @@ class MqttBus:
     async def store(self, batch: _Batch) -> dict[tuple[str, str, int], tuple[int, int]]:
         """One transaction for the whole batch; returns the acks to publish.
 
+        Messages of an edge id registered only in other tenants than their topic's are
+        dropped first (counted, logged once per edge), never stored or acknowledged.
+
         If the batch cannot be stored, its messages are stored one by one, so that one
         the database refuses does not hold the others back; what still fails is counted
         in ``hub_ingest_store_errors_total`` and not acknowledged. When nothing could be
         stored (database down), the first error is raised."""
+        batch = await self._admitted(batch)
+        if batch.empty:
+            return {}
         try:
             return await self._store_batch(batch)
         except SQLAlchemyError as exc:
@@ -497,6 +571,36 @@ class MqttBus:
             )
         return acks
 
+    async def _admitted(self, batch: _Batch) -> _Batch:
+        pairs = batch.edges()
+        unsettled = self._tenants.unsettled(pairs)
+        if unsettled:  # not on the hot path: ids met for the first time, stale refusals
+            found: dict[str, set[str]] = {edge: set() for edge in unsettled}
+            async with self._ctx.sessions() as session:
+                rows = await session.execute(
+                    select(Edge.id, Edge.tenant).where(Edge.id.in_(unsettled))
+                )
+                for edge, tenant in rows:
+                    found[edge].add(tenant)
+            self._tenants.learn(found)
+        refused = self._tenants.refused(pairs)
+        if not refused:
+            return batch
+        kept, dropped = batch.without(refused)
+        self._ctx.metrics.ingest_malformed.labels("tenant_mismatch").inc(dropped)
+        for tenant, edge in sorted(refused - self._refused_seen):
+            _log.warning(
+                "edge %r is not registered in tenant %r (only in others): its messages on "
+                "that tenant's topics are dropped (vpp hub edge add %s --tenant %s)",
+                edge,
+                tenant,
+                edge,
+                tenant,
+            )
+        if len(self._refused_seen) < 10_000:
+            self._refused_seen |= refused
+        return kept
+
     async def _store_batch(self, batch: _Batch) -> dict[tuple[str, str, int], tuple[int, int]]:
         ctx = self._ctx
         seqs: dict[tuple[str, str, int], list[int]] = defaultdict(list)
@@ -511,6 +615,7 @@ class MqttBus:
             for idx, p in enumerate(tb.points):
                 rows.append(
                     {
+                        "tenant": tenant,
                         "edge_id": tb.edge,
                         "sid": tb.sid,
                         "seq": tb.seq,
@@ -531,20 +636,17 @@ class MqttBus:
             key = (tenant, edge, sid)
             seqs[key].append(seq)
             newest_ts[key] = max(newest_ts.get(key, 0), ts_ms)
-        try:
-            await self._restore_cursors([(edge, sid) for _, edge, sid in seqs])
-        finally:
-            # Seen even when the cursors could not be read: a failed batch holds acks back.
-            for key, stored in seqs.items():
-                self._tracker.seen(key[1], key[2], stored, floors[key])
-        snapshot = self._tracker.snapshot([(edge, sid) for _, edge, sid in seqs])
-        try:
-            acks = await self._store_rows(batch, rows, seqs, newest_ts, floors)
-        except BaseException:
-            self._tracker.rollback(snapshot)
-            raise
+        if len(self._lowest_seen) > 10_000:
+            self._lowest_seen.clear()  # a hint for old agents only: bounded
+        for full, stored in seqs.items():
+            if not floors[full]:
+                low = min(stored)
+                self._lowest_seen[full] = min(low, self._lowest_seen.get(full, low))
+        acks = await self._store_rows(batch, rows, seqs, newest_ts, floors)
         ctx.metrics.ingest_points.inc(len(rows))
-        self._update_cache(batch)
+        updates = self._update_cache(batch)
+        if ctx.live_mirror is not None:
+            await ctx.live_mirror.publish(updates)
         return acks
 
     async def _store_rows(
@@ -560,23 +662,26 @@ class MqttBus:
                 await session.execute(
                     dialect_insert(session, Telemetry).on_conflict_do_nothing(), rows
                 )
-            for _, st in batch.statuses:
-                if not await record_status(session, st):
+            for tenant, st in batch.statuses:
+                if not await record_status(session, tenant, st):
                     self._ctx.metrics.ingest_duplicates.inc()
-            for tenant, edge, state in batch.states:
-                await self._store_state(session, tenant, edge, state)
-            for tenant, birth in batch.births:
-                await self._store_birth(session, tenant, birth)
-            await self._heartbeats_and_status(session, batch)
-            gaps: list[Gap] = []
+            if batch.states or batch.births:
+                await self._store_states_and_births(session, batch)
+            beats = await self._heartbeats_and_status(session, batch)
+            gaps: list[tuple[str, Gap]] = []
             acks = await self._advance_cursors(session, seqs, newest_ts, floors, gaps)
             await self._store_gaps(session, gaps)
             await session.commit()
-        for gap in gaps:
+        # only once committed: a batch that failed leaves its devices due
+        now = self._ctx.clock.monotonic()
+        for key in beats:
+            self._heartbeats[key] = now
+        for tenant, gap in gaps:
             self._ctx.metrics.ingest_gap_seqs.inc(gap.count)
             _log.warning(
-                "edge %s session %d: seqs %d..%d will never arrive (lost at the edge); "
+                "edge %s/%s session %d: seqs %d..%d will never arrive (lost at the edge); "
                 "recorded in ingest_gaps",
+                tenant,
                 gap.edge,
                 gap.sid,
                 gap.first,
@@ -584,7 +689,7 @@ class MqttBus:
             )
         return acks
 
-    async def _store_gaps(self, session: AsyncSession, gaps: list[Gap]) -> None:
+    async def _store_gaps(self, session: AsyncSession, gaps: list[tuple[str, Gap]]) -> None:
         if not gaps:
             return
         now = _utc(self._ctx.clock.now_ms())
@@ -592,27 +697,16 @@ class MqttBus:
             dialect_insert(session, IngestGap).on_conflict_do_nothing(),
             [
                 {
+                    "tenant": tenant,
                     "edge_id": g.edge,
                     "sid": g.sid,
                     "first_seq": g.first,
                     "last_seq": g.last,
                     "detected_at": now,
                 }
-                for g in gaps
+                for tenant, g in gaps
             ],
         )
-
-    async def _restore_cursors(self, keys: list[tuple[str, int]]) -> None:
-        """Read the persisted ack of every ``(edge, sid)`` not seen since the hub started,
-        before any of its seqs are seen (else the first live seq after a restart would
-        start contiguity past the backlog the hub never stored)."""
-        missing = [key for key in keys if self._tracker.needs_restore(*key)]
-        if not missing:
-            return
-        async with self._ctx.sessions() as session:
-            for edge, sid in missing:
-                cursor = await session.get(IngestCursor, (edge, sid))
-                self._tracker.restore(edge, sid, None if cursor is None else cursor.acked_seq)
 
     async def _advance_cursors(
         self,
@@ -620,118 +714,383 @@ class MqttBus:
         seqs: dict[tuple[str, str, int], list[int]],
         newest_ts: dict[tuple[str, str, int], int],
         floors: dict[tuple[str, str, int], int],
-        gaps: list[Gap],
+        gaps: list[tuple[str, Gap]],
     ) -> dict[tuple[str, str, int], tuple[int, int]]:
+        """Move the cursors of this batch's ``(tenant, edge, sid)`` in its transaction (see
+        ``_tracker``): lock them in key order (creating the missing ones at the session's
+        start), read what any replica stored above them, advance, write back."""
+        if not seqs:
+            return {}
+        keys = sorted(seqs)
+        stored_ahead: dict[tuple[str, str, int], set[int]] = defaultdict(set)
+        cursors = await self._lock_cursors(session, keys, stored_ahead)
+        missing = [key for key in keys if key not in cursors]
+        created = set(missing)
+        if missing:
+            await session.execute(
+                dialect_insert(session, IngestCursor).on_conflict_do_nothing(),
+                [
+                    {
+                        "tenant": tenant,
+                        "edge_id": edge,
+                        "sid": sid,
+                        "acked_seq": self._session_start(key, seqs[key], floors[key]) - 1,
+                    }
+                    for key in missing
+                    for tenant, edge, sid in (key,)
+                ],
+            )
+            cursors.update(await self._lock_cursors(session, missing, stored_ahead))
+        moved: list[dict[str, Any]] = []
+        new_ahead: list[dict[str, Any]] = []
+        passed: list[dict[str, Any]] = []
         acks: dict[tuple[str, str, int], tuple[int, int]] = {}
-        for (tenant, edge, sid), stored in seqs.items():
-            before = self._tracker.acked(edge, sid)
-            acked = self._tracker.stored(edge, sid, stored, floors[(tenant, edge, sid)], gaps)
-            if acked is None:
-                continue
-            if acked != before:
-                await session.execute(
-                    dialect_insert(session, IngestCursor)
-                    .values(edge_id=edge, sid=sid, acked_seq=acked)
-                    .on_conflict_do_update(
-                        index_elements=["edge_id", "sid"], set_={"acked_seq": acked}
-                    )
+        duplicates = 0
+        for key in keys:
+            tenant, edge, sid = key
+            own = seqs[key]
+            before = cursors[key]
+            known = stored_ahead[key]
+            fresh = {s for s in own if s > before and s not in known}
+            duplicates += len(set(own)) - len(fresh)
+            result = advance(edge, sid, before, known | fresh, floors[key])
+            gaps.extend((tenant, gap) for gap in result.gaps)
+            if result.acked != before:
+                moved.append({"t": tenant, "e": edge, "s": sid, "a": result.acked})
+            new_ahead.extend(
+                {"tenant": tenant, "edge_id": edge, "sid": sid, "seq": s}
+                for s in fresh
+                if s in result.ahead
+            )
+            if any(s <= result.acked for s in known):
+                passed.append({"t": tenant, "e": edge, "s": sid, "a": result.acked})
+            if result.acked != before or key not in created:
+                # a new session's cursor that did not move has nothing to acknowledge yet
+                acks[key] = (result.acked, newest_ts[key])
+        if duplicates:
+            self._ctx.metrics.ingest_duplicates.inc(duplicates)
+        if moved:
+            cursors_table: Any = IngestCursor.__table__
+            cursor = cursors_table.c
+            await session.execute(
+                update(cursors_table)
+                .where(
+                    cursor.tenant == bindparam("t"),
+                    cursor.edge_id == bindparam("e"),
+                    cursor.sid == bindparam("s"),
                 )
-            acks[(tenant, edge, sid)] = (acked, newest_ts[(tenant, edge, sid)])
+                .values(acked_seq=bindparam("a")),
+                moved,
+            )
+        if new_ahead:
+            await session.execute(
+                dialect_insert(session, IngestAhead).on_conflict_do_nothing(), new_ahead
+            )
+        if passed:
+            ahead_table: Any = IngestAhead.__table__
+            ahead = ahead_table.c
+            await session.execute(
+                delete(ahead_table).where(
+                    ahead.tenant == bindparam("t"),
+                    ahead.edge_id == bindparam("e"),
+                    ahead.sid == bindparam("s"),
+                    ahead.seq <= bindparam("a"),
+                ),
+                passed,
+            )
         return acks
 
-    def _update_cache(self, batch: _Batch) -> None:
+    def _session_start(self, key: tuple[str, str, int], seqs: list[int], floor: int) -> int:
+        start = session_start(seqs, floor)
+        if floor:
+            return start
+        return min(start, self._lowest_seen.get(key, start))
+
+    @staticmethod
+    async def _lock_cursors(
+        session: AsyncSession,
+        keys: list[tuple[str, str, int]],
+        ahead: dict[tuple[str, str, int], set[int]],
+    ) -> dict[tuple[str, str, int], int]:
+        """The cursors of ``keys`` (tenant, edge, sid), row-locked until the transaction
+        ends (in key order, so two replicas locking overlapping sets cannot deadlock), and
+        into ``ahead`` the seqs stored above them (one round trip)."""
+        rows = await session.execute(
+            select(
+                IngestCursor.tenant,
+                IngestCursor.edge_id,
+                IngestCursor.sid,
+                IngestCursor.acked_seq,
+                IngestAhead.seq,
+            )
+            .outerjoin(
+                IngestAhead,
+                (IngestAhead.tenant == IngestCursor.tenant)
+                & (IngestAhead.edge_id == IngestCursor.edge_id)
+                & (IngestAhead.sid == IngestCursor.sid),
+            )
+            .where(tuple_(IngestCursor.tenant, IngestCursor.edge_id, IngestCursor.sid).in_(keys))
+            .order_by(IngestCursor.tenant, IngestCursor.edge_id, IngestCursor.sid)
+            .with_for_update(of=IngestCursor)
+        )
+        cursors: dict[tuple[str, str, int], int] = {}
+        for tenant, edge, sid, acked, seq in rows:
+            cursors[(tenant, edge, sid)] = int(acked)
+            if seq is not None:
+                ahead[(tenant, edge, sid)].add(int(seq))
+        return cursors
+
+    def _update_cache(self, batch: _Batch) -> list[tuple[Any, ...]]:
+        """Update the live cache; return the same as updates for the other replicas
+        (``hub.store.LiveMirror``; built only when one is configured)."""
         ctx = self._ctx
-        for _, tb in batch.telemetry:
+        share = ctx.live_mirror is not None
+        updates: list[tuple[Any, ...]] = []
+        for tenant, tb in batch.telemetry:
+            key = edge_key(tenant, tb.edge)
             bad: dict[str, bool] = {}
             for p in tb.points:
-                ctx.cache.put(tb.edge, p.device, p.name, p.value, p.ts_ms)
+                ctx.cache.put(key, p.device, p.name, p.value, p.ts_ms)
                 bad[p.device] = bad.get(p.device, True) and p.quality == "bad"
+                if share and isinstance(p.value, int | float):
+                    updates.append(("p", key, p.device, p.name, p.value, p.ts_ms))
             for device, all_bad in bad.items():
-                ctx.cache.mark_quality(tb.edge, device, all_bad)
-        for _, edge, state in batch.states:
-            ctx.cache.set_edge(edge, online=state.online, sid=state.sid, ts_ms=state.ts_ms)
-        for _, st in batch.statuses:
+                ctx.cache.mark_quality(key, device, all_bad)
+                if share:
+                    updates.append(("q", key, device, all_bad))
+        for tenant, edge, state in batch.states:
+            key = edge_key(tenant, edge)
+            ctx.cache.set_edge(key, online=state.online, sid=state.sid, ts_ms=state.ts_ms)
+            if share:
+                updates.append(("e", key, state.online, state.sid, state.ts_ms))
+        for tenant, st in batch.statuses:
+            key = edge_key(tenant, st.edge)
             live = not st.hist  # a replayed report must not set today's gauge
             if live and st.device is not None and st.deviation_w is not None:
-                ctx.metrics.dispatch_deviation_w.labels(st.edge, st.device).set(st.deviation_w)
-            if st.device is not None and st.p_actual_w is not None:
-                ctx.cache.put(st.edge, st.device, "p_w", st.p_actual_w, st.ts_ms)
-
-    async def _store_state(
-        self, session: AsyncSession, tenant: str, edge_id: str, st: State
-    ) -> None:
-        edge = await ensure_edge(session, edge_id, tenant)
-        edge.online = st.online
-        edge.sid = st.sid
-        edge.last_seen = _utc(st.ts_ms)
-        if not st.online:
-            await session.execute(
-                update(ResourceInstance)
-                .where(
-                    ResourceInstance.edge_id == edge_id,
-                    ResourceInstance.status.in_(["ONLINE", "ERROR"]),
+                ctx.metrics.dispatch_deviation_w.labels(tenant, st.edge, st.device).set(
+                    st.deviation_w
                 )
+            if st.device is not None and st.p_actual_w is not None:
+                ctx.cache.put(key, st.device, "p_w", st.p_actual_w, st.ts_ms)
+                if share:
+                    updates.append(("p", key, st.device, "p_w", st.p_actual_w, st.ts_ms))
+        return updates
+
+    async def _store_states_and_births(self, session: AsyncSession, batch: _Batch) -> None:
+        """Edges' state and last sight, devices' catalogue: set-based (one read of the
+        edges, one of the devices, then one flush that writes each table in primary key
+        order, executemany), whatever the number of devices in the batch.
+
+        Edges never seen are created first, in key order; an edge that said offline has
+        its instances marked OFFLINE (MAINTENANCE untouched), rows locked in key order."""
+        edge_keys = sorted(
+            {(t, e) for t, e, _ in batch.states} | {(t, b.edge) for t, b in batch.births}
+        )
+        # held: the session's identity map keeps only the objects referenced somewhere
+        known = (
+            await session.scalars(select(Edge).where(tuple_(Edge.tenant, Edge.id).in_(edge_keys)))
+        ).all()
+        edges = {
+            key: await ensure_edge(session, tenant=key[0], edge_id=key[1]) for key in edge_keys
+        }  # the ones just read come from the identity map: no statement
+        del known
+        device_keys = sorted({(t, b.edge, b.device) for t, b in batch.births if b.device})
+        devices: dict[tuple[str, str, str], Device] = {}
+        if device_keys:
+            rows = await session.scalars(
+                select(Device).where(
+                    tuple_(Device.tenant, Device.edge_id, Device.device_id).in_(device_keys)
+                )
+            )
+            devices = {(d.tenant, d.edge_id, d.device_id): d for d in rows}
+        offline: set[tuple[str, str]] = set()
+        for tenant, edge_id, st in batch.states:  # in arrival order: the last one wins
+            edge = edges[(tenant, edge_id)]
+            edge.online = st.online
+            edge.sid = st.sid
+            edge.last_seen = _utc(st.ts_ms)
+            if not st.online:
+                offline.add((tenant, edge_id))
+        for tenant, birth in batch.births:
+            edge = edges[(tenant, birth.edge)]
+            # Not online: a retained birth is replayed to a hub long after the edge left;
+            # only ``state`` says whether it is there.
+            edge.last_seen = max(edge.last_seen or _utc(birth.ts_ms), _utc(birth.ts_ms))
+            if birth.device is None:
+                continue
+            key = (tenant, birth.edge, birth.device)
+            device = devices.get(key)
+            if device is None:
+                device = devices[key] = Device(
+                    tenant=tenant, edge_id=birth.edge, device_id=birth.device
+                )
+                session.add(device)
+            device.kind = birth.device_kind
+            device.protocol = birth.protocol
+            device.metrics = [
+                {"name": m.name, "unit": m.unit, "writable": m.writable} for m in birth.metrics
+            ]
+            device.last_seen = _utc(birth.ts_ms)
+        await session.flush()  # the unit of work writes each table in primary key order
+        if offline:
+            await self._instances_offline(session, sorted(offline))
+
+    @staticmethod
+    async def _instances_offline(session: AsyncSession, edges: list[tuple[str, str]]) -> None:
+        instance = ResourceInstance
+        match_rows = (
+            tuple_(instance.edge_tenant, instance.edge_id).in_(edges),
+            instance.status.in_(["ONLINE", "ERROR"]),
+        )
+        ids = list(
+            await session.scalars(
+                select(instance.id)
+                .where(*match_rows)
+                .order_by(instance.edge_tenant, instance.edge_id, instance.device_id)
+                .with_for_update()  # key order (PostgreSQL; SQLite has one writer)
+            )
+        )
+        if ids:
+            await session.execute(
+                update(instance)
+                .where(instance.id.in_(ids), instance.status.in_(["ONLINE", "ERROR"]))
                 .values(status="OFFLINE", status_reason="edge offline")
+                .execution_options(synchronize_session=False)
             )
 
-    async def _store_birth(self, session: AsyncSession, tenant: str, birth: Birth) -> None:
-        edge = await ensure_edge(session, birth.edge, tenant)
-        # Not online: a retained birth is replayed to a hub long after the edge left;
-        # only ``state`` says whether it is there.
-        edge.last_seen = max(edge.last_seen or _utc(birth.ts_ms), _utc(birth.ts_ms))
-        if birth.device is None:
-            return
-        device = await session.get(Device, (birth.edge, birth.device))
-        if device is None:
-            device = Device(edge_id=birth.edge, device_id=birth.device)
-            session.add(device)
-        device.kind = birth.device_kind
-        device.protocol = birth.protocol
-        device.metrics = [
-            {"name": m.name, "unit": m.unit, "writable": m.writable} for m in birth.metrics
-        ]
-        device.last_seen = _utc(birth.ts_ms)
-
-    async def _heartbeats_and_status(self, session: AsyncSession, batch: _Batch) -> None:
-        """Throttled heartbeats; status ONLINE on good data, ERROR on all-bad data.
-        MAINTENANCE is never changed here."""
+    def _due_heartbeats(self, batch: _Batch) -> list[tuple[tuple[str, str, str], int, bool]]:
+        """The devices of ``batch``'s live telemetry whose heartbeat or status is due, in
+        key order: ``((tenant, edge, device), newest ts_ms, all points bad)``. Due: the
+        quality changed (per the live cache) or this replica last wrote it
+        ``heartbeat_write_s`` ago or more."""
         now = self._ctx.clock.monotonic()
         spacing = self._ctx.settings.heartbeat_write_s
-        seen: dict[tuple[str, str], tuple[int, bool]] = {}
-        for _, tb in batch.telemetry:
+        seen: dict[tuple[str, str, str], tuple[int, bool]] = {}
+        for tenant, tb in batch.telemetry:
             if tb.hist:
                 continue
             for p in tb.points:
-                key = (tb.edge, p.device)
+                key = (tenant, tb.edge, p.device)
                 ts, bad = seen.get(key, (0, True))
                 seen[key] = (max(ts, p.ts_ms), bad and p.quality == "bad")
-        for (edge, device), (ts_ms, bad) in seen.items():
-            previous_bad = self._ctx.cache.device(edge, device)
-            changed = previous_bad is None or previous_bad.bad != bad
-            last = self._heartbeats.get((edge, device))
-            if not changed and last is not None and now - last < spacing:
-                continue
-            self._heartbeats[(edge, device)] = now
-            match_row = (ResourceInstance.edge_id == edge, ResourceInstance.device_id == device)
-            await session.execute(
-                update(ResourceInstance).where(*match_row).values(last_heartbeat=_utc(ts_ms))
+        due: list[tuple[tuple[str, str, str], int, bool]] = []
+        for key in sorted(seen):
+            ts_ms, bad = seen[key]
+            tenant, edge, device = key
+            previous = self._ctx.cache.device(edge_key(tenant, edge), device)
+            changed = previous is None or previous.bad != bad
+            last = self._heartbeats.get(key)
+            if changed or last is None or now - last >= spacing:
+                due.append((key, ts_ms, bad))
+        return due
+
+    async def _heartbeats_and_status(
+        self, session: AsyncSession, batch: _Batch
+    ) -> list[tuple[str, str, str]]:
+        """Throttled heartbeats; status ONLINE on good data, ERROR on all-bad data.
+        MAINTENANCE is never changed here. Returns the devices written, for the caller to
+        record in the throttle once the transaction committed.
+
+        Set-based: at most one statement per kind of change for the whole batch, whatever
+        its number of devices, rows locked in key order (``_update_instances``). A
+        heartbeat within ``heartbeat_write_s / 2`` of the stored one (another replica's,
+        or this one's) is not written again."""
+        due = self._due_heartbeats(batch)
+        if not due:
+            return []
+        half = dt.timedelta(seconds=self._ctx.settings.heartbeat_write_s / 2)
+        beats = []
+        for (tenant, edge, device), ts_ms, _ in due:
+            ts = _utc(ts_ms)
+            beats.append(
+                {"t": tenant, "e": edge, "d": device, "ts": ts, "lo": ts - half, "hi": ts + half}
             )
-            if bad:
-                await session.execute(
-                    update(ResourceInstance)
-                    .where(*match_row, ResourceInstance.status == "ONLINE")
-                    .values(status="ERROR", status_reason="device reports bad quality")
-                )
-            else:
-                await session.execute(
-                    update(ResourceInstance)
-                    .where(*match_row, ResourceInstance.status.in_(["OFFLINE", "ERROR"]))
-                    .values(status="ONLINE", status_reason=None)
-                )
+        await _update_instances(session, _HEARTBEAT, beats)
+        bad = [{"t": t, "e": e, "d": d} for (t, e, d), _, is_bad in due if is_bad]
+        good = [{"t": t, "e": e, "d": d} for (t, e, d), _, is_bad in due if not is_bad]
+        if bad:
+            await _update_instances(session, _TO_ERROR, bad)
+        if good:
+            await _update_instances(session, _TO_ONLINE, good)
+        return [key for key, _, _ in due]
 
 
-async def known_instances(session: AsyncSession, edge: str) -> list[str]:
-    """Ids of the instances bound to ``edge`` (used by tests and tools)."""
+_STAMP: Any = ResourceInstance.__table__.c.last_heartbeat.type
+_INSTANCE_KEY = "ri.edge_tenant = u.t AND ri.edge_id = u.e AND ri.device_id = u.d"
+
+
+@dataclass(frozen=True, slots=True)
+class _InstanceUpdate:
+    """One set-based UPDATE of ``vpp_resource_instances`` matched on (tenant, edge,
+    device): the SET and the extra condition, in SQL over ``ri`` (the row) and ``u``
+    (the parameters: ``t``, ``e``, ``d`` and ``extra``)."""
+
+    set_sql: str
+    where_sql: str
+    extra: tuple[tuple[str, str], ...] = ()
+    """Further per-row parameters: (name, PostgreSQL array element type)."""
+
+
+_HEARTBEAT = _InstanceUpdate(
+    "last_heartbeat = u.ts",
+    "(ri.last_heartbeat IS NULL OR ri.last_heartbeat < u.lo OR ri.last_heartbeat > u.hi)",
+    (("ts", "TIMESTAMPTZ"), ("lo", "TIMESTAMPTZ"), ("hi", "TIMESTAMPTZ")),
+)
+_TO_ERROR = _InstanceUpdate(
+    "status = 'ERROR', status_reason = 'device reports bad quality'", "ri.status = 'ONLINE'"
+)
+_TO_ONLINE = _InstanceUpdate(
+    "status = 'ONLINE', status_reason = NULL", "ri.status IN ('OFFLINE', 'ERROR')"
+)
+
+
+async def _update_instances(
+    session: AsyncSession, change: _InstanceUpdate, rows: list[dict[str, Any]]
+) -> None:
+    """Apply ``change`` to the instances of ``rows`` (sorted by key) in one statement.
+
+    PostgreSQL: one ``UPDATE ... FROM`` a ``SELECT ... ORDER BY key FOR UPDATE`` over
+    ``unnest`` of the parameters, so the rows are locked in key order (two replicas
+    locking overlapping sets wait for each other instead of deadlocking). SQLite (one
+    writer at a time): an executemany of one UPDATE, in key order too.
+
+    The statement starts ``UPDATE vpp_resource_instances SET <columns>`` so that
+    ``hub.store.written_tables`` names the table (and a heartbeat only its volatile
+    columns), never "every table"."""
+    now = utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        names = ("t", "e", "d", *(name for name, _ in change.extra))
+        types = ("TEXT", "TEXT", "TEXT", *(kind for _, kind in change.extra))
+        arrays = ", ".join(f"CAST(:{n} AS {k}[])" for n, k in zip(names, types, strict=True))
+        selected = ", ".join(f"u.{n}" for n in names[3:])
+        sql = (  # module constants only; every value is bound
+            f"UPDATE vpp_resource_instances SET {change.set_sql.replace('u.', 'v.')}, "  # noqa: S608
+            f"updated_at = :now FROM (SELECT ri.id{', ' if selected else ''}{selected} "
+            f"FROM vpp_resource_instances AS ri JOIN unnest({arrays}) AS u({', '.join(names)}) "
+            f"ON {_INSTANCE_KEY} WHERE {change.where_sql} "
+            "ORDER BY ri.edge_tenant, ri.edge_id, ri.device_id FOR UPDATE OF ri) AS v "
+            "WHERE vpp_resource_instances.id = v.id"
+        )
+        params: dict[str, Any] = {n: [row[n] for row in rows] for n in names}
+        params["now"] = now
+        await session.execute(text(sql), params)
+        return
+    sql = (  # module constants only; every value is bound
+        f"UPDATE vpp_resource_instances SET {change.set_sql.replace('u.', ':')}, "  # noqa: S608
+        "updated_at = :now WHERE edge_tenant = :t AND edge_id = :e AND device_id = :d AND "
+        f"{change.where_sql.replace('ri.', '').replace('u.', ':')}"
+    )
+    stamps = ("now", *(n for n, kind in change.extra if kind == "TIMESTAMPTZ"))
+    typed = text(sql).bindparams(*(bindparam(n, type_=_STAMP) for n in stamps))
+    await session.execute(typed, [{**row, "now": now} for row in rows])
+
+
+async def known_instances(session: AsyncSession, tenant: str, edge: str) -> list[str]:
+    """Ids of the instances bound to ``(tenant, edge)`` (used by tests and tools)."""
     return list(
-        await session.scalars(select(ResourceInstance.id).where(ResourceInstance.edge_id == edge))
+        await session.scalars(
+            select(ResourceInstance.id).where(
+                ResourceInstance.edge_tenant == tenant, ResourceInstance.edge_id == edge
+            )
+        )
     )

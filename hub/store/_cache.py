@@ -1,16 +1,36 @@
 """The live cache: latest value of every point of every device, and edge liveness.
 
 Owned by the app's lifespan; written by the ingest writer, read by ``realtime-data``,
-``aggregated-params``, dispatch and ``execution-status``. Per replica: with several
-replicas each one holds the devices whose messages it received (the REST side falls back
-to the telemetry table when the cache has nothing).
+``aggregated-params``, dispatch and ``execution-status``. Edges are keyed by
+:func:`edge_key` (tenant and edge id). Per replica: with several replicas each one holds
+the devices whose messages it received (the REST side falls back to the telemetry table
+when the cache has nothing).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import overload
 
 from protocol import PointValue
+
+
+@overload
+def edge_key(tenant: str, edge: str) -> str: ...
+@overload
+def edge_key(tenant: str | None, edge: str | None) -> str | None: ...
+def edge_key(tenant: str | None, edge: str | None) -> str | None:
+    """The cache's key of an edge: ``tenant/edge`` (ids hold no ``/``, so two tenants'
+    ``park-a`` never share one); None when either is (an unbound instance). Every
+    ``edge`` argument below is such a key.
+
+    >>> edge_key("acme", "park-a"), edge_key(None, None)
+    ('acme/park-a', None)
+    """
+    if tenant is None or edge is None:
+        return None
+    return f"{tenant}/{edge}"
 
 
 @dataclass(slots=True)
@@ -33,6 +53,10 @@ class LiveCache:
     def __init__(self) -> None:
         self._devices: dict[tuple[str, str], DeviceLive] = {}
         self._edges: dict[str, EdgeLive] = {}
+        self.version = 0
+        """Bumped by every change (what a kept view of the live values compares)."""
+        self._changed: dict[str, int] = {}
+        """edge -> :attr:`version` at the last change of it or of one of its devices."""
 
     def put(self, edge: str, device: str, name: str, value: PointValue, ts_ms: int) -> None:
         if isinstance(value, bool):
@@ -41,6 +65,8 @@ class LiveCache:
             number = float(value)
         else:
             return  # strings and nulls are stored, not cached
+        self.version += 1
+        self._changed[edge] = self.version
         live = self._devices.get((edge, device))
         if live is None:
             live = self._devices[(edge, device)] = DeviceLive()
@@ -50,6 +76,8 @@ class LiveCache:
         live.last_ms = max(live.last_ms, ts_ms)
 
     def mark_quality(self, edge: str, device: str, bad: bool) -> None:
+        self.version += 1
+        self._changed[edge] = self.version
         live = self._devices.setdefault((edge, device), DeviceLive())
         live.bad = bad
 
@@ -70,7 +98,22 @@ class LiveCache:
         return held[0]
 
     def set_edge(self, edge: str, *, online: bool, sid: int | None, ts_ms: int) -> None:
+        self.version += 1
+        self._changed[edge] = self.version
         self._edges[edge] = EdgeLive(online=online, sid=sid, ts_ms=ts_ms)
+
+    def changed(self, edges: Iterable[str | None]) -> int:
+        """The newest change of ``edges`` and their devices (0: none yet): a view of the
+        live values of some edges' devices is current while this is unchanged, whatever
+        other edges send.
+
+        >>> cache = LiveCache()
+        >>> cache.put("t/a", "d1", "p_w", 1.0, 0); cache.put("t/b", "d1", "p_w", 2.0, 0)
+        >>> cache.changed(["t/a"]), cache.changed(["t/a", "t/b", None]), cache.changed([])
+        (1, 2, 0)
+        """
+        changed = self._changed
+        return max((changed.get(e, 0) for e in edges if e is not None), default=0)
 
     def edge(self, edge: str) -> EdgeLive | None:
         return self._edges.get(edge)

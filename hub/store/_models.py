@@ -6,12 +6,22 @@ Seed tables (section 3.1, same names, columns, enums and indexes):
 
 Added columns on seed tables (all nullable or defaulted):
 templates ``lineage_id`` (versions of one template share it); instances ``parameters``,
-``edge_id``, ``device_id`` (binding to the device an edge reports), ``status_reason``,
-``updated_by``.
+``edge_tenant``, ``edge_id``, ``device_id`` (binding to the device an edge reports),
+``status_reason``, ``updated_by``.
 
 Added tables: ``edges``, ``devices``, ``telemetry``, ``ingest_cursors``,
 ``dispatch_instructions``, ``dispatch_executions``, ``dispatch_status_events``,
-``users``, ``api_keys``, ``audit_log``.
+``users``, ``api_keys``, ``audit_log``, ``job_leases``, ``strategy_backtests``,
+``market_connectors``, ``market_data_points``, ``bid_submissions``, ``risk_limits``,
+``breaker_states``, ``breaker_events`` (``trading_records`` gains ``submission_id``),
+``settlement_statements``, ``settlement_lines``, ``settlement_allocations``,
+``ingest_ahead``, ``telemetry_rollups``.
+
+Edges are identified by ``(tenant, edge id)``: the edge-keyed tables (``edges``, ``devices``,
+``telemetry``, ``telemetry_rollups``, ``ingest_cursors``, ``ingest_ahead``, ``ingest_gaps``,
+``dispatch_status_events``) carry ``tenant`` first in their primary keys, and the rows that
+point at an edge (instances, dispatch instructions, the outbox) carry its tenant, so
+``park-a`` of two tenants are two edges.
 
 Enums are stored as VARCHAR with a CHECK constraint (``native_enum=False``) so SQLite and
 PostgreSQL hold the same schema. Decimals are read back as floats (``asdecimal=False``).
@@ -41,6 +51,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.engine import Dialect
@@ -151,6 +162,8 @@ class ResourceInstance(Base):
     )
     # additions
     parameters: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    edge_tenant: Mapped[str | None] = mapped_column(String(64))
+    """The tenant of the edge ``edge_id`` (set together with it)."""
     edge_id: Mapped[str | None] = mapped_column(String(64))
     device_id: Mapped[str | None] = mapped_column(String(64))
     status_reason: Mapped[str | None] = mapped_column(String(500))
@@ -159,7 +172,7 @@ class ResourceInstance(Base):
         Index("idx_template", "template_id"),
         Index("idx_status", "status"),
         Index("idx_instances_created", "created_at", "id"),
-        UniqueConstraint("edge_id", "device_id", name="uk_instance_edge_device"),
+        UniqueConstraint("edge_tenant", "edge_id", "device_id", name="uk_instance_edge_device"),
     )
 
 
@@ -244,6 +257,12 @@ class TradingRecord(Base):
     revenue: Mapped[float | None] = mapped_column(_money())
     status: Mapped[str | None] = mapped_column(_enum("trade_status", TRADE_STATUSES))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
+    submission_id: Mapped[str | None] = mapped_column(
+        String(36),
+        ForeignKey("bid_submissions.id", ondelete="SET NULL", name="fk_trading_records_submission"),
+        index=True,
+    )
+    """The submission the bid went out in (added; None for rows from elsewhere)."""
 
     __table_args__ = (
         Index("idx_vpp_date", "vpp_id", "trading_date"),
@@ -252,14 +271,167 @@ class TradingRecord(Base):
     )
 
 
+# --------------------------------------------------------------------------- markets, trading
+
+
+CONNECTOR_STATUSES = ("ACTIVE", "INACTIVE")
+SUBMISSION_STATUSES = ("PENDING", "SUBMITTED", "CLEARED", "FAILED", "CANCELLED")
+BREAKER_STATES = ("CLOSED", "TRIPPED")
+
+
+class MarketConnectorRow(Base):
+    """Seed 4.3.1 ``market-connectors``: where a market is and the rules it applies.
+    ``auth_config`` is encrypted (Fernet, key from the hub settings) and never returned."""
+
+    __tablename__ = "market_connectors"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    market_type: Mapped[str] = mapped_column(String(32))
+    api_endpoint: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(
+        _enum("connector_status", CONNECTOR_STATUSES), default="ACTIVE", server_default="ACTIVE"
+    )
+    auth_config: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """Fernet token of the JSON object (None: no credentials)."""
+    auth_keys: Mapped[list[str] | None] = mapped_column(JSON)
+    """Which keys ``auth_config`` holds (shown instead of the values)."""
+    trading_rules: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("idx_connectors_market_type", "market_type", "status"),)
+
+
+class MarketDataPoint(Base):
+    """One slot of a market's data as last read from its connector."""
+
+    __tablename__ = "market_data_points"
+
+    connector_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("market_connectors.id", ondelete="CASCADE"), primary_key=True
+    )
+    market_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    slot_start: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    price_yuan_mwh: Mapped[float] = mapped_column(Float)
+    volume_mwh: Mapped[float] = mapped_column(Float)
+    realtime_price_yuan_mwh: Mapped[float | None] = mapped_column(Float)
+    market_status: Mapped[str] = mapped_column(String(16))
+    fetched_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class BidSubmissionRow(Base):
+    """A VPP's bids for one market and day as sent (or about to be sent) to the market.
+
+    ``idempotency_key`` is unique per (VPP, market, trading date, slot set): the row is
+    written before the market is called, so a restart resends the same key (the market
+    answers ``duplicate``) and never a second submission."""
+
+    __tablename__ = "bid_submissions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    vpp_id: Mapped[str] = mapped_column(String(36), ForeignKey("vpps.id", ondelete="CASCADE"))
+    connector_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("market_connectors.id", ondelete="CASCADE")
+    )
+    strategy_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("trading_strategies.id", ondelete="SET NULL")
+    )
+    market_type: Mapped[str] = mapped_column(String(32))
+    trading_date: Mapped[dt.date] = mapped_column(Date)
+    origin: Mapped[str] = mapped_column(String(16))
+    """``api`` (a trader's submit-bid) or ``auto`` (the trading loop)."""
+    status: Mapped[str] = mapped_column(_enum("submission_status", SUBMISSION_STATUSES))
+    bids: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """The bids in hub units (slot, side, quantity_kw, price_yuan_mwh, product)."""
+    storage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    market_submission_id: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(String(1000))
+    award_instructions: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Slot -> the dispatch instruction (VPP level) the cleared quantity became."""
+    executed_slots: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """How many slots of the day the loop has followed to their end (execution)."""
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column()
+    cleared_at: Mapped[dt.datetime | None] = mapped_column()
+
+    __table_args__ = (
+        Index("idx_submissions_vpp_date", "vpp_id", "connector_id", "trading_date"),
+        Index("idx_submissions_status", "status"),
+    )
+
+
+class RiskLimitRow(Base):
+    """Risk limits of one VPP (missing row: the defaults of ``hub.trading.RiskLimits``)."""
+
+    __tablename__ = "risk_limits"
+
+    vpp_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("vpps.id", ondelete="CASCADE"), primary_key=True
+    )
+    limits: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class BreakerStateRow(Base):
+    """The circuit breaker of one VPP and the counters its triggers read."""
+
+    __tablename__ = "breaker_states"
+
+    vpp_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("vpps.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(
+        _enum("breaker_state", BREAKER_STATES), default="CLOSED", server_default="CLOSED"
+    )
+    trigger: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(1000))
+    tripped_at: Mapped[dt.datetime | None] = mapped_column()
+    reset_at: Mapped[dt.datetime | None] = mapped_column()
+    reset_by: Mapped[str | None] = mapped_column(String(100))
+    deviation_run: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Consecutive followed slots whose deviation was beyond the band."""
+    recent_calls: Mapped[list[bool]] = mapped_column(JSON, default=list)
+    """Outcome of the latest connector calls for this VPP (True: an error), newest last."""
+    day_pnl_yuan: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    """Estimated P&L of ``pnl_date`` over the slots followed so far (yuan)."""
+    day_cleared_kwh: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    day_deviation_kwh: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    pnl_date: Mapped[dt.date | None] = mapped_column(Date)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class BreakerEvent(Base):
+    """Every trip and reset of a VPP's breaker."""
+
+    __tablename__ = "breaker_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    vpp_id: Mapped[str] = mapped_column(String(36), ForeignKey("vpps.id", ondelete="CASCADE"))
+    ts: Mapped[dt.datetime] = mapped_column()
+    event: Mapped[str] = mapped_column(String(16))
+    """``trip`` or ``reset``."""
+    trigger: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    actor: Mapped[str] = mapped_column(String(100))
+
+    __table_args__ = (Index("idx_breaker_events_vpp", "vpp_id", "ts"),)
+
+
 # --------------------------------------------------------------------------- edges, devices
 
 
 class Edge(Base):
+    """An edge, identified by ``(tenant, id)``: ``id`` is its topic level, unique only
+    within its tenant."""
+
     __tablename__ = "edges"
 
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(100), default="")
     mqtt_username: Mapped[str] = mapped_column(String(128), unique=True)
     mqtt_password_hash: Mapped[str] = mapped_column(String(200))
@@ -276,6 +448,7 @@ class Edge(Base):
 class Device(Base):
     __tablename__ = "devices"
 
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
     edge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), default="")
@@ -285,10 +458,11 @@ class Device(Base):
 
 
 class Telemetry(Base):
-    """One point; the key ``(edge_id, sid, seq, idx)`` makes ingest idempotent."""
+    """One point; the key ``(tenant, edge_id, sid, seq, idx)`` makes ingest idempotent."""
 
     __tablename__ = "telemetry"
 
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
     edge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     sid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -299,7 +473,28 @@ class Telemetry(Base):
     value: Mapped[float | None] = mapped_column(Float)
     quality: Mapped[str] = mapped_column(String(10), default="good")
 
-    __table_args__ = (Index("idx_telemetry_series", "edge_id", "device_id", "name", "ts_ms"),)
+    __table_args__ = (
+        Index("idx_telemetry_series", "tenant", "edge_id", "device_id", "name", "ts_ms"),
+        Index("idx_telemetry_ts", "ts_ms"),  # retention: the oldest rows first
+    )
+
+
+class TelemetryRollup(Base):
+    """Telemetry downsampled into ``width_s`` buckets (60: 1-minute, 900: 15-minute) by
+    the retention job before it deletes what it summarised (hub.ops retention)."""
+
+    __tablename__ = "telemetry_rollups"
+
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    edge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    width_s: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    bucket_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(Integer)
+    mean: Mapped[float | None] = mapped_column(Float)
+    min: Mapped[float | None] = mapped_column(Float)
+    max: Mapped[float | None] = mapped_column(Float)
 
 
 class IngestCursor(Base):
@@ -307,9 +502,22 @@ class IngestCursor(Base):
 
     __tablename__ = "ingest_cursors"
 
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
     edge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     sid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     acked_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class IngestAhead(Base):
+    """Seqs of an ``(edge, sid)`` stored above its cursor (a gap below them has not closed
+    yet), by whichever replica stored them; deleted once the cursor passes them."""
+
+    __tablename__ = "ingest_ahead"
+
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    edge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 
 class IngestGap(Base):
@@ -319,11 +527,24 @@ class IngestGap(Base):
 
     __tablename__ = "ingest_gaps"
 
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
     edge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     sid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     first_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     last_seq: Mapped[int] = mapped_column(BigInteger)
     detected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class JobLease(Base):
+    """The fencing epoch of a singleton job (hub.jobs): bumped by every new leader, checked
+    in the leader's write transactions so a deposed leader cannot commit."""
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -338,6 +559,7 @@ class DispatchInstruction(Base):
     parent_id: Mapped[str | None] = mapped_column(String(36), index=True)
     vpp_id: Mapped[str] = mapped_column(String(36), ForeignKey("vpps.id", ondelete="CASCADE"))
     resource_id: Mapped[str | None] = mapped_column(String(36))
+    edge_tenant: Mapped[str | None] = mapped_column(String(64))
     edge_id: Mapped[str | None] = mapped_column(String(64))
     device_id: Mapped[str | None] = mapped_column(String(64))
     target_power: Mapped[float] = mapped_column(Float)
@@ -354,8 +576,12 @@ class DispatchInstruction(Base):
     """Where the plan came from: manual, market_award, strategy, demand_response."""
     priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Within one VPP, where instructions overlap on a device, the higher priority holds."""
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A member instruction that wins nowhere on its device any more (what is left of it
+    is covered by newer or higher-priority instructions of its VPP; instructions are never
+    changed, so it never wins again): no longer read to build its edge's schedule."""
 
-    __table_args__ = (Index("idx_dispatch_edge_end", "edge_id", "end_time"),)
+    __table_args__ = (Index("idx_dispatch_edge_end", "edge_tenant", "edge_id", "end_time"),)
 
 
 class DispatchOutbox(Base):
@@ -410,6 +636,7 @@ class DispatchStatusEvent(Base):
 
     __tablename__ = "dispatch_status_events"
 
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
     edge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     sid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -425,6 +652,148 @@ class DispatchStatusEvent(Base):
     deviation_w: Mapped[float | None] = mapped_column(Float)
     energy_wh: Mapped[float | None] = mapped_column(Float)
     started_ts_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+
+# --------------------------------------------------------------------------- strategy
+
+BACKTEST_STATUSES = ("PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
+
+
+class StrategyBacktest(Base):
+    """A backtest task (seed 4.2.1 ``task_id``): its request, progress and results. The
+    state lives here so a task survives a hub restart; ``heartbeat_ms`` is the lease of
+    the worker running it (a RUNNING task whose lease ran out is taken up again)."""
+
+    __tablename__ = "strategy_backtests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    strategy_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("trading_strategies.id", ondelete="CASCADE")
+    )
+    status: Mapped[str] = mapped_column(
+        _enum("backtest_status", BACKTEST_STATUSES), default="PENDING", server_default="PENDING"
+    )
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    """Inclusive."""
+    market_data_source: Mapped[str] = mapped_column(String(500))
+    strategy_type: Mapped[str] = mapped_column(String(16))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The strategy's config when the task was submitted (what was tested)."""
+    config_digest: Mapped[str] = mapped_column(String(64))
+    fleet: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The VPP's batteries (and its pre-trade ``risk_limits``) when the task was submitted."""
+    progress_pct: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    slots_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    slots_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    slot_reached_ms: Mapped[int | None] = mapped_column(BigInteger)
+    """Start (UTC ms) of the last delivery slot simulated."""
+    results: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(String(1000))
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    worker: Mapped[str | None] = mapped_column(String(100))
+    heartbeat_ms: Mapped[int | None] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    requested_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column()
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+
+    __table_args__ = (
+        Index("idx_backtests_strategy", "strategy_id", "status"),
+        Index("idx_backtests_status", "status", "created_at"),
+    )
+
+
+# --------------------------------------------------------------------------- settlement
+
+
+class SettlementStatement(Base):
+    """A VPP's settled day in one market (hub.settlement). Money is stored as integer
+    cents (exact on both databases); ``digest`` is the SHA-256 of the inputs, so settling
+    the same day again with the same data changes nothing."""
+
+    __tablename__ = "settlement_statements"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    vpp_id: Mapped[str] = mapped_column(String(36), ForeignKey("vpps.id", ondelete="CASCADE"))
+    market_type: Mapped[str] = mapped_column(String(32))
+    trading_date: Mapped[dt.date] = mapped_column(Date)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    """1, then + 1 each time new data (late meter readings) changed the figures."""
+    digest: Mapped[str] = mapped_column(String(64))
+    complete: Mapped[bool] = mapped_column(Boolean)
+    gap_slots: Mapped[list[Any]] = mapped_column(JSON)
+    energy_cents: Mapped[int] = mapped_column(BigInteger)
+    deviation_cents: Mapped[int] = mapped_column(BigInteger)
+    penalty_cents: Mapped[int] = mapped_column(BigInteger)
+    availability_cents: Mapped[int] = mapped_column(BigInteger)
+    mileage_cents: Mapped[int] = mapped_column(BigInteger)
+    dr_cents: Mapped[int] = mapped_column(BigInteger)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    cleared_kwh: Mapped[float] = mapped_column(Float)
+    delivered_kwh: Mapped[float] = mapped_column(Float)
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The trading rules it was settled by."""
+    rounding: Mapped[str] = mapped_column(String(200))
+    settled_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    settled_by: Mapped[str] = mapped_column(String(100))
+
+    __table_args__ = (
+        UniqueConstraint("vpp_id", "market_type", "trading_date", name="uk_statement_day"),
+        Index("idx_statements_date", "trading_date"),
+    )
+
+
+class SettlementLine(Base):
+    """One slot (and product) of a statement."""
+
+    __tablename__ = "settlement_lines"
+
+    statement_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("settlement_statements.id", ondelete="CASCADE"), primary_key=True
+    )
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    product: Mapped[str] = mapped_column(String(16), primary_key=True, default="")
+    cleared_kwh: Mapped[float] = mapped_column(Float)
+    clearing_price_yuan_mwh: Mapped[float] = mapped_column(Float)
+    delivered_kwh: Mapped[float | None] = mapped_column(Float)
+    deviation_kwh: Mapped[float | None] = mapped_column(Float)
+    realtime_price_yuan_mwh: Mapped[float | None] = mapped_column(Float)
+    energy_cents: Mapped[int] = mapped_column(BigInteger)
+    deviation_cents: Mapped[int] = mapped_column(BigInteger)
+    penalty_cents: Mapped[int] = mapped_column(BigInteger)
+    availability_cents: Mapped[int] = mapped_column(BigInteger)
+    mileage_cents: Mapped[int] = mapped_column(BigInteger)
+    dr_cents: Mapped[int] = mapped_column(BigInteger)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    flags: Mapped[list[Any]] = mapped_column(JSON)
+
+
+class SettlementAllocation(Base):
+    """A member's part of a statement by one allocation method."""
+
+    __tablename__ = "settlement_allocations"
+
+    statement_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("settlement_statements.id", ondelete="CASCADE"), primary_key=True
+    )
+    method: Mapped[str] = mapped_column(String(16), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    penalty_cents: Mapped[int] = mapped_column(BigInteger)
+    share: Mapped[float] = mapped_column(Float)
+    weight: Mapped[float] = mapped_column(Float)
+    committed_kwh: Mapped[float] = mapped_column(Float)
+    delivered_kwh: Mapped[float] = mapped_column(Float)
+    capacity_kw: Mapped[float] = mapped_column(Float)
+    availability: Mapped[float] = mapped_column(Float)
+    missing_lines: Mapped[int] = mapped_column(Integer)
+    standard_error_yuan: Mapped[float | None] = mapped_column(Float)
+    half_width_yuan: Mapped[float | None] = mapped_column(Float)
+    explanation: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("idx_allocations_resource", "resource_id"),)
 
 
 # --------------------------------------------------------------------------- security
@@ -479,3 +848,129 @@ def row_dict(row: Base) -> dict[str, Any]:
             value = value.isoformat()
         out[column.key] = value
     return out
+
+
+# --------------------------------------------------------------------------- AI models
+
+MODEL_STATUSES = ("DRAFT", "ACTIVE", "RETIRED")
+MODEL_FORMATS = ("onnx", "lightgbm", "skops", "seasonal_naive")
+TASK_STATES = ("PENDING", "RUNNING", "DONE", "FAILED")
+EXPERIMENT_STATES = ("RUNNING", "CONCLUDED")
+SPLITS = ("day", "vpp")
+ARMS = ("champion", "challenger")
+
+
+class AiModel(Base):
+    """One version of a model (seed 4.2.2). The file is stored by content (``file_sha256``)
+    under the configured model directory; ``seasonal_naive`` baselines have no file."""
+
+    __tablename__ = "ai_models"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    model_type: Mapped[str] = mapped_column(String(50))
+    version: Mapped[str] = mapped_column(String(50))
+    format: Mapped[str] = mapped_column(_enum("ai_model_format", MODEL_FORMATS))
+    model_file_path: Mapped[str | None] = mapped_column(String(500))
+    """Where the stored file is, relative to the model directory (``store/ab/<sha256>``)."""
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    input_schema: Mapped[dict[str, Any]] = mapped_column(JSON)
+    output_schema: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(
+        _enum("ai_model_status", MODEL_STATUSES), default="DRAFT", server_default="DRAFT"
+    )
+    calibration: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """How its intervals are made (split conformal: level, residual quantile per output)."""
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Walk-forward validation metrics (MAE, RMSE, pinball, coverage) of built-in models."""
+    baseline_id: Mapped[str | None] = mapped_column(String(36))
+    """The seasonal-naive baseline trained beside it."""
+    training_task_id: Mapped[str | None] = mapped_column(String(36))
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, server_default=func.now()
+    )
+
+    __table_args__ = (
+        UniqueConstraint("name", "version", name="uk_ai_model_version"),
+        Index("idx_ai_models_type_status", "model_type", "status"),
+    )
+
+
+class AiTrainingTask(Base):
+    """A built-in forecaster's training run (asynchronous, with its progress)."""
+
+    __tablename__ = "ai_training_tasks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(
+        _enum("ai_task_state", TASK_STATES), default="PENDING", server_default="PENDING"
+    )
+    progress: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    message: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    model_id: Mapped[str | None] = mapped_column(String(36))
+    baseline_id: Mapped[str | None] = mapped_column(String(36))
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, server_default=func.now()
+    )
+
+
+class AiExperiment(Base):
+    """Champion/challenger on one forecast slot (or strategy): a traffic split by day or by
+    VPP, decisions recorded per arm, promotion by hand or by a significant test."""
+
+    __tablename__ = "ai_experiments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    slot: Mapped[str] = mapped_column(String(100))
+    champion_id: Mapped[str] = mapped_column(String(36), ForeignKey("ai_models.id"))
+    challenger_id: Mapped[str] = mapped_column(String(36), ForeignKey("ai_models.id"))
+    split_by: Mapped[str] = mapped_column(_enum("ai_split", SPLITS))
+    challenger_share: Mapped[float] = mapped_column(Float)
+    auto_promote: Mapped[bool] = mapped_column(Boolean, default=False)
+    alpha: Mapped[float] = mapped_column(Float, default=0.05)
+    min_decisions: Mapped[int] = mapped_column(Integer, default=20)
+    state: Mapped[str] = mapped_column(
+        _enum("ai_experiment_state", EXPERIMENT_STATES), default="RUNNING"
+    )
+    winner_id: Mapped[str | None] = mapped_column(String(36))
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
+    concluded_at: Mapped[dt.datetime | None] = mapped_column()
+
+    __table_args__ = (Index("idx_ai_experiments_slot", "slot", "state"),)
+
+
+class AiDecision(Base):
+    """One forecast made inside an experiment: the arm that served it, both arms' forecasts
+    (the other arm runs in shadow, so errors are paired), and once known the outcome."""
+
+    __tablename__ = "ai_decisions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    experiment_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("ai_experiments.id", ondelete="CASCADE")
+    )
+    arm: Mapped[str] = mapped_column(_enum("ai_arm", ARMS))
+    model_id: Mapped[str] = mapped_column(String(36))
+    unit: Mapped[str] = mapped_column(String(64))
+    """What the split is keyed on: the day (ISO date) or the VPP id."""
+    vpp_id: Mapped[str | None] = mapped_column(String(36))
+    day: Mapped[dt.date | None] = mapped_column(Date)
+    champion_forecast: Mapped[list[Any]] = mapped_column(JSON)
+    challenger_forecast: Mapped[list[Any]] = mapped_column(JSON)
+    actual: Mapped[list[Any] | None] = mapped_column(JSON)
+    champion_loss: Mapped[float | None] = mapped_column(Float)
+    challenger_loss: Mapped[float | None] = mapped_column(Float)
+    revenue: Mapped[float | None] = mapped_column(Float)
+    capture_ratio: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
+    resolved_at: Mapped[dt.datetime | None] = mapped_column()
+
+    __table_args__ = (Index("idx_ai_decisions_experiment", "experiment_id", "arm"),)

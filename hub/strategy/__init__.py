@@ -17,8 +17,19 @@ code and differ only in where their :class:`SlotContext` values come from.
 * :func:`plan_day`: the one call for a day of any strategy type, used alike by the
   trading loop and the backtest.
 
+* The backtest (pure, loaded lazily: it imports hub.markets and hub.trading):
+  :func:`run_backtest` runs the live engine (:class:`StrategyBidder`, the trading loop's
+  ``BidStrategy``) day by day over history; :class:`BacktestPool` (I/O) runs the tasks.
+
+* The strategies API (seed 4.2.1, I/O, loaded lazily): :class:`StrategyController`; the
+  lifecycle rules are pure (:func:`transition_problem`), the use cases in ``_service``
+  (:func:`suspend_strategy` for the trading loop's circuit breaker).
+
 See docs/strategy.md for the evaluation order and conflict rules.
 """
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._context import (
     FIELD_ATTRIBUTES,
@@ -30,6 +41,7 @@ from ._context import (
 )
 from ._engine import Bid, Notification, RuleEngine, RuleState, SlotDecision, Suppressed
 from ._hybrid import PLAN, hybrid_decisions, override, plan_decisions
+from ._lifecycle import TRADERS, TRANSITIONS, Status, transition_problem
 from ._optimise import (
     Battery,
     DayAheadProblem,
@@ -90,14 +102,43 @@ from ._rules import (
 from ._schema import config_schema, config_schema_text
 from ._validate import ConfigError, Problem, StrategyType, rank, validate_config
 
+if TYPE_CHECKING:
+    from ._backtest import Backtest, BacktestCancelled, Fleet, Outcome, Progress, run_backtest
+    from ._bidder import EngineResolver, StrategyBidder, strategy_resolver
+    from ._controller import StrategyController
+    from ._service import active_strategies, config_digest, suspend_strategy
+    from ._worker import BacktestPool
+
+_LAZY = {
+    "Backtest": "._backtest",
+    "BacktestCancelled": "._backtest",
+    "BacktestPool": "._worker",
+    "Fleet": "._backtest",
+    "Outcome": "._backtest",
+    "Progress": "._backtest",
+    "StrategyBidder": "._bidder",
+    "EngineResolver": "._bidder",
+    "run_backtest": "._backtest",
+    "strategy_resolver": "._bidder",
+    "StrategyController": "._controller",
+    "active_strategies": "._service",
+    "config_digest": "._service",
+    "suspend_strategy": "._service",
+}
+
 __all__ = [
     "FIELD_ATTRIBUTES",
     "PLAN",
     "SLOTS_PER_DAY",
     "SLOT_MINUTES",
+    "TRADERS",
+    "TRANSITIONS",
     "Action",
     "AllOf",
     "AnyOf",
+    "Backtest",
+    "BacktestCancelled",
+    "BacktestPool",
     "Battery",
     "Between",
     "Bid",
@@ -117,8 +158,10 @@ __all__ = [
     "DayPlan",
     "DayType",
     "DischargeAction",
+    "EngineResolver",
     "Equal",
     "EvSession",
+    "Fleet",
     "Forecasts",
     "GateClosure",
     "Greater",
@@ -140,9 +183,11 @@ __all__ = [
     "NotifyParameters",
     "OptimiserConfig",
     "OptimiserError",
+    "Outcome",
     "PowerParameters",
     "PriceScenarios",
     "Problem",
+    "Progress",
     "Published",
     "PvPlant",
     "Rule",
@@ -153,11 +198,16 @@ __all__ = [
     "ShiftEvParameters",
     "SlotContext",
     "SlotDecision",
+    "Status",
+    "StrategyBidder",
     "StrategyConfig",
+    "StrategyController",
     "StrategyType",
     "Suppressed",
+    "active_strategies",
     "build_lp",
     "channel_of",
+    "config_digest",
     "config_schema",
     "config_schema_text",
     "derive_bids",
@@ -167,6 +217,16 @@ __all__ = [
     "plan_day",
     "plan_decisions",
     "rank",
+    "run_backtest",
     "solve_lp",
+    "strategy_resolver",
+    "suspend_strategy",
+    "transition_problem",
     "validate_config",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -125,14 +125,20 @@ class Forecasts:
         grouped: dict[int, list[tuple[int, float]]] = {}
         for issued, target, value in zip(issued_ms, target_ms, values, strict=True):
             grouped.setdefault(int(target), []).append((int(issued), float(value)))
-        self._by_target = {
-            t: Published([i for i, _ in g], [v for _, v in g]) for t, g in grouped.items()
-        }
+        by_target: dict[int, tuple[list[int], list[float]]] = {}
+        for t, g in grouped.items():
+            if len(g) > 1:
+                g.sort(key=lambda p: p[0])  # stable: equal times keep their order
+            by_target[t] = ([i for i, _ in g], [v for _, v in g])
+        self._by_target = by_target
 
     def as_of(self, target_ms: int, known_at_ms: int) -> float | None:
         """The latest forecast for ``target_ms`` issued at or before ``known_at_ms``."""
         series = self._by_target.get(target_ms)
-        return None if series is None else series.as_of(known_at_ms)
+        if series is None:
+            return None
+        i = bisect.bisect_right(series[0], known_at_ms)
+        return series[1][i - 1] if i else None
 
 
 class ContextFeed:

@@ -27,17 +27,31 @@ if TYPE_CHECKING:
         VppController,
     )
     from ._service import (
+        PreparedMember,
         get_vpp,
+        live_state,
+        member_rows,
+        member_rows_of,
         member_state,
+        prepare_row,
         ratio_totals,
+        row_state,
+        status_and_member_rows,
         vpp_members,
     )
 
 _LAZY = {
+    "PreparedMember": "._service",
     "VppController": "._controller",
     "get_vpp": "._service",
+    "live_state": "._service",
+    "member_rows": "._service",
+    "member_rows_of": "._service",
     "member_state": "._service",
+    "prepare_row": "._service",
     "ratio_totals": "._service",
+    "row_state": "._service",
+    "status_and_member_rows": "._service",
     "vpp_members": "._service",
 }
 
@@ -49,13 +63,20 @@ __all__ = [
     "MarketType",
     "MemberState",
     "PowerRange",
+    "PreparedMember",
     "VppController",
     "aggregate",
     "detect_conflicts",
     "get_vpp",
+    "live_state",
     "member_range",
+    "member_rows",
+    "member_rows_of",
     "member_state",
+    "prepare_row",
     "ratio_totals",
+    "row_state",
+    "status_and_member_rows",
     "vpp_members",
 ]
 

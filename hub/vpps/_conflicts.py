@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
@@ -9,6 +10,25 @@ from ._aggregate import aggregate
 from ._types import Commitment, Conflict, MarketRequirement, MemberState
 
 EPS = 1e-6
+_SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def commitment_kw(quantity_kwh: float, time_slot: str | None, slot_minutes: int = 15) -> float:
+    """The power a trading record commits: its energy (kWh over the slot, signed: a buy
+    commits capacity too) as the average power over its slot. The slot's length is read
+    from its ``"HH:MM-HH:MM"`` name, else ``slot_minutes``.
+
+    >>> commitment_kw(150.0, "10:00-10:15"), commitment_kw(-50.0, "23:00-24:00")
+    (600.0, 50.0)
+    """
+    minutes = slot_minutes
+    match = _SPAN.match(time_slot or "")
+    if match is not None:
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        span = (h2 * 60 + m2) - (h1 * 60 + m1)
+        if span > 0:
+            minutes = span
+    return abs(quantity_kwh) * 60.0 / minutes
 
 
 def detect_conflicts(

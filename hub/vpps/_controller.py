@@ -3,25 +3,43 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, cast
 
 from litestar import Controller, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub._deps import Caller, Ctx, Page, Session, Size
 from hub.auth import WRITERS, audit, requires
 from hub.errors import ConflictError, InvalidInputError
-from hub.store import ResourceInstance, ResourceMapping, TradingRecord, Vpp, new_id, row_dict
+from hub.store import (
+    ResourceInstance,
+    ResourceMapping,
+    TradingRecord,
+    Vpp,
+    edge_key,
+    new_id,
+    remembered,
+    row_dict,
+)
 
 from ._aggregate import aggregate
-from ._conflicts import detect_conflicts
+from ._conflicts import commitment_kw, detect_conflicts
 from ._schemas import ConflictReport, Member, ResourcesUpdate, VppCreate, VppOut, VppPage
-from ._service import get_vpp, member_state, ratio_totals, vpp_members
+from ._service import (
+    MemberRow,
+    get_vpp,
+    member_rows,
+    member_states,
+    ratio_totals,
+    row_state,
+    vpp_header,
+)
 from ._types import AggregatedParams, Commitment, MarketType, MemberState
 
 
-def vpp_out(row: Vpp, members: list[ResourceMapping]) -> VppOut:
+def vpp_out(row: Vpp, members: list[Member]) -> VppOut:
     return VppOut(
         id=row.id,
         name=row.name,
@@ -33,35 +51,36 @@ def vpp_out(row: Vpp, members: list[ResourceMapping]) -> VppOut:
         status=row.status,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        resources=[
-            Member(
-                resource_id=m.resource_id,
-                allocation_ratio=float(m.allocation_ratio),
-                priority=m.priority,
-            )
-            for m in members
-        ],
+        resources=members,
     )
 
 
-async def _mappings(session: Session, vpp_ids: list[str]) -> dict[str, list[ResourceMapping]]:
-    out: dict[str, list[ResourceMapping]] = {v: [] for v in vpp_ids}
+async def _mappings(session: Session, vpp_ids: list[str]) -> dict[str, list[Member]]:
+    """The members of ``vpp_ids`` in one query of three columns (no ORM objects)."""
+    out: dict[str, list[Member]] = {v: [] for v in vpp_ids}
     if vpp_ids:
-        rows = await session.scalars(
-            select(ResourceMapping)
+        rows = await session.execute(
+            select(
+                ResourceMapping.vpp_id,
+                ResourceMapping.resource_id,
+                ResourceMapping.allocation_ratio,
+                ResourceMapping.priority,
+            )
             .where(ResourceMapping.vpp_id.in_(vpp_ids))
             .order_by(ResourceMapping.priority, ResourceMapping.resource_id)
         )
-        for m in rows:
-            out[m.vpp_id].append(m)
+        for vpp_id, rid, ratio, priority in rows:
+            out[vpp_id].append(
+                Member(resource_id=rid, allocation_ratio=float(ratio), priority=priority)
+            )
     return out
 
 
 async def live_members(session: Session, ctx: Ctx, vpp_id: FromPath[str]) -> list[MemberState]:
+    """The members' rows (kept in ``ctx.reads`` until one of their tables is written) with
+    the live cache's values as they are now."""
     fresh = ctx.clock.now_ms() - int(ctx.settings.stale_after_s * 1000)
-    return [
-        member_state(i, t, m, ctx.cache, fresh) for m, i, t in await vpp_members(session, vpp_id)
-    ]
+    return await member_states(session, vpp_id, ctx.cache, fresh, ctx.reads)
 
 
 async def refresh_summary(session: Session, ctx: Ctx, vpp: Vpp) -> AggregatedParams:
@@ -90,7 +109,7 @@ class VppController(Controller):
     path = "/api/v1/vpp/vpps"
     tags = ("vpps",)
 
-    @get("/")
+    @get("/", opt={"cached": True})
     async def list_vpps(
         self,
         session: Session,
@@ -116,7 +135,7 @@ class VppController(Controller):
             items=[vpp_out(r, members[r.id]) for r in rows], total=total or 0, page=page, size=size
         )
 
-    @get("/{vpp_id:str}")
+    @get("/{vpp_id:str}", opt={"cached": True})
     async def get_vpp(self, session: Session, vpp_id: FromPath[str]) -> VppOut:
         vpp = await get_vpp(session, vpp_id)
         return vpp_out(vpp, (await _mappings(session, [vpp.id]))[vpp.id])
@@ -162,7 +181,12 @@ class VppController(Controller):
     ) -> VppOut:
         """Add, remove and update members in one transaction."""
         vpp = await get_vpp(session, vpp_id)
-        current = {m.resource_id: m for m in (await _mappings(session, [vpp.id]))[vpp.id]}
+        current = {
+            m.resource_id: m
+            for m in await session.scalars(
+                select(ResourceMapping).where(ResourceMapping.vpp_id == vpp.id)
+            )
+        }
         before = row_dict(vpp) | {
             "resources": {
                 r: [float(m.allocation_ratio), m.priority] for r, m in sorted(current.items())
@@ -220,45 +244,103 @@ class VppController(Controller):
         return vpp_out(vpp, members)
 
     @get("/{vpp_id:str}/aggregated-params")
-    async def aggregated_params(
-        self, session: Session, ctx: Ctx, vpp_id: FromPath[str]
-    ) -> AggregatedParams:
+    async def aggregated_params(self, ctx: Ctx, vpp_id: FromPath[str]) -> AggregatedParams:
         """Total capacity, available up/down capacity from live state (status, SoC,
         limits, allocation ratio), slowest response time (s) and weighted efficiency."""
-        await get_vpp(session, vpp_id)
-        return aggregate(await live_members(session, ctx, vpp_id))
+        # A session of its own, opened only when a kept read misses (no session
+        # dependency: with two async dependencies Litestar starts a task group a request).
+        async with ctx.reader_primary()() as session:
+            await vpp_header(session, vpp_id, ctx.reads)
+            rows = await member_rows(session, vpp_id, ctx.reads)
+        # The aggregate of these very rows while no live value of their edges changed,
+        # kept for at most response_cache_s (values turn stale with time too).
+        key = ("vpp-aggregate", vpp_id)
+        kept = ctx.reads.get(key)
+        if kept is not None and kept[0] is rows and kept[2] == ctx.cache.changed(kept[1]):
+            return cast(AggregatedParams, kept[3])
+        edges = _edges_of(rows)
+        version = ctx.cache.changed(edges)
+        fresh = ctx.clock.now_ms() - int(ctx.settings.stale_after_s * 1000)
+        params = aggregate([row_state(r, ctx.cache, fresh) for r in rows])
+        ctx.reads.put(key, (), ctx.reads.now(), (rows, edges, version, params), volatile=False)
+        return params
 
     @get("/{vpp_id:str}/conflicts")
-    async def conflicts(self, session: Session, ctx: Ctx, vpp_id: FromPath[str]) -> ConflictReport:
+    async def conflicts(self, ctx: Ctx, vpp_id: FromPath[str]) -> ConflictReport:
         """Allocation above 1 across VPPs, capacity committed twice in one period,
         unavailable members, market qualification and response-time requirements."""
-        vpp = await get_vpp(session, vpp_id)
-        members = await live_members(session, ctx, vpp_id)
-        totals = await ratio_totals(session, [m.resource_id for m in members])
-        records = await session.scalars(
-            select(TradingRecord).where(
-                TradingRecord.vpp_id == vpp_id,
-                TradingRecord.status.in_(["SUBMITTED", "CLEARED"]),
+        # A session of its own, connected only when a kept read misses (no session
+        # dependency: with two async dependencies Litestar starts a task group a request).
+        async with ctx.reader_primary()() as session:
+            vpp = await vpp_header(session, vpp_id, ctx.reads)
+            rows = await member_rows(session, vpp_id, ctx.reads)
+            ids = tuple(r[0] for r in rows)
+            totals, commitments = await remembered(
+                ctx.reads,
+                ("vpp-conflicts", vpp_id, ids),
+                lambda: _commitments(session, vpp_id, ids),
             )
-        )
-        commitments = [
-            Commitment(
-                vpp_id=r.vpp_id,
-                market_type=r.market_type or "",
-                period=f"{r.trading_date}/{r.time_slot}",
-                quantity_kw=float(r.cleared_quantity or r.bid_quantity or 0.0),
-            )
-            for r in records
-        ]
+        # The report of these very rows while no live value of their edges changed,
+        # kept for at most response_cache_s (live values turn stale with time too).
+        key = ("vpp-conflict-report", vpp_id)
+        kept = ctx.reads.get(key)
+        if (
+            kept is not None
+            and kept[0] is rows
+            and kept[1] is totals
+            and kept[2] is vpp
+            and kept[4] == ctx.cache.changed(kept[3])
+        ):
+            return cast(ConflictReport, kept[5])
+        edges = _edges_of(rows)
+        version = ctx.cache.changed(edges)
+        fresh = ctx.clock.now_ms() - int(ctx.settings.stale_after_s * 1000)
         requirement = next(
             (q for q in ctx.settings.market_requirements if q.market_type == vpp.market_type),
             None,
         )
         found = detect_conflicts(
             vpp_id,
-            members,
+            [row_state(r, ctx.cache, fresh) for r in rows],
             ratio_totals=totals,
             commitments=commitments,
             requirement=requirement,
         )
-        return ConflictReport(vpp_id=vpp_id, conflicts=found)
+        report = ConflictReport(vpp_id=vpp_id, conflicts=found)
+        kept = (rows, totals, vpp, edges, version, report)
+        ctx.reads.put(key, (), ctx.reads.now(), kept, volatile=False)
+        return report
+
+
+def _edges_of(rows: list[MemberRow]) -> tuple[str, ...]:
+    """The live cache's keys of the edges the members are behind (a VPP has few)."""
+    return tuple({k for r in rows if (k := edge_key(r[5], r[6])) is not None})
+
+
+async def _commitments(
+    session: AsyncSession, vpp_id: str, ids: tuple[str, ...]
+) -> tuple[dict[str, float], list[Commitment]]:
+    """Each member's allocation ratios summed over every VPP, and the VPP's market
+    commitments (submitted or cleared trading records)."""
+    totals = await ratio_totals(session, ids)
+    records = await session.execute(
+        select(
+            TradingRecord.market_type,
+            TradingRecord.trading_date,
+            TradingRecord.time_slot,
+            TradingRecord.cleared_quantity,
+            TradingRecord.bid_quantity,
+        ).where(
+            TradingRecord.vpp_id == vpp_id,
+            TradingRecord.status.in_(["SUBMITTED", "CLEARED"]),
+        )
+    )
+    return totals, [
+        Commitment(
+            vpp_id=vpp_id,
+            market_type=market_type or "",
+            period=f"{trading_date}/{time_slot}",
+            quantity_kw=commitment_kw(float(cleared or bid or 0.0), time_slot),
+        )
+        for market_type, trading_date, time_slot, cleared, bid in records
+    ]

@@ -17,8 +17,12 @@ MarketType = Literal["SPOT", "ANCILLARY", "CAPACITY"]
 
 Ratio = Annotated[float, Meta(ge=0, le=1)]
 
+# ``gc=False`` below: a Struct of scalars only cannot be part of a reference cycle, so the
+# garbage collector need not track it (tens of thousands are made per console snapshot,
+# fifty per aggregation; tests/hub/test_gc.py checks that their fields stay scalars).
 
-class MemberState(msgspec.Struct, frozen=True, kw_only=True):
+
+class MemberState(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """What aggregation and disaggregation know about one VPP member right now."""
 
     resource_id: str
@@ -47,7 +51,7 @@ class MemberState(msgspec.Struct, frozen=True, kw_only=True):
     """GENERATION that cannot be stepped up (PV): may only be curtailed."""
 
 
-class PowerRange(msgspec.Struct, frozen=True, kw_only=True):
+class PowerRange(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """The band a member's share may be dispatched in, and where it sits now (kW)."""
 
     resource_id: str
@@ -57,7 +61,7 @@ class PowerRange(msgspec.Struct, frozen=True, kw_only=True):
     priority: int = 1
 
 
-class AggregatedParams(msgspec.Struct, frozen=True, kw_only=True):
+class AggregatedParams(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Seed 4.1.3 ``aggregated-params`` response (kW, s, ratio)."""
 
     total_capacity: float
@@ -70,7 +74,7 @@ class AggregatedParams(msgspec.Struct, frozen=True, kw_only=True):
     current_power: float = 0.0
 
 
-class MarketRequirement(msgspec.Struct, frozen=True, kw_only=True):
+class MarketRequirement(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Qualification threshold of a market product."""
 
     market_type: MarketType
@@ -79,7 +83,7 @@ class MarketRequirement(msgspec.Struct, frozen=True, kw_only=True):
     max_response_time_s: float | None = None
 
 
-class Commitment(msgspec.Struct, frozen=True, kw_only=True):
+class Commitment(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Capacity of one VPP committed to one market in one period (from trading records)."""
 
     vpp_id: str

@@ -8,7 +8,7 @@ marker).
 """
 
 from ._feed import RESYNC, LiveFeed, Subscription
-from ._routes import ConsoleController, console_lifespan, make_feed, sse_frame
+from ._routes import ConsoleController, console_lifespan, make_feed
 from ._schemas import (
     AggregationPreview,
     AggregationPreviewIn,
@@ -20,7 +20,7 @@ from ._schemas import (
     ResourceLive,
     VppLive,
 )
-from ._snapshot import build_snapshot
+from ._snapshot import SnapshotCache, build_snapshot, sse_frame
 from ._static import STATIC_DIR, console, console_response, console_root
 
 ROUTES = (ConsoleController, console_root, console)
@@ -39,6 +39,7 @@ __all__ = [
     "LiveSnapshot",
     "PreviewMember",
     "ResourceLive",
+    "SnapshotCache",
     "Subscription",
     "VppLive",
     "build_snapshot",

@@ -117,7 +117,8 @@ class LiveFeed:
         if self.failures:
             _log.info("console live feed recovered after %s failed snapshot(s)", self.failures)
             self.failures = 0
-        self.publish(message)
+        if message is not self.latest:  # the same snapshot again: every client has it
+            self.publish(message)
 
     async def run(self) -> None:
         """Until cancelled: poll while subscribed, sleep on an event otherwise."""

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 from typing import Any, Final
 
 import msgspec
-from litestar import Controller, Litestar, Request, get, post
+from litestar import Controller, Litestar, MediaType, Request, Response, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 from litestar.response import Stream
 from prometheus_client import Counter
@@ -20,7 +21,7 @@ from hub._deps import Ctx, Session
 from ._feed import RESYNC, LiveFeed
 from ._preview import preview
 from ._schemas import AggregationPreview, AggregationPreviewIn, LiveSnapshot
-from ._snapshot import build_snapshot
+from ._snapshot import SnapshotCache, sse_frame
 
 LIVE_INTERVAL_S: Final = 1.0
 QUEUE_SIZE: Final = 16
@@ -28,26 +29,46 @@ HEARTBEAT_S: Final = 15.0
 _ENCODER = msgspec.json.Encoder()
 
 
-def sse_frame(event: str, data: bytes, event_id: int | None = None) -> bytes:
-    head = f"event: {event}\n" + (f"id: {event_id}\n" if event_id is not None else "")
-    return head.encode() + b"data: " + data + b"\n\n"
-
-
 def feed_of(request: Request[Any, Any, Any]) -> LiveFeed:
     feed: LiveFeed = request.app.state.console_feed
     return feed
+
+
+def snapshots_of(request: Request[Any, Any, Any]) -> SnapshotCache:
+    snapshots: SnapshotCache = request.app.state.console_snapshots
+    return snapshots
 
 
 class ConsoleController(Controller):
     path = "/api/v1/vpp/console"
     tags = ("console",)
 
-    @get("/snapshot")
-    async def snapshot(self, session: Session, ctx: Ctx) -> LiveSnapshot:
+    @get(
+        "/snapshot",
+        responses={
+            200: ResponseSpec(
+                LiveSnapshot,
+                description="Request fulfilled, document follows",
+                generate_examples=False,
+            )
+        },
+    )
+    async def snapshot(self, request: Request[Any, Any, Any]) -> Response[bytes]:
         """What the live views show now: resources with status and newest values, VPPs
         with aggregated parameters, edges, recent dispatch with execution status, alarms.
-        The same body as each ``live`` event of ``/stream``."""
-        return await build_snapshot(session, ctx, 0)
+        The same body as the newest ``live`` event of ``/stream`` (``seq`` numbers them).
+        Made again once a table it read is written or a live value changed, and at least
+        every ``response_cache_s`` (its clock-dependent parts: staleness, recent
+        dispatch). Gzipped for a caller that accepts it."""
+        snapshots = snapshots_of(request)
+        built = await snapshots.get()
+        if "gzip" in request.headers.get("accept-encoding", "").lower():
+            return Response(
+                await snapshots.gzipped(built),
+                media_type=MediaType.JSON,
+                headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
+            )
+        return Response(built.body, media_type=MediaType.JSON, headers={"Vary": "Accept-Encoding"})
 
     @post("/aggregation-preview", status_code=200)
     async def aggregation_preview(
@@ -89,20 +110,19 @@ class ConsoleController(Controller):
         )
 
 
-def make_feed(ctx: HubContext, interval_s: float = LIVE_INTERVAL_S) -> LiveFeed:
+def make_feed(
+    ctx: HubContext, snapshots: SnapshotCache, interval_s: float = LIVE_INTERVAL_S
+) -> LiveFeed:
+    """The live feed over ``snapshots`` (the snapshot route's own copy: one build serves
+    both)."""
     dropped = Counter(
         "vpp_hub_console_stream_dropped_total",
         "Live messages dropped for a slow console client (it then gets a resync marker)",
         registry=ctx.metrics.registry,
     )
-    seq = 0
 
     async def source() -> bytes:
-        nonlocal seq
-        seq += 1
-        async with ctx.sessions() as session:
-            snap = await build_snapshot(session, ctx, seq)
-        return sse_frame("live", _ENCODER.encode(snap), seq)
+        return (await snapshots.get()).frame
 
     return LiveFeed(source, interval_s=interval_s, queue_size=QUEUE_SIZE, on_drop=dropped.inc)
 
@@ -111,7 +131,9 @@ def make_feed(ctx: HubContext, interval_s: float = LIVE_INTERVAL_S) -> LiveFeed:
 async def console_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Runs after the hub's own lifespan (it needs ``app.state.hub``): owns the poller."""
     ctx: HubContext = app.state.hub
-    feed = make_feed(ctx)
+    snapshots = SnapshotCache(ctx, ctx.settings.response_cache_s)
+    feed = make_feed(ctx, snapshots)
+    app.state.console_snapshots = snapshots
     app.state.console_feed = feed
     async with asyncio.TaskGroup() as group:
         task = group.create_task(feed.run(), name="console-live-feed")

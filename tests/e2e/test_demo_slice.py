@@ -178,3 +178,30 @@ async def test_a_vpp_level_target_is_split_over_members_and_met(tmp_path: Path) 
         assert status["status"] == "executing", status
         assert isinstance(status["actual_power"], float | int)
         assert abs(status["actual_power"] + 300.0) < 5.0, status
+
+
+async def test_the_demo_trades_in_a_simulated_market(tmp_path: Path) -> None:
+    """`vpp demo` comes with a simulated exchange (Shandong rules) the trading loop talks
+    to, and an ACTIVE strategy for the VPP: the market answers with live data."""
+    if mosquitto_binary() is None:
+        service_missing("mosquitto is not installed")
+    options = DemoOptions(workdir=tmp_path / "demo", port=0, speed=10.0, password=PASSWORD)
+    async with (
+        asyncio.timeout(SAFETY_TIMEOUT * 8),
+        start_demo(options, Console(file=io.StringIO(), width=200)) as demo,
+        httpx.AsyncClient(base_url=demo.hub_url, timeout=SAFETY_TIMEOUT) as http,
+    ):
+        login = await http.post(
+            "/api/v1/auth/login", json={"username": "demo", "password": PASSWORD}
+        )
+        http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        connectors = (await http.get("/api/v1/vpp/market-connectors")).json()
+        sim = [c for c in connectors if c["api_endpoint"] == "sim://shandong"]
+        assert len(sim) == 1 and sim[0]["status"] == "ACTIVE", connectors
+        strategies = await http.get("/api/v1/vpp/strategies", params={"vpp_id": demo.vpp_id})
+        items = strategies.json()["items"]
+        assert [s["status"] for s in items] == ["ACTIVE"], items
+        realtime = await http.get(f"/api/v1/vpp/market-data/{sim[0]['id']}/realtime")
+        assert realtime.status_code == 200, realtime.text
+        data = realtime.json()
+        assert isinstance(data["price"], float | int) and data["market_status"], data

@@ -21,6 +21,7 @@ from protocol import (
     decode_uplink,
     encode,
 )
+from protocol.aio import keep_cancellation
 from protocol.topics import EdgeTopics
 
 
@@ -95,13 +96,15 @@ class HubStandIn:
     async def _run(self) -> None:
         while True:
             try:
-                async with aiomqtt.Client(
-                    "127.0.0.1",
-                    self.port,
-                    identifier=self.client_id,
-                    clean_session=False,
-                    queue_type=self._queue_type(),
-                    timeout=1.0,
+                async with keep_cancellation(
+                    aiomqtt.Client(
+                        "127.0.0.1",
+                        self.port,
+                        identifier=self.client_id,
+                        clean_session=False,
+                        queue_type=self._queue_type(),
+                        timeout=1.0,
+                    )
                 ) as client:
                     self._client = client
                     t = self.topics

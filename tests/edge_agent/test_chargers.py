@@ -14,8 +14,9 @@ from edge_agent import Agent, ConfigError, parse_config
 from edge_agent._control import limits_for
 from edge_agent._init import EVSE_MAP_LINES, charger_lines
 from edge_agent._safety import Applied, Clamped, GuardContext, Limits, SetpointRequest, guard
-from firmware_sims import EVCharger
-from protocol import encode
+from edge_agent._sessions import PLAN_SHARE, EvSession
+from firmware_sims import EVCharger, SimSite, load_preset
+from protocol import Command, encode
 from protocol.clock import ManualClock
 from tests.edge_agent.conftest import Harness, advance_until, config_text, make_config
 from tests.edge_agent.test_agent import T, all_statuses
@@ -183,3 +184,105 @@ async def test_the_modbus_request_gap_is_kept_on_the_agents_clock(
         finally:
             connecting.cancel()
             await adapter.close()
+
+
+def _cmd(clock: ManualClock, cid: str, op: str, **args: float | int) -> bytes:
+    now = clock.now_ms()
+    return encode(Command(cid=cid, device="evse-1", op=op, args=dict(args), reply_to=T.reply,
+                          ts_ms=now, expires_ts_ms=now + 60_000))  # fmt: skip
+
+
+async def test_a_session_target_lifts_a_curtailment_only_when_its_slack_runs_out(
+    tmp_path: Path, manual_clock: ManualClock
+) -> None:
+    """The VPP pauses the charger (a cap below the minimum current); the car must have
+    about 1.1 kWh in 5 minutes: the pause holds while there is slack, then the session's
+    floor lifts the cap (clamp reason ev_session), and the pause is back once it ends."""
+    site = SimSite(load_preset("park-s"), clock=manual_clock)
+    charger = site.device("evse-1")
+    assert isinstance(charger, EVCharger)
+    day = next(d for d in range(30) if charger.session_for_day(d) is not None)
+    car = charger.session_for_day(day)
+    assert car is not None
+    site.step(car.arrival + 60.0)  # a car is plugged in and wants energy
+    async with site:
+        port = site.endpoint("evse-1").port
+        config = make_config(tmp_path, devices=_devices(site, port))
+        async with Agent(config, clock=manual_clock) as agent:
+            await online(agent, "bess-1", "meter-1", "evse-1")
+            h = Harness(agent, manual_clock)
+            agent.on_message(T.dispatch, encode(schedule(manual_clock, {"evse-1": -3_000.0})))
+            await h.cycles(3)
+            assert charger.limit_a == 0.0 and charger.connected
+            energy = round(PLAN_SHARE * 22_080 * 200 / 3600)  # 200 s of charging: 100 s slack
+            departure = manual_clock.now_ms() + 300_000
+            agent.on_message(T.cmd("evse-1"), _cmd(manual_clock, "s1", "ev_session",
+                             energy_wh=energy, departure_ts_ms=departure))  # fmt: skip
+            assert agent._replies["s1"].ok
+            await h.cycles(60)
+            assert charger.limit_a == 0.0, "slack left: the VPP's pause holds"
+            lifted = await advance_until(h, lambda: charger.limit_a > 0, 120)
+            assert lifted and charger.limit_a >= 6.0  # at least the minimum current
+            evse = agent.health()["device_status"]["evse-1"]  # type: ignore[index]
+            assert evse["source"] == "ev_session" and evse["requested_w"] == -3_000.0
+            assert evse["session"]["energy_wh"] == energy
+            statuses = of(await all_statuses(agent), "evse-1")
+            assert any(
+                s.status == "clamped" and s.reason.startswith("ev_session") for s in statuses
+            )
+            await advance_until(h, lambda: "evse-1" not in agent.sessions, 200)
+            assert "evse-1" not in agent.sessions, "ended: delivered, or the car has left"
+            await h.cycles(3)
+            assert charger.limit_a == 0.0, "the VPP's pause is back"
+            assert charger.session_wh > 0
+
+
+@pytest.mark.parametrize(
+    ("device", "args", "code", "words"),
+    [
+        ("evse-1", {"energy_wh": 0}, "rejected", "energy_wh must be > 0"),
+        ("evse-1", {"energy_wh": 5_000.0}, "rejected", "departure_ts_ms must be an integer"),
+        ("evse-1", {"energy_wh": 5_000.0, "departure_ts_ms": 1}, "rejected", "next 7 days"),
+        ("bess-1", {"energy_wh": 5_000.0}, "unsupported", "not a controllable EV charger"),
+    ],
+)
+async def test_a_bad_session_is_refused_naming_the_argument(
+    tmp_path: Path, manual_clock: ManualClock, device: str, args: dict[str, float],
+    code: str, words: str,
+) -> None:  # fmt: skip
+    async with park(manual_clock) as site:
+        port = site.endpoint("evse-1").port
+        config = make_config(tmp_path, devices=_devices(site, port))
+        async with Agent(config, clock=manual_clock) as agent:
+            now = manual_clock.now_ms()
+            command = Command(cid="bad", device=device, op="ev_session", args=dict(args),
+                              reply_to=T.reply, ts_ms=now, expires_ts_ms=now + 60_000)  # fmt: skip
+            agent.on_message(T.cmd(device), encode(command))
+            rep = agent._replies["bad"]
+            assert not rep.ok and rep.code == code and words in rep.message
+            assert not agent.sessions
+            agent.on_message(T.cmd("evse-1"), _cmd(manual_clock, "end", "ev_session_end"))
+            assert agent._replies["end"].code == "rejected"
+
+
+@given(
+    st.floats(min_value=0.05, max_value=1.0),
+    st.integers(min_value=120, max_value=7200),
+    st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=1, max_size=50),
+)
+def test_following_the_floor_meets_any_target_the_charger_can_meet(
+    share: float, duration_s: int, vpp: list[float]
+) -> None:
+    """Whatever the VPP allows each minute, drawing max(floor, allowed) delivers the
+    target by the departure when it fits in PLAN_SHARE of the charger's maximum."""
+    max_w, dt = 22_080.0, 60.0
+    energy = share * PLAN_SHARE * max_w * duration_s / 3600
+    s = EvSession("ev", energy_wh=energy, departure_ms=duration_s * 1000, cid="c", accepted_ms=0)
+    s.observe(0, 0.0)
+    t = 0
+    while t < duration_s * 1000 and not s.done(t):
+        allowed = vpp[(t // 60_000) % len(vpp)] * max_w
+        draw = min(max_w, max(s.floor_w(t, max_w, dt), allowed))
+        t += int(dt * 1000)
+        s.observe(t, -draw)  # consumption is negative
+    assert s.delivered_wh >= energy - 1e-6

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from edge_agent import ConfigError, parse_config
+from edge_agent import Agent, ConfigError, parse_config
 from edge_agent._control import limits_for
 from edge_agent._hvac import Rebound, setpoint_for
 from edge_agent._safety import Applied, Clamped, GuardContext, SetpointRequest, guard
+from edge_agent.devices import DeviceStatus
 from firmware_sims import Chiller, SimSite, load_preset
 from protocol import encode
 from protocol.clock import ManualClock
-from tests.edge_agent.conftest import Harness, config_text, make_config
+from tests.edge_agent.conftest import Harness, advance_until, config_text, make_config
 from tests.edge_agent.test_agent import T, all_statuses
 from tests.edge_agent.test_sims import online, schedule, site_devices
 
@@ -26,8 +27,12 @@ HVAC = (
 )
 
 
-def _devices(site: object) -> str:
-    text = site_devices(site, only={"chiller-1", "meter-1"})  # type: ignore[arg-type]
+def _online(agent: Agent, *devices: str) -> bool:
+    return all(agent.runners[d].status is DeviceStatus.ONLINE for d in devices)
+
+
+def _devices(site: object, timeout_s: float = 0.5) -> str:
+    text = site_devices(site, only={"chiller-1", "meter-1"}, timeout_s=timeout_s)  # type: ignore[arg-type]
     head, sep, tail = text.partition("\n[register_maps.evse]")
     return head + HVAC + sep + tail
 
@@ -35,17 +40,19 @@ def _devices(site: object) -> str:
 async def test_a_chiller_cap_comes_with_its_setpoint_offset_and_revert_timer(
     tmp_path: Path, manual_clock: ManualClock
 ) -> None:
-    from edge_agent import Agent
-
     site = SimSite(load_preset("park-a"), clock=manual_clock)
     site.step(14 * 3600.0)  # the building settles near its setpoint: partial load
     async with site:
         chiller = site.device("chiller-1")
         assert isinstance(chiller, Chiller)
-        config = make_config(tmp_path, devices=_devices(site))
+        # the shipped timeout (2 s), not 0.5 s: an OPC UA read on a loaded machine (the
+        # OPC UA simulator tests beside it) outlasts 0.5 s again and again
+        config = make_config(tmp_path, devices=_devices(site, timeout_s=2.0))
         async with Agent(config, clock=manual_clock) as agent:
-            await online(agent, "chiller-1", "meter-1")
             h = Harness(agent, manual_clock)
+            # A read that times out sends the runner into a backoff on the manual clock,
+            # which must move for it to come back (waiting in real time would never end).
+            assert await advance_until(h, lambda: _online(agent, "chiller-1", "meter-1"), 60)
             await h.cycles(2)
             baseline = chiller.p_w
             assert 0 < baseline < 150_000.0
@@ -136,3 +143,65 @@ def test_a_comfort_band_that_is_empty_is_refused() -> None:
                                  "comfort_max_c = 22.0\n"))  # fmt: skip
     with pytest.raises(ConfigError, match="setpoint_c"):
         parse_config(config_text(Path("/tmp"), devices=base + "setpoint_c = 30.0\n"))
+
+
+async def test_a_chiller_that_is_slow_fails_or_drops_its_subscription_is_handled(
+    tmp_path: Path, manual_clock: ManualClock
+) -> None:
+    """OPC UA completeness: a slow plant times out, one answering BadDeviceFailure is in
+    error (through its subscription too), both recover when cleared; a subscription the
+    server drops while keeping the session is counted and made again in that session."""
+    from edge_agent import Agent
+    from edge_agent.devices import DeviceStatus
+    from edge_agent.devices.opcua import OpcUaAdapter
+    from tests.edge_agent.conftest import advance_until, until
+
+    site = SimSite(load_preset("park-a"), clock=manual_clock)
+    async with site:
+        devices = _devices(site).replace("timeout_s = 0.5", "timeout_s = 0.5\nslow_every = 2")
+        config = make_config(tmp_path, devices=devices)
+        async with Agent(config, clock=manual_clock) as agent:
+            await online(agent, "chiller-1", "meter-1")
+            runner = agent.runners["chiller-1"]
+            adapter = runner.adapter
+            assert isinstance(adapter, OpcUaAdapter) and adapter.subscribed
+            h = Harness(agent, manual_clock)
+
+            def status() -> DeviceStatus:
+                return runner.status
+
+            for kind, params, error in (
+                ("slow", {"delay_s": 2.0}, "timeout"),
+                ("exception", {}, "protocol"),
+            ):
+                before = runner.errors[error]
+                site.set_fault("chiller-1", kind, **params)
+                await advance_until(h, lambda: status() is DeviceStatus.ERROR, 30)
+                assert status() is DeviceStatus.ERROR, kind
+                assert runner.errors[error] > before, (kind, dict(runner.errors))
+                assert agent.runners["meter-1"].status is DeviceStatus.ONLINE
+                site.clear_fault("chiller-1")
+                await advance_until(h, lambda: status() is DeviceStatus.ONLINE, 60)
+                assert status() is DeviceStatus.ONLINE, f"{kind} recovery"
+
+            adapter = runner.adapter
+            assert isinstance(adapter, OpcUaAdapter) and adapter.subscribed
+            assert await site.drop_subscriptions("chiller-1") >= 1
+            await advance_until(h, lambda: runner.errors["subscription_drop"] >= 1, 20)
+            assert runner.errors["subscription_drop"] == 1
+            assert status() is DeviceStatus.ONLINE, "restored in its session: no reconnect"
+            dropped = agent.metrics.registry.get_sample_value(
+                "vpp_agent_device_events_total",
+                {"device": "chiller-1", "event": "subscription_drop"},
+            )
+            assert dropped == 1.0
+            latest = adapter._latest  # the notifications the new subscription brings
+            assert latest is not None
+            arrived = latest.notifications
+            chiller = site.device("chiller-1")
+            assert isinstance(chiller, Chiller)
+            chiller.write_setpoint(25.5)  # a value that changes (a steady plant sends nothing)
+            await h.cycles(2)  # the sim publishes it on its next tick
+            # the server publishes on its own (real-time) interval: wait for it, bounded
+            await until(lambda: latest.notifications > arrived, "the new subscription delivers")
+            assert latest.values.get("Setpoint") == 25.5

@@ -193,7 +193,15 @@ async def test_every_fault_kind_puts_the_device_in_error_and_the_rest_keeps_poll
                     agent.on_message(T.cmd("bess-1"), encode(Command(
                         cid="w1", device="bess-1", op="set_power", args={"p_w": 1000.0},
                         reply_to=T.reply, ts_ms=now, expires_ts_ms=now + 600_000)))  # fmt: skip
-                await advance_until(h, lambda: status_of(agent, "bess-1") is DeviceStatus.ERROR, 25)
+
+                # An exception fault can fail the battery's very next poll: wait for the
+                # healthy devices to have polled since too (they share no link with it).
+                def faulted_and_others_polled(before: dict[str, int] = polls) -> bool:
+                    return status_of(agent, "bess-1") is DeviceStatus.ERROR and all(
+                        agent.runners[d].polls > before[d] for d in healthy
+                    )
+
+                await advance_until(h, faulted_and_others_polled, 25)
                 assert status_of(agent, "bess-1") is DeviceStatus.ERROR, kind
                 for dev in healthy:
                     assert agent.runners[dev].status is DeviceStatus.ONLINE, (kind, dev)

@@ -109,10 +109,6 @@ def test_a_toml_site_config_loads(tmp_path: Path) -> None:
             "params = {pace = 1.0}\n",
             "faults[0].params.pace",
         ),
-        (
-            '[[devices]]\nkind = "hvac"\nname = "c"\n[[faults]]\ndevice = "c"\nkind = "slow"\n',
-            "faults[0].kind: slow is not supported on OPC UA",
-        ),
     ],
 )
 def test_a_malformed_site_config_names_the_bad_field(text: str, message: str) -> None:

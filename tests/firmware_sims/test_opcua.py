@@ -77,10 +77,41 @@ async def test_values_follow_the_model_and_faults_show(
             assert await _node(client, "Setpoint").read_value() == 24.0
 
 
-def test_unsupported_faults_on_opcua_are_refused() -> None:
-    site = SimSite(SiteSpec(devices=[HVACSpec(name="chiller-1")]), clock=ManualClock())
-    with pytest.raises(SimControlError, match="not supported on OPC UA"):
-        site.set_fault("chiller-1", "slow")
+async def test_slow_and_exception_faults_and_dropped_subscriptions(
+    hvac_site: SimSite, manual_clock: ManualClock
+) -> None:
+    url = hvac_site.endpoint("chiller-1").endpoint
+    assert url is not None
+    client: Any = Client(url=url, timeout=5)
+    async with asyncio.timeout(SAFETY_TIMEOUT), client:
+        power = _node(client, "PowerLimit")
+        # slow: a read answered later than the client waits for it
+        hvac_site.set_fault("chiller-1", "slow", delay_s=1.0)
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.2):
+                await _node(client, "RoomTemp").read_value()
+        hvac_site.clear_fault("chiller-1")
+        assert isinstance(await _node(client, "RoomTemp").read_value(), float)
+        # exception: every variable and every write says BadDeviceFailure
+        hvac_site.set_fault("chiller-1", "exception")
+        with pytest.raises(UaStatusCodeError, match="BadDeviceFailure"):
+            await _node(client, "RoomTemp").read_value()
+        with pytest.raises(UaStatusCodeError, match="BadDeviceFailure"):
+            await power.write_value(ua.Variant(10_000.0, ua.VariantType.Double))
+        await manual_clock.run_for(2, step=1.0)  # published with bad quality too
+        hvac_site.clear_fault("chiller-1")
+        await manual_clock.run_for(2, step=1.0)
+        assert isinstance(await _node(client, "RoomTemp").read_value(), float)
+        # subscriptions dropped while the session lives: the session still reads
+        sub = await client.create_subscription(1000, None)
+        assert await hvac_site.drop_subscriptions("chiller-1") == 1
+        codes = await sub.set_publishing_mode(True)
+        assert [c.name for c in codes] == ["BadSubscriptionIdInvalid"]
+        assert isinstance(await _node(client, "RoomTemp").read_value(), float)
+    with pytest.raises(SimControlError, match="not an OPC UA device"):
+        await SimSite(
+            SiteSpec(devices=[MeterSpec(name="m")]), clock=ManualClock()
+        ).drop_subscriptions("m")
 
 
 async def test_username_and_basic256sha256(tmp_path: Path, manual_clock: ManualClock) -> None:

@@ -1,13 +1,54 @@
-"""Small API helpers for hub tests."""
+"""Small API helpers for hub tests, and the hub's context without its app."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from hub import Settings
+from hub._context import HubContext
+from hub._metrics import Metrics
+from hub.auth import TokenService
+from hub.store import LiveCache, create_engine, sessionmaker
+from protocol.clock import RealClock
+from tests.hub.conftest import wait_until
+
 Client = AsyncTestClient[Litestar]
+
+
+@contextlib.asynccontextmanager
+async def running_hub(app: Litestar) -> AsyncIterator[Client]:
+    """The app under a test client, once its MQTT link is up (``/readyz`` says so)."""
+    async with AsyncTestClient(app=app) as client:
+
+        async def connected() -> bool:
+            return bool((await client.get("/readyz")).json()["mqtt"])
+
+        await wait_until(connected)
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def hub_context(db_url: str) -> AsyncIterator[HubContext]:
+    """The hub's context without its app, on an engine of its own (what a service, a
+    connector or the ingest bus holds; the test client runs the app in its own loop)."""
+    engine = create_engine(db_url)
+    try:
+        yield HubContext(
+            settings=Settings(db_url=db_url, mqtt_url=None),
+            clock=RealClock(),
+            engine=engine,
+            sessions=sessionmaker(engine),
+            cache=LiveCache(),
+            tokens=TokenService("s" * 40, 60),
+            metrics=Metrics(),
+        )
+    finally:
+        await engine.dispose()
 
 
 async def presets(client: Client, headers: dict[str, str]) -> dict[str, str]:
@@ -26,6 +67,7 @@ async def make_battery(
     kwh: float = 200.0,
     edge: str | None = "park-a",
     device: str | None = "bess-1",
+    edge_tenant: str | None = None,
     **params: Any,
 ) -> dict[str, Any]:
     ids = await presets(client, headers)
@@ -37,6 +79,8 @@ async def make_battery(
     }
     if edge is not None:
         body |= {"edge_id": edge, "device_id": device}
+    if edge_tenant is not None:
+        body["edge_tenant"] = edge_tenant
     r = await client.post("/api/v1/vpp/resource-instances", json=body, headers=headers)
     assert r.status_code == 201, r.text
     result: dict[str, Any] = r.json()

@@ -54,14 +54,20 @@ def test_migrate_user_add_and_edge_add(db_url: str) -> None:
     assert 'url = "mqtt://hub:1883"' in result.output
     assert f"topic write vpp/v1/acme/{edge}/data" in result.output
     assert f"user edge-{edge}" in result.output
-    duplicate = runner.invoke(app, ["edge", "add", edge, "--db", db_url])
+    duplicate = runner.invoke(app, ["edge", "add", edge, "--tenant", "acme", "--db", db_url])
     assert duplicate.exit_code == 1
+    # the same id in another tenant is another edge, with its own MQTT user and topics
+    other = runner.invoke(app, ["edge", "add", edge, "--tenant", "globex", "--db", db_url])
+    assert other.exit_code == 0, other.output
+    assert f"user edge-globex.{edge}" in other.output
+    assert f"topic write vpp/v1/globex/{edge}/data" in other.output
     invalid = runner.invoke(app, ["edge", "add", "bad/id", "--db", db_url])
     assert invalid.exit_code == 1
     audited = asyncio.run(_audit_of(db_url, [name, edge]))
     assert [(a, e) for a, e, _ in audited] == [
         ("create", "user"),
         ("replace", "user"),
+        ("create", "edge"),
         ("create", "edge"),
     ]
     assert all(actor.startswith("cli:") for _, _, actor in audited)
@@ -118,7 +124,7 @@ def test_run_serves_the_api_while_the_broker_is_unreachable(
                 assert time.monotonic() < deadline, "hub did not come up"
                 time.sleep(0.1)
         assert r.status_code == 200
-        assert r.json() == {"database": True, "mqtt": False}
+        assert r.json() == {"database": True, "mqtt": False, "commands": False}
         schema = httpx.get(f"http://127.0.0.1:{free_port}/schema/openapi.json", timeout=5)
         assert schema.status_code == 200
     finally:

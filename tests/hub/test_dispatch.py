@@ -38,7 +38,7 @@ async def test_member_and_vpp_level_instructions(
     )
     assert r.status_code == 200
     now = app.state.hub.clock.now_ms()
-    app.state.hub.cache.put("park-a", "b1", "bms_max_discharge_w", 80_000.0, now)
+    app.state.hub.cache.put("default/park-a", "b1", "bms_max_discharge_w", 80_000.0, now)
 
     r = await client.post(
         DISPATCH,
@@ -66,8 +66,8 @@ async def test_member_and_vpp_level_instructions(
     assert status["status"] == "pending" and status["actual_power"] is None
     assert status["target_power"] == 120.0
     # one source, the edges' execution reports: live telemetry is not mixed in
-    app.state.hub.cache.put("park-a", "b1", "p_w", 79_000.0, now)
-    app.state.hub.cache.put("park-a", "b2", "p_w", 41_000.0, now)
+    app.state.hub.cache.put("default/park-a", "b1", "p_w", 79_000.0, now)
+    app.state.hub.cache.put("default/park-a", "b2", "p_w", 41_000.0, now)
     status = (await client.get(f"{STATUS}/{vpp_level['instruction_id']}", headers=h)).json()
     assert status["actual_power"] is None and status["deviation"] is None
     assert status["delivered_energy"] is None and status["applied_power"] is None
@@ -199,7 +199,7 @@ async def test_live_power_counts_only_while_the_instruction_is_in_force(
     )
     assert r.status_code == 201, r.text
     instruction = r.json()["instructions"][0]["instruction_id"]
-    app.state.hub.cache.put("park-a", "b1", "p_w", -30_000.0, app.state.hub.clock.now_ms())
+    app.state.hub.cache.put("default/park-a", "b1", "p_w", -30_000.0, app.state.hub.clock.now_ms())
     status = (await client.get(f"{STATUS}/{instruction}", headers=h)).json()
     assert status["status"] == "pending"
     assert status["actual_power"] is None and status["deviation"] is None
@@ -219,10 +219,10 @@ async def test_max_offline_s_is_stored_and_the_strictest_goes_into_the_schedule(
 
     async def schedule_now() -> DispatchSchedule:
         async with db() as session:
-            built = await build_schedule(session, "park-a", hub.clock.now_ms(), 3600.0)
+            built = await build_schedule(session, ("default", "park-a"), hub.clock.now_ms(), 3600.0)
             await session.rollback()
         assert built is not None
-        return built[0]
+        return built
 
     def body(duration: int, max_offline_s: float | None = None) -> dict[str, object]:
         out: dict[str, object] = {

@@ -6,6 +6,7 @@ schedule has to reach an edge."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,9 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import Settings
 from hub._context import HubContext
-from hub._metrics import Metrics
 from hub.app import create_app
-from hub.auth import TokenService
+from hub.auth import SYSTEM
 from hub.dispatch import (
     MAX_INTERVALS,
     DispatchPlan,
@@ -29,25 +29,28 @@ from hub.dispatch import (
     PlanTarget,
     band_violations,
     build_intervals,
+    build_schedule,
+    drain_outbox,
     stage_schedules,
     submit_plan,
 )
 from hub.store import (
     AuditEntry,
+    DispatchExecution,
     DispatchInstruction,
     DispatchOutbox,
-    LiveCache,
+    Edge,
     create_engine,
     sessionmaker,
 )
+from hub.store._versions import GENERATIONS
 from lingtan.broker import Mosquitto, free_port
 from protocol import DispatchSchedule, decode_as
-from protocol.clock import RealClock
 from protocol.topics import EdgeTopics
 from tests.support import SAFETY_TIMEOUT
 
 from .conftest import JWT_SECRET, AuthFor, add_role_users, auth_for, wait_until
-from .helpers import make_battery, make_vpp, set_status
+from .helpers import hub_context, make_battery, make_vpp, set_status
 from .test_execution_status import Edge as StatusEdge
 
 DISPATCH = "/api/v1/vpp/trading/execute-dispatch"
@@ -57,19 +60,8 @@ DISPATCH = "/api/v1/vpp/trading/execute-dispatch"
 async def service(clean_db: str) -> AsyncIterator[HubContext]:
     """What a market connector, a strategy or the backtest holds: the hub's context, on
     the app's database (its own engine: the test client runs the app in its own loop)."""
-    engine = create_engine(clean_db)
-    try:
-        yield HubContext(
-            settings=Settings(db_url=clean_db, mqtt_url=None),
-            clock=RealClock(),
-            engine=engine,
-            sessions=sessionmaker(engine),
-            cache=LiveCache(),
-            tokens=TokenService("s" * 40, 60),
-            metrics=Metrics(),
-        )
-    finally:
-        await engine.dispose()
+    async with hub_context(clean_db) as ctx:
+        yield ctx
 
 
 async def online_battery(
@@ -139,7 +131,8 @@ async def test_a_plan_from_a_non_rest_caller_gives_the_same_instructions_and_sch
     )
     outcome = await submit_plan(service, plan)  # no HTTP, no Principal
 
-    assert outcome.changed_edges == ["park-b"] and by_rest["published_edges"] == ["park-a"]
+    assert outcome.changed_edges == [("default", "park-b")]
+    assert by_rest["published_edges"] == ["park-a"]
     assert (
         [(t.target_kw, t.feasible_kw, t.infeasible_kw) for t in outcome.targets]
         == [
@@ -223,7 +216,7 @@ async def test_a_96_slot_day_plan_is_one_schedule_published_only_when_it_changed
         day_vpp["id"], slot_start(), [float(i % 7 - 3) * 10 for i in range(96)], source="strategy"
     )
     outcome = await submit_plan(service, plan)
-    assert outcome.changed_edges == ["park-a"] and len(outcome.targets) == 96
+    assert outcome.changed_edges == [("default", "park-a")] and len(outcome.targets) == 96
     [staged] = await outbox(db, "park-a")
     schedule = decode_as(staged.payload, DispatchSchedule)
     assert len(schedule.intervals) == 96 and schedule.version == 1
@@ -235,7 +228,8 @@ async def test_a_96_slot_day_plan_is_one_schedule_published_only_when_it_changed
     # ... and restaging an unchanged schedule stages nothing.
     async with db() as session:
         now = service.clock.now_ms()
-        assert await stage_schedules(session, {"park-a", "park-b"}, now, 3600.0) == []
+        edges = {("default", "park-a"), ("default", "park-b")}
+        assert await stage_schedules(session, edges, now, 3600.0) == []
         await session.commit()
     assert len(await outbox(db, "park-a")) == 1
 
@@ -290,6 +284,260 @@ async def test_a_schedule_committed_while_the_broker_is_down_reaches_the_edge_fr
             await wait_until(marked)
     [done] = await outbox(db, "park-a")
     assert done.error is None
+
+
+async def test_re_dispatching_a_vpp_marks_what_wins_nowhere_and_keeps_the_schedule(
+    client: AsyncTestClient[Litestar],
+    auth: AuthFor,
+    service: HubContext,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    h = auth("operator")
+    vpp = await make_vpp(client, h, [(await online_battery(client, h))["id"]])
+
+    def plan(kw: float, duration_s: int, priority: int = 0) -> DispatchPlan:
+        target = PlanTarget(target_kw=kw, duration_s=duration_s)
+        return DispatchPlan(vpp_id=vpp["id"], targets=[target], priority=priority)
+
+    award = await submit_plan(service, plan(50.0, 900, priority=10))  # outranks what follows
+    long = await submit_plan(service, plan(-30.0, 3600))  # outlasts what follows
+    for kw in (10.0, 20.0, 30.0):
+        await submit_plan(service, plan(kw, 900))
+
+    async def live() -> list[tuple[float, bool]]:
+        async with db() as session:
+            rows = await session.execute(
+                select(DispatchInstruction.target_power, DispatchInstruction.superseded)
+                .where(DispatchInstruction.parent_id.is_not(None))
+                .order_by(DispatchInstruction.created_at, DispatchInstruction.id)
+            )
+            return [tuple(r) for r in rows]  # type: ignore[misc]
+
+    # 10 and 20 kW are covered by the newer 30 kW; the award and the longer one still win
+    assert await live() == [(50.0, False), (-30.0, False), (10.0, True), (20.0, True),
+                            (30.0, False)]  # fmt: skip
+    schedule = await newest_schedule(db, "park-a")
+    # The award's priority holds over its 900 s, the 30 kW over the milliseconds by which
+    # it outlasts the award, then what is left of the longer one.
+    held = [(i.targets[0].p_target_w, i.targets[0].instruction_id) for i in schedule.intervals]
+    assert held[0] == (50_000.0, award.targets[0].members[0].instruction_id)
+    assert held[-1] == (-30_000.0, long.targets[0].members[0].instruction_id)
+    assert {w for w, _ in held[1:-1]} <= {30_000.0}
+    # The schedule built without the superseded rows is the one built with all of them.
+    now = service.clock.now_ms()
+    async with service.sessions() as session:
+        rows = await session.execute(
+            select(DispatchInstruction)
+            .where(DispatchInstruction.parent_id.is_not(None))
+            .order_by(DispatchInstruction.created_at, DispatchInstruction.id)
+        )
+        every = [
+            PendingTarget(
+                instruction_id=r.id,
+                device=r.device_id or "",
+                p_target_w=r.target_power * 1e3,
+                start_ts_ms=int(r.start_time.replace(tzinfo=dt.UTC).timestamp() * 1000),
+                end_ts_ms=int(r.end_time.replace(tzinfo=dt.UTC).timestamp() * 1000),
+                created_order=n,
+                group=r.vpp_id,
+                priority=r.priority,
+            )
+            for n, r in enumerate(rows.scalars())
+        ]
+        built = await build_schedule(session, ("default", "park-a"), now, 3600.0)
+    assert built is not None and built.intervals == build_intervals(every, now)
+
+
+async def test_a_plans_rows_and_what_they_invalidate_are_the_same_on_both_databases(
+    client: AsyncTestClient[Litestar],
+    auth: AuthFor,
+    service: HubContext,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """On PostgreSQL a plan is written by two data-modifying ``WITH`` statements
+    (hub.dispatch._pg); every column, version and digest comes out as the one-statement-
+    a-table path writes it on SQLite, and only the tables written are invalidated."""
+    h = auth("operator")
+    batteries = [await online_battery(client, h, name=f"b{i}", device=f"b{i}") for i in range(2)]
+    vpp = await make_vpp(client, h, [b["id"] for b in batteries])
+    start = slot_start()
+    plan = DispatchPlan(
+        vpp_id=vpp["id"],
+        targets=[
+            PlanTarget(target_kw=80.0, duration_s=900, start=start),
+            PlanTarget(target_kw=-40.0, duration_s=600, start=start + dt.timedelta(hours=1)),
+        ],
+        source="strategy",
+        priority=7,
+        created_by="strategy:peak",
+        max_offline_s=120.0,
+    )
+    tables = ("dispatch_instructions", "dispatch_executions", "audit_log", "dispatch_outbox")
+    before = GENERATIONS.now()
+    first = await submit_plan(service, plan)
+    written = GENERATIONS.of(tables, GENERATIONS.now())[1:]
+    assert all(n > before.get(t, 0) for t, n in zip(tables, written, strict=True)), written
+    unrelated = ("vpps", "users", "vpp_resource_instances", "*")
+    assert GENERATIONS.of(unrelated, GENERATIONS.now()) == GENERATIONS.of(unrelated, before)
+
+    async with db() as session:
+        rows = {r.id: r for r in await session.scalars(select(DispatchInstruction))}
+        executions = list(await session.scalars(select(DispatchExecution)))
+        [entry] = await session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "execute_dispatch")
+        )
+        edge = await session.get(Edge, ("default", "park-a"))
+    assert len(rows) == 6 and len(executions) == 4
+    for target in first.targets:
+        parent = rows[target.instruction_id]
+        assert (parent.parent_id, parent.resource_id, parent.edge_id) == (None, None, None)
+        assert (parent.target_power, parent.requested_power) == (
+            target.feasible_kw,
+            target.target_kw,
+        )
+        assert (parent.start_time, parent.end_time) == (target.start, target.end)
+        for member in target.members:
+            child = rows[member.instruction_id]
+            assert child.parent_id == parent.id and child.created_at == parent.created_at
+            assert (child.resource_id, child.edge_tenant, child.edge_id, child.device_id) == (
+                member.resource_id,
+                "default",
+                "park-a",
+                member.device_id,
+            )
+            assert child.target_power == child.requested_power
+            assert round(child.target_power, 3) == member.target_kw
+            assert (child.start_time, child.end_time) == (target.start, target.end)
+    assert {
+        (r.vpp_id, r.created_by, r.max_offline_s, r.source, r.priority, r.superseded)
+        for r in rows.values()
+    } == {(vpp["id"], "strategy:peak", 120.0, "strategy", 7, False)}
+    assert {e.instruction_id for e in executions} == {
+        m.instruction_id for t in first.targets for m in t.members
+    }
+    assert {(e.status, e.reason, e.schedule_version, e.p_actual_w) for e in executions} == {
+        ("pending", "", None, None)
+    }
+    assert all(e.updated_at.tzinfo is not None for e in executions)
+    assert (entry.actor, entry.role, entry.action, entry.entity, entry.entity_id) == (
+        "strategy:peak",
+        SYSTEM.role,
+        "execute_dispatch",
+        "vpp",
+        vpp["id"],
+    )
+    assert entry.before is None
+    assert entry.after == {
+        "instructions": [t.instruction_id for t in first.targets],
+        "source": "strategy",
+        "priority": 7,
+    }
+    [staged] = await outbox(db, "park-a")
+    schedule = decode_as(staged.payload, DispatchSchedule)
+    assert edge is not None and edge.schedule_digest is not None
+    assert staged.version == schedule.version == edge.schedule_version == 1
+    assert staged.published_at is None and schedule.max_offline_s == 120.0
+    assert len(schedule.intervals) == 2
+
+    # The same plan again: the old members win nowhere (marked), the content is the same
+    # but for the instruction ids, so a new version is staged.
+    second = await submit_plan(service, plan)
+    async with db() as session:
+        marked = set(
+            await session.scalars(
+                select(DispatchInstruction.id).where(DispatchInstruction.superseded)
+            )
+        )
+        edge = await session.get(Edge, ("default", "park-a"))
+    assert marked == {m.instruction_id for t in first.targets for m in t.members}
+    assert second.changed_edges == [("default", "park-a")]
+    assert edge is not None and edge.schedule_version == 2
+    assert [r.version for r in await outbox(db, "park-a")] == [1, 2]
+    # Restaging what is stored changes nothing: the stored digest is the content's.
+    async with db() as session:
+        assert (
+            await stage_schedules(session, {("default", "park-a")}, service.clock.now_ms(), 3600.0)
+            == []
+        )
+        await session.commit()
+
+
+class SlowBroker:
+    """A publish that waits until released, recording the versions it was handed."""
+
+    def __init__(self) -> None:
+        self.versions: list[int] = []
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def publish(self, topic: str, payload: bytes) -> None:
+        self.versions.append(decode_as(payload, DispatchSchedule).version)
+        self.entered.set()
+        await self.release.wait()
+
+
+def one_target(vpp: dict[str, Any], kw: float) -> DispatchPlan:
+    return DispatchPlan(vpp_id=vpp["id"], targets=[PlanTarget(target_kw=kw, duration_s=900)])
+
+
+async def test_a_plan_commits_while_the_outbox_waits_for_the_brokers_ack(
+    client: AsyncTestClient[Litestar],
+    auth: AuthFor,
+    service: HubContext,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    h = auth("operator")
+    vpp = await make_vpp(client, h, [(await online_battery(client, h))["id"]])
+    await submit_plan(service, one_target(vpp, 10.0))
+    broker = SlowBroker()
+    async with asyncio.timeout(SAFETY_TIMEOUT), asyncio.TaskGroup() as group:
+        drain = group.create_task(drain_outbox(service, broker.publish))
+        await broker.entered.wait()
+        # The drainer holds no lock of the edge's row while the broker acks: the next plan
+        # of the same edge stages its schedule meanwhile.
+        outcome = await submit_plan(service, one_target(vpp, 20.0))
+        assert outcome.changed_edges == [("default", "park-a")]
+        assert [r.published_at is None for r in await outbox(db, "park-a")] == [True, True]
+        broker.release.set()
+        assert await drain == 1
+    first, second = await outbox(db, "park-a")  # marked only once the publish returned
+    assert (first.version, first.published_at is not None) == (1, True)
+    assert (second.version, second.published_at) == (2, None)
+    assert await drain_outbox(service, broker.publish) == 1
+    assert broker.versions == [1, 2]
+    [last] = await outbox(db, "park-a")
+    assert last.version == 2 and last.published_at is not None
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_two_hubs_draining_one_edge_publish_its_versions_in_order(
+    client: AsyncTestClient[Litestar],
+    auth: AuthFor,
+    service: HubContext,
+    clean_db: str,
+) -> None:
+    h = auth("operator")
+    vpp = await make_vpp(client, h, [(await online_battery(client, h))["id"]])
+    await submit_plan(service, one_target(vpp, 10.0))
+    other_engine = create_engine(clean_db)
+    other = dataclasses.replace(service, engine=other_engine, sessions=sessionmaker(other_engine))
+    first, second = SlowBroker(), SlowBroker()
+    try:
+        async with asyncio.timeout(SAFETY_TIMEOUT), asyncio.TaskGroup() as group:
+            a = group.create_task(drain_outbox(service, first.publish))
+            await first.entered.wait()
+            await submit_plan(service, one_target(vpp, 20.0))
+            second.release.set()
+            b = group.create_task(drain_outbox(other, second.publish))
+            await asyncio.sleep(0.5)
+            # The second hub waits on the edge's drain lock: version 2 cannot reach the
+            # broker before version 1 was acknowledged.
+            assert second.versions == []
+            first.release.set()
+            assert (await a, await b) == (1, 1)
+    finally:
+        await other_engine.dispose()
+    assert (first.versions, second.versions) == ([1], [2])
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from hub.catalogue import ParameterError, ParamSpec, resolve_parameters
 from hub.dispatch import PendingTarget, build_intervals, disaggregate
-from hub.ingest import AckTracker, Gap
+from hub.dispatch._schedule import device_sums
+from hub.ingest import Gap, advance, session_start
 from hub.vpps import (
     MarketRequirement,
     MemberState,
@@ -226,63 +227,98 @@ def test_conflicts_for_response_time_and_duration() -> None:
     assert "over_allocation" not in kinds
 
 
-def test_ack_tracker_acknowledges_the_highest_contiguous_seq() -> None:
-    tracker = AckTracker()
-    assert tracker.acked("e", 1) is None
-    assert tracker.stored("e", 1, [1, 2]) == 2  # a session may start at 1
-    assert tracker.stored("e", 1, [4]) == 2  # gap at 3
-    assert tracker.stored("e", 1, [3]) == 4
-    assert tracker.stored("e", 1, [2]) == 4  # duplicate
-    tracker.restore("e", 2, 10)
-    assert tracker.stored("e", 2, [12]) == 10 and tracker.stored("e", 2, [11]) == 12
-    tracker.restore("e", 2, 5)  # only the first read of the cursor counts
-    assert tracker.acked("e", 2) == 12
-    # after a restart the cursor replaces what the first live seq would have started
-    assert tracker.needs_restore("e", 6)
-    tracker.seen("e", 6, [10])  # (the cursor could not be read at first)
-    tracker.restore("e", 6, 5)
-    assert not tracker.needs_restore("e", 6)
-    assert tracker.stored("e", 6, [10]) == 5
-    assert tracker.stored("e", 6, [6, 7, 8, 9]) == 10
-    # a seq that arrived but failed to store holds later ones back
-    tracker.seen("e", 3, [1])
-    assert tracker.stored("e", 3, [2]) is None and tracker.acked("e", 3) is None
-    assert tracker.stored("e", 3, [1]) == 2
-    # a persisted ack learnt later moves the session forward and keeps what is ahead
-    tracker.seen("e", 4, [1])
-    assert tracker.stored("e", 4, [8]) is None
-    tracker.restore("e", 4, 7)
-    assert tracker.acked("e", 4) == 8
-    snapshot = tracker.snapshot([("e", 4), ("e", 5)])
-    tracker.stored("e", 4, [9])
-    tracker.stored("e", 5, [0])
-    tracker.rollback(snapshot)
-    assert tracker.acked("e", 4) == 8 and tracker.acked("e", 5) is None
+def test_advance_acknowledges_the_highest_contiguous_seq() -> None:
+    """Contiguity from what the database holds: the cursor and the seqs stored above it."""
+    step = advance("e", 1, 0, {1, 2})
+    assert (step.acked, step.ahead, step.gaps) == (2, frozenset(), ())
+    step = advance("e", 1, step.acked, {4})  # a gap at 3 holds 4 back
+    assert (step.acked, step.ahead) == (2, frozenset({4}))
+    step = advance("e", 1, step.acked, set(step.ahead) | {3})
+    assert (step.acked, step.ahead) == (4, frozenset())
+    step = advance("e", 1, step.acked, {2})  # a duplicate moves nothing
+    assert (step.acked, step.ahead) == (4, frozenset())
+    # a seq that arrived but was not stored is not in ``ahead``: it holds later ones back
+    assert advance("e", 3, 0, {2}).acked == 0
 
 
 def test_a_session_met_for_the_first_time_starts_at_the_edges_stated_floor() -> None:
-    tracker = AckTracker()
-    tracker.restore("e", 1, None)
     # live seq 101 overtakes the backlog 1..100; the edge says it still holds 1
-    assert tracker.stored("e", 1, [101], floor=1) is None
-    assert tracker.stored("e", 1, list(range(1, 101)), floor=1) == 101
-    # without a floor (older agents) the first seq seen starts the session
-    assert tracker.stored("e", 2, [7]) == 7
+    start = session_start([101], floor=1)
+    assert start == 1
+    step = advance("e", 1, start - 1, {101})
+    assert step.acked == 0 and step.ahead == frozenset({101})
+    assert advance("e", 1, 0, set(range(1, 102)), floor=1).acked == 101
+    # without a floor (older agents) the lowest seq seen starts the session
+    assert session_start([7, 9]) == 7
 
 
 def test_seqs_below_the_floor_that_never_came_are_a_gap_and_acks_move_past_them() -> None:
-    tracker = AckTracker()
     gaps: list[Gap] = []
-    assert tracker.stored("e", 1, [1, 2, 3], floor=1, gaps=gaps) == 3
-    assert tracker.stored("e", 1, [9], floor=4, gaps=gaps) == 3 and gaps == []
+    step = advance("e", 1, 0, {1, 2, 3}, floor=1)
+    assert step.acked == 3 and step.gaps == ()
+    step = advance("e", 1, 3, {9}, floor=4)
+    assert step.acked == 3 and step.gaps == ()
     # 4..5 were lost at the edge (its floor passed them), 6 is stored, 7..8 lost, 9 ahead
-    assert tracker.stored("e", 1, [6], floor=4, gaps=gaps) == 3
-    assert tracker.stored("e", 1, [10], floor=9, gaps=gaps) == 10
+    step = advance("e", 1, 3, {6, 9, 10}, floor=9)
+    gaps += step.gaps
+    assert step.acked == 10
     assert [(g.first, g.last, g.count) for g in gaps] == [(4, 5, 2), (7, 8, 2)]
     # a stale (lower) floor never moves anything back
-    assert tracker.stored("e", 1, [11], floor=2, gaps=gaps) == 11 and len(gaps) == 2
+    step = advance("e", 1, 10, {11}, floor=2)
+    assert step.acked == 11 and step.gaps == ()
     # a persisted cursor behind the floor: the floor closes the gap after a restart too
-    tracker.restore("e", 3, 4)
-    gaps.clear()
-    assert tracker.stored("e", 3, [8], floor=8, gaps=gaps) == 8
-    assert [(g.edge, g.sid, g.first, g.last) for g in gaps] == [("e", 3, 5, 7)]
+    step = advance("e", 3, 4, {8}, floor=8)
+    assert step.acked == 8
+    assert [(g.edge, g.sid, g.first, g.last) for g in step.gaps] == [("e", 3, 5, 7)]
+
+
+@st.composite
+def grouped_targets(draw: st.DrawFn) -> list[PendingTarget]:
+    out = []
+    for k in range(draw(st.integers(min_value=0, max_value=10))):
+        start = draw(st.integers(min_value=-5, max_value=20))
+        out.append(
+            PendingTarget(
+                instruction_id=f"i{k}",
+                device=draw(st.sampled_from(["a", "b"])),
+                p_target_w=float(draw(st.integers(min_value=-5, max_value=5))),
+                start_ts_ms=start,
+                end_ts_ms=start + draw(st.integers(min_value=0, max_value=15)),
+                created_order=k,
+                group=draw(st.sampled_from(["x", "y"])),
+                priority=draw(st.integers(min_value=0, max_value=1)),
+            )
+        )
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(targets=grouped_targets(), now=st.integers(min_value=0, max_value=10))
+def test_device_sums_hold_each_groups_winner_at_every_instant(
+    targets: list[PendingTarget], now: int
+) -> None:
+    """Against a millisecond-by-millisecond reference (so superseded instructions that
+    are left out of the sweep change nothing)."""
+    got: dict[tuple[str, int], tuple[float, list[str]]] = {}
+    for s in device_sums(targets, now):
+        for ms in range(s.start_ts_ms, s.end_ts_ms):
+            got[(s.device, ms)] = (s.p_target_w, [p.instruction_id for p in s.parts])
+    want: dict[tuple[str, int], tuple[float, list[str]]] = {}
+    for ms in range(now, 40):
+        for device in ("a", "b"):
+            winners = []
+            for group in ("x", "y"):
+                covering = [
+                    t
+                    for t in targets
+                    if t.device == device and t.group == group and t.start_ts_ms <= ms < t.end_ts_ms
+                ]
+                if covering:
+                    winners.append(max(covering, key=lambda t: (t.priority, t.created_order)))
+            if winners:
+                winners.sort(key=lambda t: t.created_order)
+                want[(device, ms)] = (
+                    sum(t.p_target_w for t in winners),
+                    [t.instruction_id for t in winners],
+                )
+    assert got == want

@@ -7,6 +7,7 @@ broker; the API through Litestar's AsyncTestClient, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,42 +15,31 @@ import aiomqtt
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub import Settings
 from hub._context import HubContext
-from hub._metrics import Metrics
-from hub.auth import TokenService
 from hub.ingest import MqttBus
-from hub.store import DispatchStatusEvent, LiveCache, create_engine, sessionmaker
+from hub.store import (
+    DispatchInstruction,
+    DispatchStatusEvent,
+)
 from protocol import DispatchState, DispatchStatus, encode
-from protocol.clock import RealClock
+from protocol.clock import RealClock, ScaledClock
 from protocol.topics import EdgeTopics
 
 from .conftest import AuthFor
-from .helpers import make_battery, make_vpp, set_status
+from .helpers import hub_context, make_battery, make_vpp, set_status
 
 DISPATCH = "/api/v1/vpp/trading/execute-dispatch"
 STATUS = "/api/v1/vpp/trading/execution-status"
-A = EdgeTopics("acme", "park-a")
+A = EdgeTopics("default", "park-a")  # the hub's tenant: the instances are bound there
 
 
 @pytest.fixture
 async def ingest(clean_db: str) -> AsyncIterator[HubContext]:
-    engine = create_engine(clean_db)
-    try:
-        yield HubContext(
-            settings=Settings(db_url=clean_db, mqtt_url=None),
-            clock=RealClock(),
-            engine=engine,
-            sessions=sessionmaker(engine),
-            cache=LiveCache(),
-            tokens=TokenService("s" * 40, 60),
-            metrics=Metrics(),
-        )
-    finally:
-        await engine.dispose()
+    async with hub_context(clean_db) as ctx:
+        yield ctx
 
 
 class Edge:
@@ -155,7 +145,7 @@ async def test_applied_power_is_what_the_device_accepted_and_done_carries_energy
     assert dt.datetime.fromisoformat(whole["started_time"]).timestamp() * 1000 == started
     # the live cache is not a second source: a fresher telemetry value changes nothing
     now = app.state.hub.clock.now_ms()
-    app.state.hub.cache.put("park-a", members[0]["device_id"], "p_w", 10.0, now + 60_000)
+    app.state.hub.cache.put("default/park-a", members[0]["device_id"], "p_w", 10.0, now + 60_000)
     assert (await status_of(client, auth, parent))["actual_power"] == pytest.approx(149.5)
 
     for m, wh in zip(members, (24_750.0, 12_600.0), strict=True):
@@ -175,3 +165,61 @@ async def test_applied_power_is_what_the_device_accepted_and_done_carries_energy
         ).all()
     assert sorted(e.energy_wh or 0 for e in done) == [12_600.0, 24_750.0]
     assert all(e.started_ts_ms == started and e.p_applied_w == 50_000.0 for e in done)
+
+
+async def test_the_status_is_two_statements_kept_until_a_report_and_expires_by_the_hub_clock(
+    app: Litestar, client: AsyncTestClient[Litestar], auth: AuthFor, ingest: HubContext
+) -> None:
+    """A VPP-level instruction reads its row and its members' executions grouped (two
+    statements however many members); the read is kept until a report is stored, and what
+    depends on the hub clock (``expired``) follows the clock, not the kept read."""
+    parent, members = await dispatched(client, auth, [100.0, 50.0])
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "dispatch_" in statement:
+            statements.append(statement)
+
+    engine = app.state.hub.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert (await status_of(client, auth, parent))["status"] == "pending"
+        assert len(statements) == 2
+        assert (await status_of(client, auth, parent))["status"] == "pending"
+        assert len(statements) == 2  # kept: no dispatch table was written since
+        edge = Edge(ingest)
+        for m in members:
+            await edge.report(m["instruction_id"], m["device_id"], "executing",
+                              p_actual_w=1000.0)  # fmt: skip
+        whole = await status_of(client, auth, parent)
+        assert whole["status"] == "executing" and whole["actual_power"] == pytest.approx(2.0)
+        assert len(statements) == 4  # the report made the kept read stale
+
+        later = await client.post(  # a second instruction nobody reports on
+            DISPATCH,
+            json={"vpp_id": await vpp_of(ingest, parent),
+                  "dispatch_instructions": [{"target_power": 10.0, "duration": 60}]},
+            headers=auth("operator"),
+        )  # fmt: skip
+        assert later.status_code == 201, later.text
+        silent = later.json()["instructions"][0]["instruction_id"]
+        assert (await status_of(client, auth, silent))["status"] == "pending"
+        read = len(statements)
+        hub = app.state.hub
+        hub.clock = ScaledClock(1.0, start=time.time() + 120)  # past the 60 s instruction
+        try:
+            past = await status_of(client, auth, silent)
+        finally:
+            hub.clock = RealClock()
+        assert past["status"] == "expired"
+        assert len(statements) == read  # from the kept read
+        assert dt.datetime.fromisoformat(past["timestamp"]).timestamp() > time.time() + 100
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+async def vpp_of(ctx: HubContext, instruction_id: str) -> str:
+    async with ctx.sessions() as session:
+        row = await session.get(DispatchInstruction, instruction_id)
+        assert row is not None
+        return row.vpp_id

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import aiomqtt
@@ -37,7 +36,7 @@ from protocol.topics import HUB_STATE, EdgeTopics
 from tests.support import SAFETY_TIMEOUT
 
 from .conftest import JWT_SECRET, AuthFor, add_role_users, auth_for, wait_until
-from .helpers import make_battery, make_vpp
+from .helpers import make_battery, make_vpp, running_hub
 
 pytestmark = pytest.mark.mosquitto
 
@@ -54,18 +53,15 @@ def mqtt_app(clean_db: str, mosquitto: Mosquitto) -> Litestar:
             rate_limit_per_minute=0,
             migrate_on_start=False,
             heartbeat_write_s=0.0,
+            tenant="acme",  # the edges' tenant: instances bind to acme's park-a
+            run_jobs=False,
         )
     )
 
 
 @pytest.fixture
 async def hub(mqtt_app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=mqtt_app) as client:
-
-        async def connected() -> bool:
-            return bool((await client.get("/readyz")).json()["mqtt"])
-
-        await wait_until(connected)
+    async with running_hub(mqtt_app) as client:
         yield client
 
 
@@ -373,18 +369,11 @@ def _mqtt_settings(db_url: str, broker: Mosquitto) -> Settings:
         rate_limit_per_minute=0,
         migrate_on_start=False,
         heartbeat_write_s=0.0,
+        tenant="acme",
+        # The singleton jobs read the clock on their own timers (FailingClock's fault
+        # would go to whichever caller comes first).
+        run_jobs=False,
     )
-
-
-@asynccontextmanager
-async def running_hub(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app) as client:
-
-        async def connected() -> bool:
-            return bool((await client.get("/readyz")).json()["mqtt"])
-
-        await wait_until(connected)
-        yield client
 
 
 async def test_after_a_restart_live_data_does_not_ack_past_the_unstored_backlog(
@@ -423,7 +412,9 @@ async def test_an_unexpected_error_in_the_mqtt_tasks_does_not_stop_ingest(
     clean_db: str, mosquitto: Mosquitto, edge: aiomqtt.Client
 ) -> None:
     clock = FailingClock()
-    app = create_app(_mqtt_settings(clean_db, mosquitto), clock=clock)
+    # no singleton jobs: one reading the clock first would take the fault meant for ingest
+    settings = msgspec.structs.replace(_mqtt_settings(clean_db, mosquitto), run_jobs=False)
+    app = create_app(settings, clock=clock)
     async with running_hub(app) as hub:
         clock.fail_next = True  # the next ack of the writer fails
         await edge.publish(TOPICS.data, encode(batch(1, [("d", "p_w", 1.0)])), qos=1)

@@ -127,11 +127,11 @@ async def test_realtime_data_comes_from_the_live_cache(
     assert r.status_code == 404
     cache = app.state.hub.cache
     ts = 1_767_225_600_000
-    cache.put("park-a", "bess-1", "p_w", -50_000.0, ts)
-    cache.put("park-a", "bess-1", "soc_pct", 42.5, ts)
-    cache.put("park-a", "bess-1", "e_wh", 1_234_000, ts + 1000)
-    cache.put("park-a", "bess-1", "temp_c", 31.0, ts)
-    cache.put("park-a", "bess-1", "mode", "auto", ts)
+    cache.put("default/park-a", "bess-1", "p_w", -50_000.0, ts)
+    cache.put("default/park-a", "bess-1", "soc_pct", 42.5, ts)
+    cache.put("default/park-a", "bess-1", "e_wh", 1_234_000, ts + 1000)
+    cache.put("default/park-a", "bess-1", "temp_c", 31.0, ts)
+    cache.put("default/park-a", "bess-1", "mode", "auto", ts)
     r = await client.get(f"{URL}/{inst['id']}/realtime-data", headers=h)
     assert r.status_code == 200
     data = r.json()
@@ -149,6 +149,7 @@ async def test_realtime_data_falls_back_to_stored_telemetry_and_history_downsamp
     base = 1_767_225_600_000
     rows = [
         {
+            "tenant": "default",
             "edge_id": "park-a",
             "sid": 1,
             "seq": i,
@@ -228,3 +229,53 @@ async def test_an_id_with_a_trailing_newline_is_refused_naming_the_field(
         "/api/v1/edges", json={"id": "park-a\n", "name": "a"}, headers=auth("admin")
     )
     assert edge.status_code == 400 and edge.json()["errors"][0]["field"] == "id"
+
+
+async def test_a_create_asks_the_same_of_the_database_however_many_instances_exist(
+    client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    """Statements and connections per create (the hub's own counters): no work that
+    grows with the fleet (issue 15: the write's p99 grew with the number of instances)."""
+    h = auth("operator")
+    template = (await presets(client, h))["battery_storage"]
+    registry = client.app.state.hub.metrics.registry
+    labels = {"route": URL}
+
+    state = client.app.state
+
+    def user_reads() -> int:
+        cache = getattr(state, "auth_cache", None)
+        return 0 if cache is None else int(cache.reads)
+
+    async def create(n: int) -> tuple[float, float]:
+        statements = registry.get_sample_value("hub_db_statements_total", labels) or 0.0
+        checkouts = registry.get_sample_value("hub_db_checkouts_total", labels) or 0.0
+        reads = user_reads()
+        body = {"template_id": template, "name": f"b{n}", "capacity": 10}
+        r = await client.post(URL, json=body, headers=h)
+        assert r.status_code == 201, r.text
+        # a request now and then also reads its caller's user again (the principal
+        # cache's refresh, hub.auth: one statement on a connection of its own), counted
+        # with the route's work however slow the machine: taken out here
+        again = user_reads() - reads
+        return (
+            registry.get_sample_value("hub_db_statements_total", labels) - statements - again,
+            registry.get_sample_value("hub_db_checkouts_total", labels) - checkouts - again,
+        )
+
+    first = [await create(n) for n in range(3)]
+    for n in range(3, 28):
+        await create(n)
+    last = [await create(n) for n in range(28, 31)]
+    # the template read, the instance and its audit entry, on one connection
+    assert first == last == [(3.0, 1.0)] * 3
+    # each audited as its caller (who is no longer a dependency of the route)
+    r = await client.get(
+        "/api/v1/audit-log",
+        params={"entity": "resource_instance", "size": 100},
+        headers=auth("admin"),
+    )
+    assert r.status_code == 200, r.text
+    entries = [e for e in r.json()["items"] if e["action"] == "create"]
+    assert len(entries) == 31
+    assert {(e["actor"], e["role"]) for e in entries} == {("operator-user", "operator")}

@@ -17,7 +17,7 @@ from tests.conftest import MosquittoFactory
 from tests.support import SAFETY_TIMEOUT, service_missing
 
 from .conftest import JWT_SECRET
-from .test_ingest import running_hub
+from .helpers import running_hub
 
 
 def test_credentials_come_from_the_url_or_the_environment(

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import delete
+from sqlalchemy import delete, event, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import Settings
 from hub.app import create_app
-from hub.auth import create_user, hash_password, verify_password
+from hub.auth import _security, create_user, hash_password, verify_password
+from hub.errors import UnauthorizedError
 from hub.store import User
 
 from .conftest import AuthFor
@@ -145,7 +150,8 @@ async def test_rate_limit_answers_429_with_retry_after(settings: Settings) -> No
 async def test_probes_and_schema_need_no_credentials(client: AsyncTestClient[Litestar]) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
-    assert ready.status_code == 200 and ready.json() == {"database": True, "mqtt": None}
+    assert ready.status_code == 200
+    assert ready.json() == {"database": True, "mqtt": None, "commands": None}
     metrics = await client.get("/metrics")
     assert "hub_request_seconds" in metrics.text
     schema = (await client.get("/schema/openapi.json")).json()
@@ -230,3 +236,70 @@ async def test_login_has_its_own_tighter_rate_limit(settings: Settings) -> None:
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 0
         assert r.json()["status"] == 429
         assert (await client.get("/api/v1/vpp/vpps")).status_code == 401  # not limited
+
+
+async def test_a_checked_token_is_cached_until_a_user_is_written(
+    app: Litestar,
+    client: AsyncTestClient[Litestar],
+    auth: AuthFor,
+    db: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The user row is read once per token, not on every request; any commit that writes
+    a user (through the API or a bulk update in a session) makes the next request read it."""
+    monkeypatch.setattr(_security, "AUTH_CACHE_S", 3600.0)  # no expiry within the test
+    reads: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "FROM users" in statement:
+            reads.append(statement)
+
+    engine = app.state.hub.engine.sync_engine
+    admin = auth("admin")
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for _ in range(5):
+            assert (await client.get("/api/v1/auth/me", headers=admin)).status_code == 200
+        assert len(reads) == 1
+        me = (await client.get("/api/v1/auth/me", headers=admin)).json()
+        async with db() as session:  # another engine in this process
+            await session.execute(
+                update(User).where(User.id == me["user_id"]).values(role="viewer")
+            )
+            await session.commit()
+        assert (await client.get("/api/v1/auth/me", headers=admin)).json()["role"] == "viewer"
+        assert len(reads) == 2
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+async def test_a_cached_principal_is_renewed_ahead_by_one_request_and_a_write_still_wins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past half of AUTH_CACHE_S one caller is asked to read the user again while the
+    others are still served the entry; a user written in this process, or a renewal that
+    finds the user gone, refuses everyone at once."""
+    monkeypatch.setattr(_security, "AUTH_CACHE_S", 2.0)
+    cache = _security.PrincipalCache()
+    who = _security.Principal(user_id="u", username="u", role="operator")
+    generation = _security._WRITES.generation
+    cache.put("t", who, generation, float("inf"))
+    assert cache.get("t") == who
+    await asyncio.sleep(2.0 * _security.AUTH_REFRESH_AFTER + 0.05)
+    assert cache.get("t") is None  # this caller renews it
+    assert [cache.get("t") for _ in range(3)] == [who] * 3  # the others are served
+
+    class Ctx:
+        @staticmethod
+        def sessions() -> contextlib.AbstractAsyncContextManager[object]:
+            return contextlib.nullcontext(object())
+
+    async def gone(_: object) -> _security.Principal:
+        raise UnauthorizedError("the user of this token no longer exists or is disabled")
+
+    with pytest.raises(UnauthorizedError):
+        await _security._read_once(cache, "t", float("inf"), gone, Ctx())
+    assert cache.get("t") is None  # dropped: the others are refused too
+    cache.put("t", who, generation, float("inf"))
+    _security._WRITES.generation += 1  # a user or API key was committed in this process
+    assert cache.get("t") is None

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import httpx
+import pytest
 
 from hub import DemoDevice, Settings, demo_seed, serve
+from hub._context import HubContext
+from hub.jobs import Lease, SingletonJob
 
 from .conftest import JWT_SECRET
 
@@ -49,3 +55,37 @@ async def test_serve_runs_uvicorn_and_demo_seed_is_idempotent(clean_db: str) -> 
         except httpx.TransportError:
             stopped = True
     assert stopped
+
+
+async def test_a_shutdown_that_never_ends_is_cancelled_and_named(
+    clean_db: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A job that ignores its stop keeps the lifespan from ending: serve() still returns
+    after its shutdown bound, and its warning names the stuck task."""
+    release = asyncio.Event()
+    started = asyncio.Event()
+
+    async def stubborn(_ctx: HubContext, _lease: Lease) -> None:
+        started.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            await release.wait()  # ignores the stop until the test lets it go
+            raise
+
+    settings = Settings(db_url=clean_db, mqtt_url=None, jwt_secret=JWT_SECRET, run_jobs=True)
+    job = SingletonJob(name="stubborn", interval_s=3600.0, run=stubborn)
+    try:
+        with caplog.at_level(logging.WARNING, logger="hub._serve"):
+            async with serve(settings, jobs=(job,), shutdown_timeout_s=0.5) as url:
+                async with httpx.AsyncClient(base_url=url) as http:
+                    assert (await http.get("/healthz")).status_code == 200
+                await asyncio.wait_for(started.wait(), 30)
+        warned = [r.getMessage() for r in caplog.records if "did not stop" in r.getMessage()]
+        assert len(warned) == 1 and "stubborn" in warned[0], warned
+    finally:
+        release.set()
+        for _ in range(100):  # the lifespan, let go, ends by itself
+            if not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]:
+                break
+            await asyncio.sleep(0.05)

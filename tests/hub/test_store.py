@@ -60,3 +60,17 @@ def test_migrations_go_down_and_up_again(tmp_path: Path) -> None:
     current, gone, left = asyncio.run(roundtrip())
     assert current and gone
     assert left <= {"alembic_version"}
+
+
+def test_the_migrations_have_one_head() -> None:
+    """Two changes that each added a migration on the same parent leave two heads, and
+    ``migrate`` to "head" would fail on a user's upgrade: renumber on rebase."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from hub.store._db import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    heads = ScriptDirectory.from_config(config).get_heads()
+    assert len(heads) == 1, heads

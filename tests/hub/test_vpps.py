@@ -6,6 +6,7 @@ import datetime as dt
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.store import TradingRecord
@@ -125,9 +126,9 @@ async def test_aggregated_params_follow_live_state(
     await set_status(client, h, chiller["id"], "ONLINE")
     now = app.state.hub.clock.now_ms()
     cache = app.state.hub.cache
-    cache.put("park-a", "bess-1", "p_w", 20_000.0, now)
-    cache.put("park-a", "bess-1", "soc_pct", 50.0, now)
-    cache.put("park-a", "chiller-1", "p_w", -30_000.0, now)
+    cache.put("default/park-a", "bess-1", "p_w", 20_000.0, now)
+    cache.put("default/park-a", "bess-1", "soc_pct", 50.0, now)
+    cache.put("default/park-a", "chiller-1", "p_w", -30_000.0, now)
     agg = (await client.get(agg_url, headers=h)).json()
     # battery: up 100-20=80, down 20+100=120; chiller consumes 30 of 10..40: up 20, down 10
     assert agg["available_up_capacity"] == 100.0
@@ -136,7 +137,7 @@ async def test_aggregated_params_follow_live_state(
     assert agg["current_power"] == -10.0
     assert 0.9 < agg["efficiency"] < 1.0
 
-    cache.put("park-a", "bess-1", "soc_pct", 10.0, now + 1)  # at soc_min: no discharge
+    cache.put("default/park-a", "bess-1", "soc_pct", 10.0, now + 1)  # at soc_min: no discharge
     agg = (await client.get(agg_url, headers=h)).json()
     assert agg["available_up_capacity"] == 20.0
 
@@ -181,7 +182,50 @@ async def test_conflicts_are_detected_with_suggestions(
     assert kinds["over_allocation"]["resource_ids"] == [a["id"]]
     assert kinds["over_allocation"]["suggestion"]
     assert kinds["member_unavailable"]["resource_ids"] == [b["id"]]
-    assert "double_commitment" in kinds
+    # 150 kWh in each of two markets over a 15-minute slot: 600 kW each
+    assert "1200 kW committed" in kinds["double_commitment"]["message"]
     assert kinds["below_qualification"]["severity"] == "error"
     clean = (await client.get(f"{URL}/{other['id']}/conflicts", headers=h)).json()
     assert {c["kind"] for c in clean["conflicts"]} == {"over_allocation"}
+
+
+async def test_a_conflict_report_is_kept_until_its_rows_change(
+    app: Litestar, client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    """A second request reads nothing from the database; a member's new status or a
+    membership change in another VPP shows in the very next report."""
+    h = auth("operator")
+    a = await make_battery(client, h, device="b1")
+    b = await make_battery(client, h, device="b2")
+    for inst in (a, b):
+        await set_status(client, h, inst["id"], "ONLINE")
+    vpp = await make_vpp(client, h, [a["id"], b["id"]])
+    other = await make_vpp(client, h, [a["id"]])
+    url = f"{URL}/{vpp['id']}/conflicts"
+
+    async def kinds() -> set[str]:
+        r = await client.get(url, headers=auth("viewer"))
+        assert r.status_code == 200, r.text
+        return {c["kind"] for c in r.json()["conflicts"]}
+
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "vpp_" in statement:
+            statements.append(statement)
+
+    engine = app.state.hub.engine.sync_engine
+    assert await kinds() == {"over_allocation"}
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert await kinds() == {"over_allocation"}
+        assert statements == []
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    await set_status(client, h, b["id"], "OFFLINE")
+    assert await kinds() == {"over_allocation", "member_unavailable"}
+    r = await client.put(
+        f"{URL}/{other['id']}/resources", json={"remove_resources": [a["id"]]}, headers=h
+    )
+    assert r.status_code == 200, r.text
+    assert await kinds() == {"member_unavailable"}

@@ -13,20 +13,24 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import Settings, serve
+from hub._context import HubContext
 from hub.errors import NotFoundError
-from hub.web import RESYNC, STATIC_DIR, LiveFeed, Subscription, console_response
+from hub.web import RESYNC, STATIC_DIR, LiveFeed, SnapshotCache, Subscription, console_response
+from hub.web._snapshot import Rows, read_rows
 from tests.support import SAFETY_TIMEOUT
 
 from .conftest import JWT_SECRET, AuthFor, add_role_users
-from .helpers import make_battery, make_vpp
+from .helpers import hub_context, make_battery, make_vpp
 
 CONSOLE = Path(__file__).resolve().parents[2] / "console"
 PREVIEW = "/api/v1/vpp/console/aggregation-preview"
@@ -172,8 +176,8 @@ async def test_snapshot_shows_live_values_aggregates_and_alarms(
     vpp = await make_vpp(client, h, [a["id"]])
     ctx = app.state.hub
     now = ctx.clock.now_ms()
-    ctx.cache.put("park-a", "b1", "p_w", -12_000.0, now)
-    ctx.cache.put("park-a", "b1", "soc_pct", 55.5, now)
+    ctx.cache.put("default/park-a", "b1", "p_w", -12_000.0, now)
+    ctx.cache.put("default/park-a", "b1", "soc_pct", 55.5, now)
     r = await client.get(SNAPSHOT, headers=auth("viewer"))
     assert r.status_code == 200, r.text
     snap = r.json()
@@ -182,7 +186,7 @@ async def test_snapshot_shows_live_values_aggregates_and_alarms(
     assert res["z-unbound"]["p_kw"] is None
     assert {a_["code"] for a_ in snap["alarms"]} >= {"resource_offline"}
     (v,) = snap["vpps"]
-    assert v["id"] == vpp["id"] and v["member_ids"] == [a["id"]]
+    assert v["id"] == vpp["id"] and v["params"]["member_count"] == 1
     assert v["params"]["total_capacity"] == 100.0
     assert snap["dispatch"] == []
 
@@ -207,6 +211,95 @@ async def test_snapshot_shows_live_values_aggregates_and_alarms(
     assert codes["dispatch_rejected"]["detail"]
     assert codes["edge_offline"]["subject_id"] == "park-b"
     assert {e["id"]: e["online"] for e in snap["edges"]}["park-b"] is False
+
+
+async def test_one_snapshot_serves_every_caller_until_what_it_shows_changes(
+    client: AsyncTestClient[Litestar], auth: AuthFor, app: Litestar
+) -> None:
+    """Built once for callers at the same (database, live cache) version, encoded once and
+    carried as it is by the stream; built again after new telemetry (without reading the
+    database again) and after a write (reading it again)."""
+    h = auth("operator")
+    a = await make_battery(client, h, name="a", device="b1", kw=100.0)
+    await make_vpp(client, h, [a["id"]])
+    ctx = app.state.hub
+    snapshots: SnapshotCache = app.state.console_snapshots
+    snapshots.max_age_s = 60.0  # no refresh by age within this test, however slow the box
+    ctx.cache.put("default/park-a", "b1", "p_w", -12_000.0, ctx.clock.now_ms())
+
+    first = await client.get(SNAPSHOT, headers=auth("viewer"))
+    builds, reads = snapshots.builds, snapshots.row_reads
+    second = await client.get(SNAPSHOT, headers={**auth("admin"), "Accept-Encoding": "identity"})
+    assert first.status_code == second.status_code == 200
+    assert first.headers["content-encoding"] == "gzip"  # httpx asks for it, as browsers do
+    assert "content-encoding" not in second.headers
+    assert second.content == first.content  # the same bytes: not built nor encoded again
+    assert (snapshots.builds, snapshots.row_reads) == (builds, reads)
+    assert first.json()["resources"][0]["p_kw"] == -12.0
+    pushed = await snapshots.get()
+    assert pushed.frame.endswith(b"data: " + first.content + b"\n\n")  # the stream's copy
+
+    ctx.cache.put("default/park-a", "b1", "p_w", -30_000.0, ctx.clock.now_ms())
+    third = (await client.get(SNAPSHOT, headers=h)).json()
+    assert third["resources"][0]["p_kw"] == -30.0
+    assert third["seq"] > first.json()["seq"]
+    assert snapshots.builds == builds + 1 and snapshots.row_reads == reads  # live part only
+
+    await make_battery(client, h, name="b", device="b2", kw=50.0)
+    fourth = (await client.get(SNAPSHOT, headers=h)).json()
+    assert sorted(r["name"] for r in fourth["resources"]) == ["a", "b"]
+    assert snapshots.row_reads == reads + 1
+
+
+@pytest.fixture
+async def ctx(clean_db: str) -> AsyncIterator[HubContext]:
+    async with hub_context(clean_db) as ctx:
+        yield ctx
+
+
+async def test_concurrent_callers_share_one_build_and_an_old_one_is_served_while_refreshed(
+    ctx: HubContext,
+) -> None:
+    gate, entered = asyncio.Event(), asyncio.Event()
+    reads = 0
+
+    async def held_read(session: AsyncSession, ctx: HubContext, previous: Rows | None) -> Rows:
+        nonlocal reads
+        reads += 1
+        entered.set()
+        await gate.wait()
+        return await read_rows(session, ctx, previous)
+
+    async def reading() -> None:
+        await entered.wait()
+        entered.clear()
+
+    snapshots = SnapshotCache(ctx, 60.0, read=held_read)
+    async with asyncio.timeout(SAFETY_TIMEOUT), asyncio.TaskGroup() as group:
+        callers = [group.create_task(snapshots.get()) for _ in range(5)]
+        await reading()
+        gate.set()
+    assert [c.result().seq for c in callers] == [1] * 5 and reads == 1  # one build, five callers
+
+    # Older than max_age_s, nothing changed: one caller makes the next, another is handed
+    # the old one meanwhile (nobody waits on a refresh by age).
+    snapshots.max_age_s = 0.001
+    await asyncio.sleep(0.01)
+    gate.clear()
+    async with asyncio.timeout(SAFETY_TIMEOUT), asyncio.TaskGroup() as group:
+        refreshing = group.create_task(snapshots.get())
+        await reading()
+        assert (await snapshots.get()).seq == 1
+        gate.set()
+    assert refreshing.result().seq == 2
+
+    # A live value changed: the next caller gets a new one at once (the rows are young:
+    # not read again).
+    snapshots.max_age_s = 60.0
+    ctx.cache.put("default/park-a", "b1", "p_w", 1.0, ctx.clock.now_ms())
+    async with asyncio.timeout(SAFETY_TIMEOUT):
+        assert (await snapshots.get()).seq == 3
+    assert reads == 2
 
 
 # --------------------------------------------------------------------------- feed
@@ -317,6 +410,8 @@ async def test_the_hub_stops_while_a_console_holds_the_stream_open(
                     if (await http.get("/readyz")).status_code == 200:
                         break
                 await asyncio.sleep(0.1)
+            else:
+                pytest.fail("vpp hub run did not become ready")
             await add_role_users(url)
             from hub.auth import Principal, TokenService
 

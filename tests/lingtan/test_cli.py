@@ -32,7 +32,7 @@ def test_version_is_printed() -> None:
 def test_every_command_group_is_listed_in_help() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for group in ("demo", "hub", "agent", "sim", "broker", "protocol"):
+    for group in ("demo", "hub", "agent", "sim", "market", "broker", "protocol"):
         assert group in result.stdout
 
 
@@ -48,6 +48,17 @@ def test_vpp_script_entry_point_runs() -> None:
     assert __version__ in proc.stdout
 
 
+@pytest.mark.parametrize(
+    ("group", "command"),
+    [("hub", "run"), ("agent", "run"), ("sim", "site"), ("market", "sim")],
+)
+def test_every_group_runs_its_commands(group: str, command: str) -> None:
+    """A group loaded on use is still a group, even with one command (``vpp market sim``)."""
+    result = runner.invoke(app, [group, command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert f"{group} {command}" in result.output
+
+
 def test_a_group_whose_extra_is_missing_says_what_to_install() -> None:
     _mount("tests.lingtan._cli_missing_dependency", "missing", "hub", "Needs the hub.")
     result = runner.invoke(app, ["missing"])
@@ -57,8 +68,28 @@ def test_a_group_whose_extra_is_missing_says_what_to_install() -> None:
 
 
 def test_a_broken_module_of_ours_is_not_mistaken_for_a_missing_extra() -> None:
-    with pytest.raises(ModuleNotFoundError):
-        _mount("lingtan.no_such_module", "broken", "hub", "Broken.")
+    _mount("lingtan.no_such_module", "broken", "hub", "Broken.")
+    result = runner.invoke(app, ["broken"])
+    assert isinstance(result.exception, ModuleNotFoundError)
+
+
+def test_a_group_is_imported_only_when_it_runs() -> None:
+    """``vpp agent ...`` starts without importing the hub, numpy or the simulators."""
+    code = (
+        "import sys; from lingtan.cli import app; from typer.testing import CliRunner; "
+        "r = CliRunner().invoke(app, ['agent', '--help']); assert r.exit_code == 0, r.output; "
+        "print(sorted(m for m in ('hub', 'numpy', 'firmware_sims', 'edge_agent') "
+        "if m in sys.modules))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=SAFETY_TIMEOUT * 2,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "['edge_agent']"
 
 
 def test_demo_options_are_validated_by_the_cli() -> None:

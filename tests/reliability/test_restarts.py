@@ -257,7 +257,11 @@ async def assert_everything_delivered(park: Park, mark: tuple[int, int]) -> None
         dump_logs(park.root)
         raise
     elapsed = time.monotonic() - started
-    stored, cursors = park.stored(), park.cursors()
+    # The cursors first: whatever they ack was committed before they were read, so the
+    # stored keys read after them must hold it (read the other way round, a batch stored
+    # in between shows as acked but missing).
+    cursors = park.cursors()
+    stored = park.stored()
     for sid, acked in cursors.items():
         missing = set(range(1, acked + 1)) - stored.get(sid, set())
         assert not missing, f"session {sid}: acked {acked} but seqs {sorted(missing)[:10]} missing"

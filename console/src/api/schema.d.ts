@@ -107,6 +107,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/edges/{edge_id}/devices/{device_id}/commands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a command to one device of an edge
+         * @description By the ids in the edge's config (also a device that is not in the catalogue).
+         *
+         *     Answers: 200 with the agent's reply when it did it; 422 (``rejected``, ``unsupported``:
+         *     the command does not fit the device, ``errors`` naming the argument) or 409
+         *     (``unknown_device``, ``expired``, ``error``) when it refused, with its ``code`` and
+         *     ``message``; 504 when no reply came within ``timeout_s`` (the command has expired at the
+         *     edge: an agent that gets it later does not execute it); 503 when the hub has no MQTT
+         *     broker. Operators and admins only; every command sent is in the audit log (entity
+         *     ``command``, its ``cid``) with its outcome.
+         */
+        post: operations["ApiV1EdgesEdgeIdDevicesDeviceIdCommandsToDevice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -140,6 +168,228 @@ export interface paths {
         head?: never;
         /** UpdateUser */
         patch: operations["ApiV1UsersUserIdUpdateUser"];
+        trace?: never;
+    };
+    "/api/v1/vpp/ai-experiments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create */
+        post: operations["ApiV1VppAiExperimentsCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/ai-experiments/{experiment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get */
+        get: operations["ApiV1VppAiExperimentsExperimentIdGet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/ai-experiments/{experiment_id}/decisions/{decision_id}/outcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Outcome */
+        post: operations["ApiV1VppAiExperimentsExperimentIdDecisionsDecisionIdOutcomeOutcome"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/ai-experiments/{experiment_id}/forecast": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Forecast */
+        post: operations["ApiV1VppAiExperimentsExperimentIdForecastForecast"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/ai-experiments/{experiment_id}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Promote */
+        post: operations["ApiV1VppAiExperimentsExperimentIdPromotePromote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/ai-models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListModels */
+        get: operations["ApiV1VppAiModelsListModels"];
+        put?: never;
+        /** Register */
+        post: operations["ApiV1VppAiModelsRegister"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/ai-models/train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Train */
+        post: operations["ApiV1VppAiModelsTrainTrain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/ai-models/training-tasks/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Task */
+        get: operations["ApiV1VppAiModelsTrainingTasksTaskIdTask"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/ai-models/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload */
+        post: operations["ApiV1VppAiModelsUploadUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/ai-models/{model_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetModel */
+        get: operations["ApiV1VppAiModelsModelIdGetModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/ai-models/{model_id}/predict": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Predict */
+        post: operations["ApiV1VppAiModelsModelIdPredictPredict"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/ai-models/{model_id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** SetStatus */
+        put: operations["ApiV1VppAiModelsModelIdStatusSetStatus"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/ai-models/{model_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Versions */
+        get: operations["ApiV1VppAiModelsModelIdVersionsVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/vpp/console/aggregation-preview": {
@@ -193,6 +443,109 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/vpp/market-connectors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListConnectors */
+        get: operations["ApiV1VppMarketConnectorsListConnectors"];
+        put?: never;
+        /** CreateConnector */
+        post: operations["ApiV1VppMarketConnectorsCreateConnector"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/market-data/{market_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** History */
+        get: operations["ApiV1VppMarketDataMarketIdHistoryHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/market-data/{market_id}/realtime": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Realtime */
+        get: operations["ApiV1VppMarketDataMarketIdRealtimeRealtime"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/reports/operation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Operation */
+        get: operations["ApiV1VppReportsOperationOperation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/reports/revenue-analysis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** RevenueAnalysis */
+        get: operations["ApiV1VppReportsRevenueAnalysisRevenueAnalysis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/reports/strategy-performance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** StrategyPerformance */
+        get: operations["ApiV1VppReportsStrategyPerformanceStrategyPerformance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/vpp/resource-instances": {
         parameters: {
             query?: never;
@@ -222,6 +575,34 @@ export interface paths {
         get: operations["ApiV1VppResourceInstancesInstanceIdGetInstance"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/resource-instances/{instance_id}/commands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a command to a resource instance's device
+         * @description The instance's edge and device get the command.
+         *
+         *     Answers: 200 with the agent's reply when it did it; 422 (``rejected``, ``unsupported``:
+         *     the command does not fit the device, ``errors`` naming the argument) or 409
+         *     (``unknown_device``, ``expired``, ``error``) when it refused, with its ``code`` and
+         *     ``message``; 504 when no reply came within ``timeout_s`` (the command has expired at the
+         *     edge: an agent that gets it later does not execute it); 503 when the hub has no MQTT
+         *     broker. Operators and admins only; every command sent is in the audit log (entity
+         *     ``command``, its ``cid``) with its outcome.
+         */
+        post: operations["ApiV1VppResourceInstancesInstanceIdCommandsToInstance"];
         delete?: never;
         options?: never;
         head?: never;
@@ -333,6 +714,178 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/vpp/settlement/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run */
+        post: operations["ApiV1VppSettlementRunRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/settlement/statements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Statements */
+        get: operations["ApiV1VppSettlementStatementsStatements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/settlement/statements/{statement_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Statement */
+        get: operations["ApiV1VppSettlementStatementsStatementIdStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/strategies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListStrategies */
+        get: operations["ApiV1VppStrategiesListStrategies"];
+        put?: never;
+        /** CreateStrategy */
+        post: operations["ApiV1VppStrategiesCreateStrategy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/strategies/{strategy_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetStrategy */
+        get: operations["ApiV1VppStrategiesStrategyIdGetStrategy"];
+        /** UpdateStrategy */
+        put: operations["ApiV1VppStrategiesStrategyIdUpdateStrategy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/strategies/{strategy_id}/backtest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** StartBacktest */
+        post: operations["ApiV1VppStrategiesStrategyIdBacktestStartBacktest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/strategies/{strategy_id}/backtest-results/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** BacktestResults */
+        get: operations["ApiV1VppStrategiesStrategyIdBacktestResultsTaskIdBacktestResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/strategies/{strategy_id}/backtest-results/{task_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** CancelBacktest */
+        post: operations["ApiV1VppStrategiesStrategyIdBacktestResultsTaskIdCancelCancelBacktest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/trading/breaker/{vpp_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Breaker */
+        get: operations["ApiV1VppTradingBreakerVppIdBreaker"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/trading/breaker/{vpp_id}/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reset */
+        post: operations["ApiV1VppTradingBreakerVppIdResetReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/vpp/trading/execute-dispatch": {
         parameters: {
             query?: never;
@@ -361,6 +914,58 @@ export interface paths {
         get: operations["ApiV1VppTradingExecutionStatusInstructionIdStatus"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/trading/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Results */
+        get: operations["ApiV1VppTradingResultsResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/trading/risk-limits/{vpp_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetLimits */
+        get: operations["ApiV1VppTradingRiskLimitsVppIdGetLimits"];
+        /** PutLimits */
+        put: operations["ApiV1VppTradingRiskLimitsVppIdPutLimits"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vpp/trading/submit-bid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** SubmitBid */
+        post: operations["ApiV1VppTradingSubmitBidSubmitBid"];
         delete?: never;
         options?: never;
         head?: never;
@@ -556,6 +1161,16 @@ export interface components {
             name: string;
             prefix: string;
         };
+        /** ArmMetrics */
+        ArmMetrics: {
+            capture_ratio: number | null;
+            decisions: number;
+            mae: number | null;
+            model_id: string;
+            resolved: number;
+            revenue: number | null;
+            shadow_mae: number | null;
+        };
         /** AuditOut */
         AuditOut: {
             action: string;
@@ -580,6 +1195,121 @@ export interface components {
             size: number;
             total: number;
         };
+        /** BacktestAccepted */
+        BacktestAccepted: {
+            /** @enum {string} */
+            status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED";
+            task_id: string;
+        };
+        /** BacktestCreate */
+        BacktestCreate: {
+            /** Format: date */
+            end_date: string;
+            /** @default synthetic */
+            market_data_source: string;
+            /** Format: date */
+            start_date: string;
+        };
+        /** BacktestOut */
+        BacktestOut: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date */
+            end_date: string;
+            error?: string | null;
+            finished_at?: string | null;
+            market_data_source: string;
+            progress: components["schemas"]["BacktestProgress"];
+            results?: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: date */
+            start_date: string;
+            started_at?: string | null;
+            /** @enum {string} */
+            status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED";
+            strategy_id: string;
+            task_id: string;
+        };
+        /** BacktestProgress */
+        BacktestProgress: {
+            percent: number;
+            slot_reached: string | null;
+            slots_done: number;
+            slots_total: number;
+        };
+        /** BidIn */
+        BidIn: {
+            price?: number | null;
+            quantity: number;
+            time_slot: string | number;
+        };
+        /** BreakerEventOut */
+        BreakerEventOut: {
+            actor: string;
+            detail: {
+                [key: string]: unknown;
+            } | null;
+            event: string;
+            trigger: string | null;
+            /** Format: date-time */
+            ts: string;
+        };
+        /** BreakerOut */
+        BreakerOut: {
+            day_pnl_yuan: number;
+            deviation_run: number;
+            events: components["schemas"]["BreakerEventOut"][];
+            reason: string | null;
+            recent_errors: number;
+            reset_at: string | null;
+            reset_by: string | null;
+            state: string;
+            trigger: string | null;
+            tripped_at: string | null;
+            vpp_id: string;
+        };
+        /** Calibration */
+        Calibration: {
+            input_data: {
+                [key: string]: unknown;
+            };
+            /** @default 0.9 */
+            level: number;
+            targets: {
+                [key: string]: number[];
+            };
+        };
+        /** CommandIn */
+        CommandIn: {
+            /** @enum {string} */
+            action: "ping" | "read" | "set_power" | "release" | "ev_session" | "ev_session_end";
+            args?: {
+                [key: string]: unknown;
+            };
+            /** @default 10 */
+            timeout_s: number;
+        };
+        /** CommandOut */
+        CommandOut: {
+            /** @enum {string} */
+            action: "ping" | "read" | "set_power" | "release" | "ev_session" | "ev_session_end";
+            cid: string;
+            code: string;
+            device_id: string;
+            edge_id: string;
+            /** Format: date-time */
+            expires_at: string;
+            message: string;
+            ok: boolean;
+            /** Format: date-time */
+            replied_at: string;
+            result: {
+                [key: string]: number | boolean | string;
+            };
+            /** Format: date-time */
+            sent_at: string;
+        };
         /** Conflict */
         Conflict: {
             /** @enum {string} */
@@ -595,6 +1325,37 @@ export interface components {
         ConflictReport: {
             conflicts: components["schemas"]["Conflict"][];
             vpp_id: string;
+        };
+        /** ConnectorIn */
+        ConnectorIn: {
+            api_endpoint: string;
+            auth_config?: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            market_type: "SPOT" | "ANCILLARY" | "CAPACITY" | "DEMAND_RESPONSE";
+            name: string;
+            /** @default ACTIVE */
+            status: string;
+            trading_rules?: {
+                [key: string]: unknown;
+            };
+        };
+        /** ConnectorOut */
+        ConnectorOut: {
+            api_endpoint: string;
+            auth_config: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            market_type: string;
+            name: string;
+            status: string;
+            trading_rules: {
+                [key: string]: unknown;
+            };
         };
         /** DispatchAccepted */
         DispatchAccepted: {
@@ -624,6 +1385,7 @@ export interface components {
             id: string;
             /** @default  */
             name: string;
+            tenant?: string | null;
         };
         /** EdgeCredentials */
         EdgeCredentials: {
@@ -638,6 +1400,7 @@ export interface components {
             last_seen: string | null;
             name: string;
             online: boolean;
+            tenant: string;
         };
         /** EdgeOut */
         EdgeOut: {
@@ -669,12 +1432,81 @@ export interface components {
             /** Format: date-time */
             timestamp: string;
         };
+        /** ExperimentIn */
+        ExperimentIn: {
+            /** @default 0.05 */
+            alpha: number;
+            /** @default false */
+            auto_promote: boolean;
+            challenger_id: string;
+            /** @default 0.5 */
+            challenger_share: number;
+            champion_id: string;
+            /** @default 20 */
+            min_decisions: number;
+            slot: string;
+            /**
+             * @default day
+             * @enum {string}
+             */
+            split_by: "day" | "vpp";
+        };
+        /** ExperimentOut */
+        ExperimentOut: {
+            alpha: number;
+            arms?: {
+                [key: string]: components["schemas"]["ArmMetrics"];
+            };
+            auto_promote: boolean;
+            challenger_id: string;
+            challenger_share: number;
+            champion_id: string;
+            concluded_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string | null;
+            id: string;
+            min_decisions: number;
+            slot: string;
+            split_by: string;
+            state: string;
+            test?: components["schemas"]["TestOut"] | null;
+            winner_id: string | null;
+        };
+        /** ForecastIn */
+        ForecastIn: {
+            day?: string | null;
+            input_data: {
+                [key: string]: unknown;
+            };
+            vpp_id?: string | null;
+        };
+        /** ForecastOut */
+        ForecastOut: {
+            arm: string;
+            confidence: number | null;
+            decision_id: string;
+            intervals: {
+                [key: string]: components["schemas"]["Interval"];
+            } | null;
+            model_id: string;
+            model_version: string;
+            predictions: {
+                [key: string]: number[];
+            };
+        };
         /** History */
         History: {
             name: string;
             points: components["schemas"]["HistoryPoint"][];
             resource_id: string;
             step: number;
+        };
+        /** HistoryOut */
+        HistoryOut: {
+            market_id: string;
+            market_type: string;
+            points: components["schemas"]["RealtimeOut"][];
         };
         /** HistoryPoint */
         HistoryPoint: {
@@ -694,6 +1526,7 @@ export interface components {
             device_ip: string | null;
             device_port: number | null;
             edge_id: string | null;
+            edge_tenant?: string | null;
             efficiency: number | null;
             id: string;
             last_heartbeat: string | null;
@@ -717,6 +1550,7 @@ export interface components {
             device_ip?: string | null;
             device_port?: number | null;
             edge_id?: string | null;
+            edge_tenant?: string | null;
             efficiency?: number | null;
             location_info?: {
                 [key: string]: unknown;
@@ -753,6 +1587,30 @@ export interface components {
             /** Format: date-time */
             start_time: string;
             target_power: number;
+        };
+        /** Interval */
+        Interval: {
+            lower: number[];
+            upper: number[];
+        };
+        /** LineOut */
+        LineOut: {
+            availability_yuan: string;
+            cleared_kwh: number;
+            clearing_price_yuan_mwh: number;
+            delivered_kwh: number | null;
+            deviation_kwh: number | null;
+            deviation_yuan: string;
+            dr_yuan: string;
+            energy_yuan: string;
+            flags: string[];
+            mileage_yuan: string;
+            penalty_yuan: string;
+            product: string | null;
+            realtime_price_yuan_mwh: number | null;
+            slot: number;
+            time_slot: string;
+            total_yuan: string;
         };
         /** LiveSnapshot */
         LiveSnapshot: {
@@ -795,15 +1653,120 @@ export interface components {
         MemberInstruction: {
             device_id: string | null;
             edge_id: string | null;
+            edge_tenant: string | null;
             instruction_id: string;
             resource_id: string;
             target_power: number;
+        };
+        /** MemberOut */
+        MemberOut: {
+            amount_yuan: string;
+            availability: number;
+            capacity_kw: number;
+            committed_kwh: number;
+            delivered_kwh: number;
+            explanation: string;
+            half_width_yuan: number | null;
+            method: string;
+            missing_lines: number;
+            penalty_yuan: string;
+            resource_id: string;
+            share: number;
+            standard_error_yuan: number | null;
+            weight: number;
         };
         /** MemberUpdate */
         MemberUpdate: {
             allocation_ratio?: number | null;
             priority?: number | null;
             resource_id: string;
+        };
+        /** ModelOut */
+        ModelOut: {
+            baseline?: components["schemas"]["ModelSummary"] | null;
+            baseline_id: string | null;
+            calibration: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string | null;
+            file_sha256: string | null;
+            file_size: number | null;
+            format: string;
+            id: string;
+            input_schema: {
+                [key: string]: unknown;
+            };
+            metrics: {
+                [key: string]: unknown;
+            } | null;
+            model_file_path: string | null;
+            model_type: string;
+            name: string;
+            output_schema: {
+                [key: string]: unknown;
+            };
+            status: string;
+            training_task_id: string | null;
+            /** Format: date-time */
+            updated_at: string;
+            version: string;
+        };
+        /** ModelPage */
+        ModelPage: {
+            items: components["schemas"]["ModelOut"][];
+            page: number;
+            size: number;
+            total: number;
+        };
+        /** ModelRegister */
+        ModelRegister: {
+            calibration?: components["schemas"]["Calibration"] | null;
+            input_schema: {
+                [key: string]: unknown;
+            };
+            model_file_path: string;
+            model_type: string;
+            name: string;
+            output_schema: {
+                [key: string]: unknown;
+            };
+            version: string;
+        };
+        /** ModelStatusUpdate */
+        ModelStatusUpdate: {
+            /** @default  */
+            reason: string;
+            /** @enum {string} */
+            status: "DRAFT" | "ACTIVE" | "RETIRED";
+        };
+        /** ModelSummary */
+        ModelSummary: {
+            format: string;
+            id: string;
+            metrics: {
+                [key: string]: unknown;
+            } | null;
+            name: string;
+            status: string;
+            version: string;
+        };
+        /** ModelUpload */
+        ModelUpload: {
+            /** Format: binary */
+            file: string;
+            input_schema: string;
+            model_type: string;
+            name: string;
+            output_schema: string;
+            version: string;
+        };
+        /** OutcomeIn */
+        OutcomeIn: {
+            actual: number[];
+            capture_ratio?: number | null;
+            revenue?: number | null;
         };
         /** ParamSpec */
         ParamSpec: {
@@ -822,6 +1785,25 @@ export interface components {
             /** @default  */
             unit: string;
         };
+        /** PredictIn */
+        PredictIn: {
+            input_data: {
+                [key: string]: unknown;
+            };
+        };
+        /** PredictOut */
+        PredictOut: {
+            confidence: number | null;
+            confidence_method: string;
+            intervals: {
+                [key: string]: components["schemas"]["Interval"];
+            } | null;
+            model_id: string;
+            model_version: string;
+            predictions: {
+                [key: string]: number[];
+            };
+        };
         /** PreviewMember */
         PreviewMember: {
             /** @default 1 */
@@ -829,6 +1811,12 @@ export interface components {
             /** @default 1 */
             priority: number;
             resource_id: string;
+        };
+        /** PromoteIn */
+        PromoteIn: {
+            /** @default  */
+            reason: string;
+            winner_id: string;
         };
         /** RealtimeData */
         RealtimeData: {
@@ -839,12 +1827,50 @@ export interface components {
             /** Format: date-time */
             timestamp: string;
         };
+        /** RealtimeOut */
+        RealtimeOut: {
+            /** Format: date-time */
+            fetched_at: string;
+            market_status: string;
+            price: number;
+            price_yuan_mwh: number;
+            realtime_price: number | null;
+            slot: number;
+            /** Format: date-time */
+            timestamp: string;
+            /** Format: date */
+            trading_date: string;
+            volume: number;
+            volume_mwh: number;
+        };
+        /** RecordOut */
+        RecordOut: {
+            bid_price: number | null;
+            bid_quantity: number | null;
+            cleared_price: number | null;
+            cleared_quantity: number | null;
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            market_type: string | null;
+            revenue: number | null;
+            status: string | null;
+            strategy_id: string | null;
+            submission_id: string | null;
+            time_slot: string | null;
+            trading_date: string | null;
+            vpp_id: string;
+        };
+        /** ResetIn */
+        ResetIn: {
+            /** @default  */
+            note: string;
+        };
         /** ResourceLive */
         ResourceLive: {
             capacity: number | null;
             category: string | null;
             device_id: string | null;
-            edge_id: string | null;
             id: string;
             location_info: {
                 [key: string]: unknown;
@@ -853,9 +1879,7 @@ export interface components {
             p_kw: number | null;
             soc: number | null;
             status: string;
-            status_reason: string | null;
             ts: string | null;
-            type: string | null;
         };
         /** ResourcesUpdate */
         ResourcesUpdate: {
@@ -863,11 +1887,172 @@ export interface components {
             remove_resources?: string[];
             update_resources?: components["schemas"]["MemberUpdate"][];
         };
+        /** RiskLimits */
+        RiskLimits: {
+            /** @default 3 */
+            connector_error_limit: number;
+            /** @default 10 */
+            connector_error_window: number;
+            daily_loss_limit_yuan?: number | null;
+            /** @default 0.1 */
+            deviation_band: number;
+            /** @default 4 */
+            deviation_slots: number;
+            /** @default 1 */
+            max_capacity_share: number;
+            /** @default 0.5 */
+            max_imbalance_share: number | null;
+            max_position_kw?: number | null;
+            /** @default 1 */
+            max_price_deviation: number | null;
+            /** @default 1 */
+            min_imbalance_kwh: number;
+            /** @default 100 */
+            price_deviation_floor_yuan_mwh: number;
+            /** @default 172800 */
+            stale_data_s: number;
+        };
+        /** RunOut */
+        RunOut: {
+            changed: boolean;
+            records_settled: number;
+            statement: components["schemas"]["StatementOut"];
+        };
+        /** SettleRun */
+        SettleRun: {
+            /** @enum {string} */
+            market_type: "SPOT" | "ANCILLARY" | "CAPACITY" | "DEMAND_RESPONSE";
+            mileage_mw?: {
+                [key: string]: number;
+            } | null;
+            realtime_prices?: {
+                [key: string]: number;
+            } | null;
+            rules?: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: date */
+            trading_date: string;
+            vpp_id: string;
+        };
+        /** StatementOut */
+        StatementOut: {
+            allocations?: {
+                [key: string]: components["schemas"]["MemberOut"][];
+            } | null;
+            availability_yuan: string;
+            cleared_kwh: number;
+            complete: boolean;
+            delivered_kwh: number;
+            deviation_yuan: string;
+            dr_yuan: string;
+            energy_yuan: string;
+            gap_slots: number[];
+            id: string;
+            lines?: components["schemas"]["LineOut"][] | null;
+            market_type: string;
+            mileage_yuan: string;
+            penalty_yuan: string;
+            revision: number;
+            rounding: string;
+            /** Format: date-time */
+            settled_at: string;
+            settled_by: string;
+            total_yuan: string;
+            /** Format: date */
+            trading_date: string;
+            vpp_id: string;
+        };
+        /** StatementPage */
+        StatementPage: {
+            items: components["schemas"]["StatementOut"][];
+            total: number;
+        };
         /** StatusChange */
         StatusChange: {
             reason?: string | null;
             /** @enum {string} */
             status: "ONLINE" | "OFFLINE" | "MAINTENANCE" | "ERROR";
+        };
+        /** StrategyCreate */
+        StrategyCreate: {
+            config: {
+                [key: string]: unknown;
+            };
+            name: string;
+            /** @enum {string} */
+            strategy_type: "RULE_BASED" | "AI_DRIVEN" | "HYBRID";
+            vpp_id: string;
+        };
+        /** StrategyOut */
+        StrategyOut: {
+            config: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            model_version: string | null;
+            name: string;
+            performance_metrics: {
+                [key: string]: unknown;
+            } | null;
+            status: string;
+            strategy_type: string | null;
+            /** Format: date-time */
+            updated_at: string;
+            vpp_id: string;
+        };
+        /** StrategyPage */
+        StrategyPage: {
+            items: components["schemas"]["StrategyOut"][];
+            page: number;
+            size: number;
+            total: number;
+        };
+        /** StrategyUpdate */
+        StrategyUpdate: {
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            name?: string | null;
+            reason?: string | null;
+            /** @enum {null|string} */
+            status?: "DRAFT" | "TESTING" | "ACTIVE" | "SUSPENDED" | null;
+        };
+        /** SubmitBidIn */
+        SubmitBidIn: {
+            bids: components["schemas"]["BidIn"][];
+            market_id?: string | null;
+            /** @enum {string} */
+            market_type: "SPOT" | "ANCILLARY" | "CAPACITY" | "DEMAND_RESPONSE";
+            strategy_id?: string | null;
+            /** Format: date */
+            trading_date: string;
+            vpp_id: string;
+        };
+        /** SubmitBidOut */
+        SubmitBidOut: {
+            duplicate: boolean;
+            market_submission_id: string | null;
+            records: components["schemas"]["RecordOut"][];
+            status: string;
+            submission_id: string;
+        };
+        /** TaskOut */
+        TaskOut: {
+            baseline_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string | null;
+            id: string;
+            kind: string;
+            message: string;
+            model_id: string | null;
+            progress: number;
+            state: string;
+            /** Format: date-time */
+            updated_at: string;
         };
         /** Template */
         Template: {
@@ -959,6 +2144,14 @@ export interface components {
             /** @enum {null|string} */
             status?: "ACTIVE" | "INACTIVE" | null;
         };
+        /** TestOut */
+        TestOut: {
+            method: string;
+            n: number;
+            p_value: number;
+            significant: boolean;
+            statistic: number;
+        };
         /** TokenOut */
         TokenOut: {
             access_token: string;
@@ -966,6 +2159,31 @@ export interface components {
             role: string;
             /** @default bearer */
             token_type: string;
+        };
+        /** TrainIn */
+        TrainIn: {
+            device_id?: string | null;
+            edge_id?: string | null;
+            edge_tenant?: string | null;
+            end?: string | null;
+            /** @default 4 */
+            folds: number;
+            /** @enum {string} */
+            kind: "price" | "load" | "pv";
+            /** @default 0.9 */
+            level: number;
+            market?: string | null;
+            /** @default SPOT */
+            market_type: string;
+            /** @default p_w */
+            metric: string;
+            name?: string | null;
+            reference_seed?: number | null;
+            /** @default 150 */
+            rounds: number;
+            series?: (number | null)[] | null;
+            start?: string | null;
+            version?: string | null;
         };
         /** UserCreate */
         UserCreate: {
@@ -1002,7 +2220,6 @@ export interface components {
         VppLive: {
             id: string;
             market_type: string | null;
-            member_ids: string[];
             name: string;
             params: components["schemas"]["AggregatedParams"];
             status: string;
@@ -1274,6 +2491,51 @@ export interface operations {
             };
         };
     };
+    ApiV1EdgesEdgeIdDevicesDeviceIdCommandsToDevice: {
+        parameters: {
+            query?: {
+                /** @description the edge's tenant (needed when several share its id) */
+                tenant?: string | null;
+            };
+            header?: never;
+            path: {
+                edge_id: string;
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommandIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiV1UsersListUsers: {
         parameters: {
             query?: never;
@@ -1374,6 +2636,559 @@ export interface operations {
             };
         };
     };
+    ApiV1VppAiExperimentsCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExperimentIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppAiExperimentsExperimentIdGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                experiment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppAiExperimentsExperimentIdDecisionsDecisionIdOutcomeOutcome: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                experiment_id: string;
+                decision_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OutcomeIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppAiExperimentsExperimentIdForecastForecast: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                experiment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForecastIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForecastOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppAiExperimentsExperimentIdPromotePromote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                experiment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromoteIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppAiModelsListModels: {
+        parameters: {
+            query?: {
+                model_type?: string | null;
+                status?: "DRAFT" | "ACTIVE" | "RETIRED" | null;
+                name?: string | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page */
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppAiModelsRegister: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelRegister"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppAiModelsTrainTrain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrainIn"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppAiModelsTrainingTasksTaskIdTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppAiModelsUploadUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ModelUpload"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppAiModelsModelIdGetModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppAiModelsModelIdPredictPredict: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PredictIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PredictOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppAiModelsModelIdStatusSetStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelStatusUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppAiModelsModelIdVersionsVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelOut"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiV1VppConsoleAggregationPreviewAggregationPreview: {
         parameters: {
             query?: never;
@@ -1453,12 +3268,277 @@ export interface operations {
             };
         };
     };
+    ApiV1VppMarketConnectorsListConnectors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectorOut"][];
+                };
+            };
+        };
+    };
+    ApiV1VppMarketConnectorsCreateConnector: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectorIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectorOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppMarketDataMarketIdHistoryHistory: {
+        parameters: {
+            query: {
+                /** @description from (ISO 8601) */
+                start: string;
+                /** @description until, exclusive */
+                end: string;
+                /** @description read the market again */
+                refresh?: boolean;
+            };
+            header?: never;
+            path: {
+                market_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppMarketDataMarketIdRealtimeRealtime: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                market_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RealtimeOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppReportsOperationOperation: {
+        parameters: {
+            query: {
+                vpp_id: string;
+                start_date: string;
+                end_date: string;
+                report_type?: string;
+                /** @description json (default) or csv */
+                format?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppReportsRevenueAnalysisRevenueAnalysis: {
+        parameters: {
+            query: {
+                vpp_id: string;
+                dimension?: string;
+                period?: string;
+                method?: string;
+                /** @description json (default) or csv */
+                format?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppReportsStrategyPerformanceStrategyPerformance: {
+        parameters: {
+            query: {
+                strategy_id: string;
+                period?: string;
+                /** @description json (default) or csv */
+                format?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiV1VppResourceInstancesListInstances: {
         parameters: {
             query?: {
                 template_id?: string | null;
                 status?: "ONLINE" | "OFFLINE" | "MAINTENANCE" | "ERROR" | null;
                 edge_id?: string | null;
+                edge_tenant?: string | null;
                 /** @description name contains (any case) */
                 q?: string | null;
                 /** @description 1-based page number */
@@ -1555,6 +3635,47 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Instance"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppResourceInstancesInstanceIdCommandsToInstance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommandIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandOut"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -1933,6 +4054,479 @@ export interface operations {
             };
         };
     };
+    ApiV1VppSettlementRunRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettleRun"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppSettlementStatementsStatements: {
+        parameters: {
+            query?: {
+                vpp_id?: string | null;
+                market_type?: string | null;
+                start_date?: string | null;
+                end_date?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppSettlementStatementsStatementIdStatement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                statement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppStrategiesListStrategies: {
+        parameters: {
+            query?: {
+                vpp_id?: string | null;
+                strategy_type?: "RULE_BASED" | "AI_DRIVEN" | "HYBRID" | null;
+                status?: "DRAFT" | "TESTING" | "ACTIVE" | "SUSPENDED" | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page */
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StrategyPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppStrategiesCreateStrategy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StrategyCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StrategyOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppStrategiesStrategyIdGetStrategy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                strategy_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StrategyOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppStrategiesStrategyIdUpdateStrategy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                strategy_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StrategyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StrategyOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppStrategiesStrategyIdBacktestStartBacktest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                strategy_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BacktestCreate"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BacktestAccepted"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppStrategiesStrategyIdBacktestResultsTaskIdBacktestResults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                strategy_id: string;
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BacktestOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppStrategiesStrategyIdBacktestResultsTaskIdCancelCancelBacktest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                strategy_id: string;
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BacktestOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppTradingBreakerVppIdBreaker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                vpp_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BreakerOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppTradingBreakerVppIdResetReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                vpp_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiV1VppTradingExecuteDispatchExecute: {
         parameters: {
             query?: never;
@@ -1990,6 +4584,165 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExecutionStatus"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppTradingResultsResults: {
+        parameters: {
+            query?: {
+                vpp_id?: string | null;
+                trading_date?: string | null;
+                market_type?: string | null;
+                /** @description only records in this state */
+                status?: "SUBMITTED" | "CLEARED" | "SETTLED" | "CANCELLED" | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordOut"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppTradingRiskLimitsVppIdGetLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                vpp_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskLimits"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppTradingRiskLimitsVppIdPutLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                vpp_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RiskLimits"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskLimits"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VppTradingSubmitBidSubmitBid: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmitBidIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmitBidOut"];
                 };
             };
             /** @description Bad request syntax or unsupported method */

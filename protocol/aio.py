@@ -1,0 +1,104 @@
+"""Asyncio helpers both ends need around their connections.
+
+:func:`keep_cancellation` wraps an async context manager (an ``aiomqtt.Client``) so that
+its exit never replaces a cancellation in flight with an error of its own. aiomqtt's
+``Client.__aexit__`` waits for the broker to confirm the DISCONNECT and raises
+``MqttError("Operation timed out")`` when that takes longer than the client's timeout
+(a loaded machine, a broker that is going away). Raised from ``__aexit__`` while a
+``CancelledError`` unwinds, that error *replaces* the cancellation: a reconnect loop
+that catches ``MqttError`` then simply connects again, and the task that was asked to
+stop runs on (a hub that never stops, a test's stand-in that hangs its teardown).
+
+>>> import asyncio, contextlib
+>>> class Slow:
+...     async def __aenter__(self): return self
+...     async def __aexit__(self, *exc): raise OSError("disconnect timed out")
+>>> async def stop_it():
+...     async def run():
+...         async with keep_cancellation(Slow()):
+...             await asyncio.sleep(60)
+...     task = asyncio.create_task(run())
+...     await asyncio.sleep(0)
+...     task.cancel()
+...     with contextlib.suppress(asyncio.CancelledError):
+...         await task
+...     return task.cancelled()
+>>> asyncio.run(stop_it())
+True
+
+:func:`wait_holding_cancellation` waits for a clean-up task (a shutdown, a pool's dispose,
+a final commit) to its end within a bound, holding the caller's cancellations back
+meanwhile, so that a Ctrl-C or a test's cancel scope does not cut the clean-up halfway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+__all__ = ["keep_cancellation", "wait_holding_cancellation"]
+
+T = TypeVar("T")
+_log = logging.getLogger(__name__)
+
+
+class keep_cancellation(Generic[T]):  # noqa: N801 - used like a function, as contextlib's
+    """``async with keep_cancellation(cm) as x``: ``cm``'s, except that an exception its
+    exit raises while a cancellation unwinds is logged and the cancellation goes on."""
+
+    def __init__(self, cm: AbstractAsyncContextManager[T]) -> None:
+        self._cm = cm
+
+    async def __aenter__(self) -> T:
+        return await self._cm.__aenter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        try:
+            return await self._cm.__aexit__(exc_type, exc, tb)
+        except Exception as error:
+            if exc_type is None or not issubclass(exc_type, asyncio.CancelledError):
+                raise
+            _log.debug("%r did not exit cleanly while cancelled: %s", self._cm, error)
+            return False  # the cancellation propagates
+
+
+async def wait_holding_cancellation(
+    task: asyncio.Future[Any], timeout_s: float
+) -> asyncio.CancelledError | None:
+    """Wait until ``task`` is done or ``timeout_s`` of loop time passed, whatever the number
+    of cancellations of the caller meanwhile. Returns the first cancellation held back (or
+    ``None``), for the caller to raise once it has dealt with the task; the task is neither
+    cancelled nor awaited for its result here (it may still run: ``task.done()`` tells).
+
+    >>> async def stop_during_cleanup():
+    ...     async def caller():
+    ...         cleanup = asyncio.create_task(asyncio.sleep(0.05, "closed"))
+    ...         held = await wait_holding_cancellation(cleanup, 5)
+    ...         return cleanup.result(), type(held).__name__
+    ...     task = asyncio.create_task(caller())
+    ...     await asyncio.sleep(0)
+    ...     task.cancel()
+    ...     return await task
+    >>> asyncio.run(stop_during_cleanup())
+    ('closed', 'CancelledError')
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    held: asyncio.CancelledError | None = None
+    while not task.done() and loop.time() < deadline:
+        try:
+            async with asyncio.timeout_at(deadline):
+                await asyncio.wait((task,))  # never cancels nor raises the task's error
+        except asyncio.CancelledError as exc:
+            held = held or exc
+        except TimeoutError:
+            break
+    return held

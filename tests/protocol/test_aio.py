@@ -1,0 +1,106 @@
+"""A cancelled MQTT loop stops even when aiomqtt's exit times out on the DISCONNECT."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import aiomqtt
+import pytest
+
+from protocol.aio import keep_cancellation
+from tests.support import SAFETY_TIMEOUT
+
+CONNACK = b"\x20\x02\x00\x00"
+
+
+class Broker:
+    port = 0
+    stalling = True
+    """Accept a CONNECT, answer CONNACK, then never read again: what the client writes
+    afterwards (its DISCONNECT too) stays queued behind a full socket. When False, a new
+    session reads (and drops) everything, so a DISCONNECT goes through."""
+
+
+@contextlib.asynccontextmanager
+async def broker_that_stops_reading() -> AsyncIterator[Broker]:
+    broker = Broker()
+    held: list[asyncio.StreamWriter] = []
+
+    async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(4096)
+        writer.write(CONNACK)
+        await writer.drain()
+        held.append(writer)
+        while not broker.stalling and await reader.read(4096):
+            pass
+
+    server = await asyncio.start_server(session, "127.0.0.1", 0, limit=1024)
+    broker.port = server.sockets[0].getsockname()[1]
+    try:
+        yield broker
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def reconnect_loop(broker: Broker, connected: asyncio.Event, *, wrapped: bool) -> None:
+    while True:
+        try:
+            client = aiomqtt.Client("127.0.0.1", broker.port, timeout=0.3)
+            async with keep_cancellation(client) if wrapped else client:
+                if broker.stalling:  # larger than the socket buffers: the DISCONNECT waits
+                    client._client.publish("t", b"x" * 16_000_000)
+                connected.set()
+                await asyncio.sleep(3600)
+        except aiomqtt.MqttError:
+            await asyncio.sleep(0.05)
+
+
+async def cancel_after_connect(
+    broker: Broker, *, wrapped: bool
+) -> tuple[asyncio.Task[None], asyncio.Event]:
+    connected = asyncio.Event()
+    task = asyncio.create_task(reconnect_loop(broker, connected, wrapped=wrapped))
+    async with asyncio.timeout(SAFETY_TIMEOUT):
+        await connected.wait()
+    connected.clear()
+    task.cancel()
+    await asyncio.wait({task}, timeout=3.0)  # deadlock guard, not a timing target
+    return task, connected
+
+
+async def test_a_cancelled_loop_stops_when_the_disconnect_times_out() -> None:
+    async with broker_that_stops_reading() as broker:
+        task, _ = await cancel_after_connect(broker, wrapped=True)
+        assert task.done() and task.cancelled()
+
+
+async def test_without_it_aiomqtt_turns_the_cancellation_into_a_reconnect() -> None:
+    """The hazard the wrapper exists for (if aiomqtt fixes it, this test says so)."""
+    async with broker_that_stops_reading() as broker:
+        task, _ = await cancel_after_connect(broker, wrapped=False)
+        try:
+            assert not task.done()  # the MqttError replaced the CancelledError: it runs on
+        finally:
+            broker.stalling = False  # its next session can say goodbye: stop it then
+            async with asyncio.timeout(SAFETY_TIMEOUT):
+                while not task.done():  # the stalled session eats one more cancellation
+                    task.cancel()
+                    await asyncio.wait({task}, timeout=1.0)
+
+
+async def test_an_error_without_a_cancellation_still_propagates() -> None:
+    class Failing:
+        async def __aenter__(self) -> Failing:
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            raise OSError("broken exit")
+
+    with pytest.raises(OSError, match="broken exit"):
+        async with keep_cancellation(Failing()):
+            pass
