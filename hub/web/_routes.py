@@ -59,7 +59,9 @@ class ConsoleController(Controller):
         The same body as the newest ``live`` event of ``/stream`` (``seq`` numbers them).
         Made again once a table it read is written or a live value changed, and at least
         every ``response_cache_s`` (its clock-dependent parts: staleness, recent
-        dispatch). Gzipped for a caller that accepts it."""
+        dispatch; what another replica wrote); the one before is answered while the next
+        is made, except after a write of this replica's (that caller waits for it).
+        Gzipped for a caller that accepts it."""
         snapshots = snapshots_of(request)
         built = await snapshots.get()
         if "gzip" in request.headers.get("accept-encoding", "").lower():
@@ -122,22 +124,27 @@ def make_feed(
     )
 
     async def source() -> bytes:
-        return (await snapshots.get()).frame
+        return (await snapshots.get(stale_ok=False)).frame  # no old one: it pushes each
 
     return LiveFeed(source, interval_s=interval_s, queue_size=QUEUE_SIZE, on_drop=dropped.inc)
 
 
 @contextlib.asynccontextmanager
 async def console_lifespan(app: Litestar) -> AsyncIterator[None]:
-    """Runs after the hub's own lifespan (it needs ``app.state.hub``): owns the poller."""
+    """Runs after the hub's own lifespan (it needs ``app.state.hub``): owns the poller
+    and the task that makes the snapshots."""
     ctx: HubContext = app.state.hub
     snapshots = SnapshotCache(ctx, ctx.settings.response_cache_s)
     feed = make_feed(ctx, snapshots)
     app.state.console_snapshots = snapshots
     app.state.console_feed = feed
     async with asyncio.TaskGroup() as group:
-        task = group.create_task(feed.run(), name="console-live-feed")
+        tasks = (
+            group.create_task(snapshots.run(), name="console-snapshots"),
+            group.create_task(feed.run(), name="console-live-feed"),
+        )
         try:
             yield
         finally:
-            task.cancel()
+            for task in tasks:
+                task.cancel()

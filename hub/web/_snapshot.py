@@ -5,17 +5,23 @@ Two parts, made at different rates:
 - :class:`Rows`, what the database holds (plain columns, no ORM objects: the listed
   resources, every listed VPP's members as :func:`hub.vpps.member_rows_of` reads them,
   edges, recent top-level dispatch with its execution status). Read again once a table it
-  read is written by this process, and at least every ``max_age_s`` (what another
-  process wrote; the clock-dependent parts: recent dispatch, expiry).
+  read is written by this process. Every ``max_age_s`` the small, clock-dependent part
+  (edges, recent dispatch, expiry) is read again, and the large part (resources, VPPs,
+  members) only when its :func:`fingerprint` (one aggregate query over exactly the
+  columns shown, on PostgreSQL) changed: what another process wrote, however it wrote it.
+  Without a fingerprint (SQLite) all of it is read again then.
 - the snapshot itself (:func:`assemble`, no I/O): those rows with the live cache's
-  values, encoded once (msgspec) into the bytes that ``GET /api/v1/vpp/console/snapshot``
-  answers with and that each ``live`` event of the stream carries.
+  values, encoded (msgspec) into the bytes that ``GET /api/v1/vpp/console/snapshot``
+  answers with and that each ``live`` event of the stream carries. :class:`Pieces`
+  keeps each resource's and each VPP's encoded part and encodes it again only when its
+  row, the live values of its edges or the freshness of a value it shows changed.
 
-:class:`SnapshotCache` keeps the newest encoded snapshot and makes a new one only when
-the rows or the live cache's version changed since, or it is older than ``max_age_s``
-(staleness of live values, ``ts``). One build runs at a time; the others wait for it. A
-snapshot that is only old (nothing it shows changed in this process) is still served to
-others while one request makes the next, so no request waits on a refresh by age.
+:class:`SnapshotCache` keeps the newest encoded snapshot; one task (:meth:`~SnapshotCache.run`)
+makes the next once the rows or the live cache changed since, or it is older than
+``max_age_s`` (staleness of live values, ``ts``). Callers are handed the newest one
+meanwhile and never wait for it, except for the first one, once this process wrote a
+table it shows (a caller sees its own writes), after a failed build, and once it is older
+than :data:`STALE_LIMIT` times ``max_age_s`` (nobody asked for a while).
 Nothing in it depends on who asks (every authenticated role sees the whole hub, the
 hub's one tenant), so one copy serves every caller.
 """
@@ -23,15 +29,18 @@ hub's one tenant), so one copy serves every caller.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import gzip
+import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, NamedTuple
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import Text, cast, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub._context import HubContext
@@ -39,10 +48,12 @@ from hub.dispatch import execution_status
 from hub.errors import NotFoundError
 from hub.store import (
     GENERATIONS,
+    DeviceLive,
     DispatchInstruction,
     Edge,
     LiveCache,
     ResourceInstance,
+    ResourceMapping,
     ResourceTemplate,
     edge_key,
     recording,
@@ -69,6 +80,7 @@ MAX_RESOURCES = 5000
 
 _ENCODER: Final = msgspec.json.Encoder()
 GZIP_LEVEL: Final = 6
+_log = logging.getLogger(__name__)
 
 
 def _ts(ms: int) -> dt.datetime:
@@ -120,6 +132,8 @@ class Rows:
     """vpp id -> each member's state from its rows (the same order)"""
     edges: Sequence[Any]
     dispatch: Sequence[tuple[Any, Executed]]
+    fingerprint: str | None = None
+    """:func:`fingerprint` of the large part, taken before it was read (None: unknown)"""
 
     def unwritten(self) -> bool:
         """No table these rows came from was written by this process since."""
@@ -160,12 +174,49 @@ def _prepared(
     return out
 
 
+_HEARTBEAT_COLUMNS: Final = frozenset({"last_heartbeat", "updated_at"})
+"""What the ingest's heartbeat sets on an instance (``hub.store``'s volatile columns):
+nothing a snapshot shows."""
+
+
+def _digest(table: Any) -> Any:
+    """``count:sum of row hashes`` over ``table``'s columns but the heartbeat's
+    (PostgreSQL)."""
+    columns = [c for c in table.__table__.columns if c.name not in _HEARTBEAT_COLUMNS]
+    hashed = func.hashtextextended(cast(tuple_(*columns), Text), 0)
+    return (
+        select(func.concat(func.count(), ":", func.coalesce(func.sum(hashed), 0)))
+        .select_from(table)
+        .scalar_subquery()
+    )
+
+
+_FINGERPRINT: Final = select(
+    func.concat_ws(
+        "/", *(_digest(t) for t in (ResourceTemplate, ResourceInstance, VppRow, ResourceMapping))
+    )
+)
+
+
+async def fingerprint(session: AsyncSession) -> str | None:
+    """What changes whenever a row of a table that the large part of :class:`Rows` is
+    read from changes, whoever wrote it (another replica, ``psql``): per table, the row
+    count and the sum of a hash of each row's columns (the heartbeat's left out),
+    computed by PostgreSQL (one statement, one short row back). None on a database
+    without it (SQLite: the rows are read again instead)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    value: str = (await session.execute(_FINGERPRINT)).scalar_one()
+    return value
+
+
 async def read_rows(session: AsyncSession, ctx: HubContext, previous: Rows | None = None) -> Rows:
     """Every row a snapshot shows, as plain columns (a handful of queries, no writes);
     members whose rows equal ``previous``'s keep their prepared state."""
     at = GENERATIONS.now()
     read_at = time.monotonic()
     with recording() as tables:
+        digest = await fingerprint(session)
         categories: dict[str, str | None] = {  # noqa: C416 (a Result has keys(): not dict())
             tid: category
             for tid, category in await session.execute(
@@ -201,43 +252,7 @@ async def read_rows(session: AsyncSession, ctx: HubContext, previous: Rows | Non
         )
         member_rows = await member_rows_of(session, [v.id for v in vpps])
         members = _prepared(member_rows, previous)
-        edges = list(
-            await session.execute(
-                select(Edge.tenant, Edge.id, Edge.name, Edge.online, Edge.last_seen).order_by(
-                    Edge.tenant, Edge.id
-                )
-            )
-        )
-        since = _ts(ctx.clock.now_ms() - RECENT_DISPATCH_S * 1000)
-        instructions = list(
-            await session.execute(
-                select(
-                    DispatchInstruction.id,
-                    DispatchInstruction.vpp_id,
-                    DispatchInstruction.resource_id,
-                    DispatchInstruction.requested_power,
-                    DispatchInstruction.start_time,
-                    DispatchInstruction.end_time,
-                    DispatchInstruction.created_by,
-                )
-                .where(
-                    DispatchInstruction.parent_id.is_(None),
-                    DispatchInstruction.end_time >= since,
-                )
-                .order_by(DispatchInstruction.created_at.desc(), DispatchInstruction.id)
-                .limit(MAX_DISPATCH)
-            )
-        )
-        dispatch: list[tuple[Any, Executed]] = []
-        for row in instructions:
-            try:
-                st = await execution_status(session, ctx, row.id)
-            except NotFoundError:  # deleted between the two reads
-                continue
-            executed = Executed(
-                st.status, st.target_power, st.actual_power, st.deviation, st.reason
-            )
-            dispatch.append((row, executed))
+        edges, dispatch = await _read_recent(session, ctx)
     names = tuple(sorted(tables))
     return Rows(
         tables=names,
@@ -249,7 +264,75 @@ async def read_rows(session: AsyncSession, ctx: HubContext, previous: Rows | Non
         members=members,
         edges=edges,
         dispatch=dispatch,
+        fingerprint=digest,
     )
+
+
+async def read_recent(session: AsyncSession, ctx: HubContext, rows: Rows) -> Rows | None:
+    """``rows`` with their small part read again (edges, recent dispatch and its execution
+    status: what depends on the clock), when the :func:`fingerprint` of their large part
+    is still the one they were read at; None when it changed or is unknown (read them all
+    again: :func:`read_rows`)."""
+    at = GENERATIONS.now()
+    read_at = time.monotonic()
+    if GENERATIONS.of(rows.tables, at) != rows.stamp:
+        return None  # this process wrote one of their tables
+    with recording() as tables:
+        digest = await fingerprint(session)
+        if digest is None or digest != rows.fingerprint:
+            return None
+        edges, dispatch = await _read_recent(session, ctx)
+    names = tuple(sorted(tables.union(rows.tables)))
+    return dataclasses.replace(
+        rows,
+        tables=names,
+        stamp=GENERATIONS.of(names, at),
+        read_at=read_at,
+        edges=edges,
+        dispatch=dispatch,
+    )
+
+
+async def _read_recent(
+    session: AsyncSession, ctx: HubContext
+) -> tuple[list[Any], list[tuple[Any, Executed]]]:
+    """The edges, and the recent top-level dispatch with its execution status."""
+    edges = list(
+        await session.execute(
+            select(Edge.tenant, Edge.id, Edge.name, Edge.online, Edge.last_seen).order_by(
+                Edge.tenant, Edge.id
+            )
+        )
+    )
+    since = _ts(ctx.clock.now_ms() - RECENT_DISPATCH_S * 1000)
+    instructions = list(
+        await session.execute(
+            select(
+                DispatchInstruction.id,
+                DispatchInstruction.vpp_id,
+                DispatchInstruction.resource_id,
+                DispatchInstruction.requested_power,
+                DispatchInstruction.start_time,
+                DispatchInstruction.end_time,
+                DispatchInstruction.created_by,
+            )
+            .where(
+                DispatchInstruction.parent_id.is_(None),
+                DispatchInstruction.end_time >= since,
+            )
+            .order_by(DispatchInstruction.created_at.desc(), DispatchInstruction.id)
+            .limit(MAX_DISPATCH)
+        )
+    )
+    dispatch: list[tuple[Any, Executed]] = []
+    for row in instructions:
+        try:
+            st = await execution_status(session, ctx, row.id)
+        except NotFoundError:  # deleted between the two reads
+            continue
+        executed = Executed(st.status, st.target_power, st.actual_power, st.deviation, st.reason)
+        dispatch.append((row, executed))
+    return edges, dispatch
 
 
 def _resource_alarm(inst: ResourceRow) -> Alarm | None:
@@ -408,6 +491,163 @@ async def assemble(
     )
 
 
+class _Body(msgspec.Struct, kw_only=True):
+    """:class:`LiveSnapshot` with its resources and VPPs encoded already (the same
+    fields in the same order: the same bytes)."""
+
+    seq: int
+    ts: dt.datetime
+    resources: list[msgspec.Raw]
+    vpps: list[msgspec.Raw]
+    edges: list[EdgeLive]
+    dispatch: list[DispatchLive]
+    alarms: list[Alarm]
+
+
+_NEVER: Final = sys.maxsize
+
+
+def _fresh_until(live: DeviceLive | None, fresh_after_ms: int) -> int:
+    """The oldest time of a value of ``live`` newer than ``fresh_after_ms``: what is shown
+    of it stays the same while the freshness bound is at most this (a value older than the
+    bound comes back only with a new one, which changes the cache's version)."""
+    if live is None:
+        return _NEVER
+    return min((ts for _, ts in live.values.values() if ts >= fresh_after_ms), default=_NEVER)
+
+
+class _Piece(NamedTuple):
+    """One resource's or VPP's encoded part and what it was made from."""
+
+    source: Any
+    """its row (a resource), or its row and its members (a VPP)"""
+    version: int
+    """:meth:`LiveCache.changed` of its edges then"""
+    fresh_until: int
+    """:func:`_fresh_until` of its devices then"""
+    raw: msgspec.Raw
+
+
+class Pieces:
+    """The encoded part of each resource and VPP of the last snapshot, encoded again only
+    when its rows, the live values of its edges (:meth:`LiveCache.changed`) or the
+    freshness of a value it shows changed."""
+
+    def __init__(self) -> None:
+        self._resources: dict[str, _Piece] = {}
+        self._vpps: dict[str, _Piece] = {}
+        self._versions: dict[str | None, int] = {}
+        self._fresh_after_ms = -_NEVER
+        self.encoded = 0
+        """Resources and VPPs encoded (the others were reused)."""
+
+    def start(self, fresh_after_ms: int) -> None:
+        """Before a snapshot's pieces: a freshness bound that went back (the clock was set
+        back) makes every piece again."""
+        if fresh_after_ms < self._fresh_after_ms:
+            self._resources.clear()
+            self._vpps.clear()
+        self._fresh_after_ms = fresh_after_ms
+        self._versions.clear()
+
+    def _version(self, edge: str | None, cache: LiveCache) -> int:
+        version = self._versions.get(edge)
+        if version is None:
+            version = self._versions[edge] = cache.changed((edge,))
+        return version
+
+    def resource(self, inst: ResourceRow, cache: LiveCache, fresh_after_ms: int) -> _Piece:
+        version = self._version(inst.edge_key, cache)
+        piece = self._resources.get(inst.id)
+        if (
+            piece is not None
+            and piece.version == version
+            and fresh_after_ms <= piece.fresh_until
+            and (piece.source is inst or piece.source == inst)
+        ):
+            return piece
+        self.encoded += 1
+        live = cache.device(inst.edge_key, inst.device_id)
+        raw = msgspec.Raw(_ENCODER.encode(_resource(inst, cache, fresh_after_ms)))
+        return _Piece(inst, version, _fresh_until(live, fresh_after_ms), raw)
+
+    def vpp(
+        self, vpp: Any, members: list[PreparedMember], cache: LiveCache, fresh_after_ms: int
+    ) -> _Piece:
+        version = max((self._version(m.edge, cache) for m in members), default=0)
+        piece = self._vpps.get(vpp.id)
+        if (
+            piece is not None
+            and piece.version == version
+            and fresh_after_ms <= piece.fresh_until
+            and (piece.source[1] is members or piece.source[1] == members)
+            and piece.source[0] == vpp
+        ):
+            return piece
+        self.encoded += 1
+        live = VppLive(
+            id=vpp.id,
+            name=vpp.name,
+            status=vpp.status,
+            market_type=vpp.market_type,
+            params=aggregate([live_state(m, cache, fresh_after_ms) for m in members]),
+        )
+        until = min(
+            (_fresh_until(cache.device(m.edge, m.device), fresh_after_ms) for m in members),
+            default=_NEVER,
+        )
+        return _Piece((vpp, members), version, until, msgspec.Raw(_ENCODER.encode(live)))
+
+    def keep(self, resources: dict[str, _Piece], vpps: dict[str, _Piece]) -> None:
+        """Those of the snapshot just made (the others are gone from it)."""
+        self._resources, self._vpps = resources, vpps
+
+
+async def encode_snapshot(
+    rows: Rows, cache: LiveCache, now_ms: int, fresh_after_ms: int, seq: int, pieces: Pieces
+) -> bytes:
+    """The encoded :func:`assemble` of the same arguments (the same bytes), made from the
+    ``pieces`` of the last one where they still hold (no I/O; it yields to the event loop
+    every :data:`YIELD_EVERY` resources or members encoded)."""
+    pieces.start(fresh_after_ms)
+    encoded = pieces.encoded
+    alarms: list[Alarm] = []
+    names: dict[str, str] = {}
+    resources: dict[str, _Piece] = {}
+    for inst in rows.resources:
+        if pieces.encoded - encoded >= YIELD_EVERY:
+            encoded = pieces.encoded
+            await asyncio.sleep(0)
+        names[inst.id] = inst.name
+        resources[inst.id] = pieces.resource(inst, cache, fresh_after_ms)
+        alarm = _resource_alarm(inst)
+        if alarm is not None:
+            alarms.append(alarm)
+    vpps: dict[str, _Piece] = {}
+    members_encoded = 0
+    for vpp in rows.vpps:
+        members = rows.members.get(vpp.id, [])
+        before = pieces.encoded
+        vpps[vpp.id] = pieces.vpp(vpp, members, cache, fresh_after_ms)
+        if pieces.encoded > before:
+            members_encoded += len(members)
+            if members_encoded >= YIELD_EVERY:
+                members_encoded = 0
+                await asyncio.sleep(0)
+    pieces.keep(resources, vpps)
+    return _ENCODER.encode(
+        _Body(
+            seq=seq,
+            ts=_ts(now_ms),
+            resources=[p.raw for p in resources.values()],
+            vpps=[p.raw for p in vpps.values()],
+            edges=_edges(rows, cache, alarms),
+            dispatch=_dispatch(rows, names, alarms),
+            alarms=alarms,
+        )
+    )
+
+
 async def build_snapshot(session: AsyncSession, ctx: HubContext, seq: int) -> LiveSnapshot:
     """A snapshot made now from ``session`` (uncached: :class:`SnapshotCache` keeps them)."""
     rows = await read_rows(session, ctx)
@@ -434,100 +674,181 @@ class Built:
     frame: bytes
 
 
+STALE_LIMIT: Final = 3.0
+"""A snapshot older than this many ``max_age_s`` is not handed out while the next one is
+made (nobody asked for it for that long): the caller waits for the next."""
+
+Read = Callable[[AsyncSession, HubContext, Rows | None], Awaitable[Rows]]
+
+
 class SnapshotCache:
     """The newest encoded snapshot of one app, shared by the snapshot route and the live
-    feed (see the module docstring for when a new one is made). ``max_age_s`` 0: a new one
-    for every caller that did not wait for one already being made. ``read``: what reads
-    the rows (:func:`read_rows`)."""
+    feed (see the module docstring for when a new one is made). :meth:`run` makes them,
+    one at a time. ``max_age_s`` 0: a new one for every caller that did not wait for one
+    already being made. ``read``: what reads the rows (:func:`read_rows`)."""
 
-    def __init__(
-        self,
-        ctx: HubContext,
-        max_age_s: float,
-        read: Callable[[AsyncSession, HubContext, Rows | None], Awaitable[Rows]] = read_rows,
-    ) -> None:
+    def __init__(self, ctx: HubContext, max_age_s: float, read: Read = read_rows) -> None:
         self._ctx = ctx
         self.max_age_s = max_age_s
         self._read = read
         self._kept: Built | None = None
-        self._building: asyncio.Event | None = None
+        self._wanted = asyncio.Event()
+        self._stopped = False
+        self._current: asyncio.Future[Built] | None = None
+        """What the build being made now resolves (None: none is)."""
+        self._next: asyncio.Future[Built] | None = None
+        """What the next build to start resolves (None: nobody waits for one)."""
+        self._failed = False
+        self.pieces = Pieces()
         self.builds = 0
         """Snapshots made (each one's ``seq``)."""
         self.row_reads = 0
-        """Times the rows were read from the database."""
+        """Times all the rows were read from the database."""
+        self.recent_reads = 0
+        """Times only their small part was (:func:`read_recent`)."""
+        self.failures = 0
+        self._gzip_wanted = False
         self._gzipped: tuple[int, bytes] | None = None
         self._gzipping = asyncio.Lock()
 
-    def _current(self, built: Built) -> bool:
-        return built.live_version == self._ctx.cache.version and built.rows.unwritten()
+    async def get(self, *, stale_ok: bool = True) -> Built:
+        """The newest snapshot. It may be one that is being made again (the rows or the
+        live cache changed since, or it is older than ``max_age_s``) while it is younger
+        than :data:`STALE_LIMIT` ``max_age_s``; otherwise (``stale_ok`` False, none yet, a
+        table it shows written by this process since, the last build failed) the caller
+        waits for a new one."""
+        if self._stopped:
+            raise RuntimeError("SnapshotCache.run() has ended")
+        kept = self._kept
+        if kept is None or self._failed or self.max_age_s <= 0:
+            return await self._wait(new=False)
+        if not kept.rows.unwritten():
+            return await self._wait(new=True)  # started after this process's write
+        age = time.monotonic() - kept.built_at
+        if kept.live_version == self._ctx.cache.version and age < self.max_age_s:
+            return kept
+        if not stale_ok or age >= STALE_LIMIT * self.max_age_s:
+            return await self._wait(new=False)
+        if self._current is None:
+            self._wanted.set()
+        return kept
 
-    async def get(self) -> Built:
-        """A snapshot no older than this call: made after it started, or showing what the
-        database (as written by this process) and the live cache hold now and younger
-        than ``max_age_s`` (or being made again by another caller)."""
-        started_before = self.builds
-        for _ in range(3):
-            kept = self._kept
-            if kept is not None:
-                if kept.seq > started_before:
-                    return kept
-                if self.max_age_s > 0 and self._current(kept):
-                    if self._building is not None:
-                        return kept  # only old: the one being made replaces it
-                    if time.monotonic() - kept.built_at < self.max_age_s:
-                        return kept
-            building = self._building
-            if building is None:
-                return await self._build()
-            await building.wait()  # then look again (it may have failed, or be too old)
-        return await self._build()
+    async def _wait(self, *, new: bool) -> Built:
+        """The build being made now (``new`` False) or the next one to start."""
+        building = self._current if not new else None
+        if building is None:
+            if self._next is None:
+                self._next = asyncio.get_running_loop().create_future()
+                self._next.add_done_callback(_retrieve)
+            building = self._next
+            self._wanted.set()
+        return await asyncio.shield(building)
+
+    async def run(self) -> None:
+        """Until cancelled: make a snapshot whenever one is asked for, one at a time. A
+        failing build is logged once and "recovered" once; its waiters get its error."""
+        self._stopped = False
+        try:
+            while True:
+                await self._wanted.wait()
+                self._wanted.clear()
+                done = self._next
+                if done is None:
+                    done = asyncio.get_running_loop().create_future()
+                    done.add_done_callback(_retrieve)
+                self._current, self._next = done, None
+                try:
+                    built = await self._build()
+                except Exception as exc:
+                    if self.failures == 0:
+                        _log.exception("console snapshot: a build failed")
+                    self.failures += 1
+                    self._failed = True
+                    done.set_exception(exc)
+                except BaseException:  # cancelled: so are its waiters
+                    done.cancel()
+                    raise
+                else:
+                    if self.failures:
+                        _log.info("console snapshot recovered after %s failure(s)", self.failures)
+                        self.failures = 0
+                    self._failed = False
+                    done.set_result(built)
+                finally:
+                    self._current = None
+        finally:
+            self._stopped = True
+            for waiting in (self._current, self._next):
+                if waiting is not None and not waiting.done():
+                    waiting.cancel()
+            self._current = self._next = None
 
     async def gzipped(self, built: Built) -> bytes:
         """``built.body`` gzipped, once per snapshot (in a worker thread: zlib releases the
         GIL), for the callers that accept it (a browser: 2 MB of JSON for 10,000
-        instances is about 100 kB)."""
+        instances is about 100 kB). Once one asked, each build gzips its body before it
+        is handed out."""
+        self._gzip_wanted = True
+        kept = self._gzipped
+        if kept is not None and kept[0] == built.seq:
+            return kept[1]
+        return await self._gzip(built.seq, built.body)
+
+    async def _gzip(self, seq: int, body: bytes) -> bytes:
         async with self._gzipping:
             kept = self._gzipped
-            if kept is not None and kept[0] == built.seq:
+            if kept is not None and kept[0] == seq:
                 return kept[1]
-            body = await asyncio.to_thread(gzip.compress, built.body, GZIP_LEVEL, mtime=0)
-            if kept is None or kept[0] < built.seq:
-                self._gzipped = (built.seq, body)
-            return body
+            zipped = await asyncio.to_thread(gzip.compress, body, GZIP_LEVEL, mtime=0)
+            if kept is None or kept[0] < seq:
+                self._gzipped = (seq, zipped)
+            return zipped
+
+    async def _rows(self) -> Rows:
+        """The rows of the next snapshot: the last ones; their small part read again
+        once they are ``max_age_s`` old (:func:`read_recent`); all of them when they
+        changed."""
+        ctx = self._ctx
+        kept = self._kept
+        rows = kept.rows if kept is not None else None
+        keep = rows is not None and self.max_age_s > 0 and rows.unwritten()
+        if keep and rows is not None and time.monotonic() - rows.read_at < self.max_age_s:
+            return rows
+        async with ctx.reader_primary()() as session:
+            if keep and rows is not None:
+                recent = await read_recent(session, ctx, rows)
+                if recent is not None:
+                    self.recent_reads += 1
+                    return recent
+            rows = await self._read(session, ctx, rows)
+        self.row_reads += 1
+        return rows
 
     async def _build(self) -> Built:
         ctx = self._ctx
         self.builds += 1
         seq = self.builds
-        done = self._building = asyncio.Event()
-        try:
-            live_version = ctx.cache.version  # before reading: a change since shows
-            kept = self._kept
-            rows = kept.rows if kept is not None else None
-            if (
-                rows is None
-                or self.max_age_s <= 0
-                or not rows.unwritten()
-                or time.monotonic() - rows.read_at >= self.max_age_s
-            ):
-                async with ctx.reader_primary()() as session:
-                    rows = await self._read(session, ctx, rows)
-                self.row_reads += 1
-            now_ms = ctx.clock.now_ms()
-            fresh = now_ms - int(ctx.settings.stale_after_s * 1000)
-            body = _ENCODER.encode(await assemble(rows, ctx.cache, now_ms, fresh, seq))
-            built = Built(
-                seq=seq,
-                rows=rows,
-                live_version=live_version,
-                built_at=time.monotonic(),
-                body=body,
-                frame=sse_frame("live", body, seq),
-            )
-            if self._kept is None or built.seq > self._kept.seq:
-                self._kept = built
-            return built
-        finally:
-            if self._building is done:
-                self._building = None
-            done.set()
+        live_version = ctx.cache.version  # before reading: a change since shows
+        rows = await self._rows()
+        now_ms = ctx.clock.now_ms()
+        fresh = now_ms - int(ctx.settings.stale_after_s * 1000)
+        body = await encode_snapshot(rows, ctx.cache, now_ms, fresh, seq, self.pieces)
+        if self._gzip_wanted:
+            await self._gzip(seq, body)  # before it is handed out: no caller waits for it
+        built = Built(
+            seq=seq,
+            rows=rows,
+            live_version=live_version,
+            built_at=time.monotonic(),
+            body=body,
+            frame=sse_frame("live", body, seq),
+        )
+        if self._kept is None or built.seq > self._kept.seq:
+            self._kept = built
+        return built
+
+
+def _retrieve(future: asyncio.Future[Built]) -> None:
+    """Mark a build's error as seen (its waiters may all have gone)."""
+    if not future.cancelled():
+        future.exception()

@@ -4,6 +4,7 @@ aggregation preview of an unsaved membership."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import gzip
 import hashlib
@@ -12,11 +13,15 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import httpx
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -25,8 +30,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub import Settings, serve
 from hub._context import HubContext
 from hub.errors import NotFoundError
+from hub.store import LiveCache
+from hub.vpps import prepare_row
 from hub.web import RESYNC, STATIC_DIR, LiveFeed, SnapshotCache, Subscription, console_response
-from hub.web._snapshot import Rows, read_rows
+from hub.web._snapshot import (
+    STALE_LIMIT,
+    Pieces,
+    ResourceRow,
+    Rows,
+    assemble,
+    encode_snapshot,
+    read_rows,
+)
 from tests.support import SAFETY_TIMEOUT
 
 from .conftest import JWT_SECRET, AuthFor, add_role_users
@@ -217,8 +232,9 @@ async def test_one_snapshot_serves_every_caller_until_what_it_shows_changes(
     client: AsyncTestClient[Litestar], auth: AuthFor, app: Litestar
 ) -> None:
     """Built once for callers at the same (database, live cache) version, encoded once and
-    carried as it is by the stream; built again after new telemetry (without reading the
-    database again) and after a write (reading it again)."""
+    carried as it is by the stream; after new telemetry the old one is answered while the
+    next is made (without reading the database again, encoding only what changed); after
+    this replica's write the caller waits for one that shows it."""
     h = auth("operator")
     a = await make_battery(client, h, name="a", device="b1", kw=100.0)
     await make_vpp(client, h, [a["id"]])
@@ -240,10 +256,20 @@ async def test_one_snapshot_serves_every_caller_until_what_it_shows_changes(
     assert pushed.frame.endswith(b"data: " + first.content + b"\n\n")  # the stream's copy
 
     ctx.cache.put("default/park-a", "b1", "p_w", -30_000.0, ctx.clock.now_ms())
-    third = (await client.get(SNAPSHOT, headers=h)).json()
+    encoded = snapshots.pieces.encoded
+    stale = await client.get(SNAPSHOT, headers=h)
+    assert stale.content == first.content  # the old one, while the next is made
+    stale_seq = stale.json()["seq"]
+    async with asyncio.timeout(SAFETY_TIMEOUT):  # made in the app's loop: ask until it is there
+        for _ in range(int(SAFETY_TIMEOUT * 100)):
+            third = (await client.get(SNAPSHOT, headers=h)).json()
+            if third["seq"] != stale_seq:
+                break
+            await asyncio.sleep(0.01)
+    assert third["seq"] == first.json()["seq"] + 1
     assert third["resources"][0]["p_kw"] == -30.0
-    assert third["seq"] > first.json()["seq"]
     assert snapshots.builds == builds + 1 and snapshots.row_reads == reads  # live part only
+    assert snapshots.pieces.encoded == encoded + 2  # its resource and its VPP, nothing else
 
     await make_battery(client, h, name="b", device="b2", kw=50.0)
     fourth = (await client.get(SNAPSHOT, headers=h)).json()
@@ -257,49 +283,226 @@ async def ctx(clean_db: str) -> AsyncIterator[HubContext]:
         yield ctx
 
 
+@contextlib.asynccontextmanager
+async def running(snapshots: SnapshotCache) -> AsyncIterator[SnapshotCache]:
+    async with asyncio.TaskGroup() as group:
+        task = group.create_task(snapshots.run())
+        try:
+            yield snapshots
+        finally:
+            task.cancel()
+
+
+class HeldRead:
+    """A :func:`read_rows` that waits at a gate (open unless closed) and counts."""
+
+    def __init__(self) -> None:
+        self.gate, self.entered = asyncio.Event(), asyncio.Event()
+        self.gate.set()
+        self.reads = 0
+
+    async def __call__(self, session: AsyncSession, ctx: HubContext, previous: Rows | None) -> Rows:
+        self.reads += 1
+        self.entered.set()
+        await self.gate.wait()
+        return await read_rows(session, ctx, previous)
+
+    async def reading(self) -> None:
+        await self.entered.wait()
+        self.entered.clear()
+
+
 async def test_concurrent_callers_share_one_build_and_an_old_one_is_served_while_refreshed(
     ctx: HubContext,
 ) -> None:
-    gate, entered = asyncio.Event(), asyncio.Event()
-    reads = 0
+    read = HeldRead()
+    read.gate.clear()
+    snapshots = SnapshotCache(ctx, 60.0, read=read)
+    async with asyncio.timeout(SAFETY_TIMEOUT), running(snapshots):
+        async with asyncio.TaskGroup() as group:
+            callers = [group.create_task(snapshots.get()) for _ in range(5)]
+            await read.reading()
+            read.gate.set()
+        assert [c.result().seq for c in callers] == [1] * 5 and read.reads == 1  # one build
 
-    async def held_read(session: AsyncSession, ctx: HubContext, previous: Rows | None) -> Rows:
-        nonlocal reads
-        reads += 1
-        entered.set()
-        await gate.wait()
+        # A live value changed: every caller is handed the old one at once while one build
+        # makes the next (the rows are young: not read again).
+        ctx.cache.put("default/park-a", "b1", "p_w", 1.0, ctx.clock.now_ms())
+        assert [(await snapshots.get()).seq for _ in range(3)] == [1, 1, 1]
+        assert (await snapshots.get(stale_ok=False)).seq == 2
+        assert (await snapshots.get()).seq == 2
+        assert read.reads == 1
+
+        # Older than max_age_s: the same (all the rows are read again on SQLite, where no
+        # fingerprint tells that nothing changed).
+        snapshots.max_age_s = 0.2
+        await asyncio.sleep(0.21)
+        assert (await snapshots.get()).seq == 2
+        assert (await snapshots.get(stale_ok=False)).seq == 3
+
+        # Nobody asked for longer than STALE_LIMIT max_age_s: the caller waits for a new one.
+        await asyncio.sleep(STALE_LIMIT * 0.2)
+        assert (await snapshots.get()).seq == 4
+
+
+async def test_a_failed_build_reaches_its_callers_and_the_next_caller_tries_again(
+    ctx: HubContext,
+) -> None:
+    fail = True
+
+    async def read(session: AsyncSession, ctx: HubContext, previous: Rows | None) -> Rows:
+        if fail:
+            raise RuntimeError("database away")
         return await read_rows(session, ctx, previous)
 
-    async def reading() -> None:
-        await entered.wait()
-        entered.clear()
-
-    snapshots = SnapshotCache(ctx, 60.0, read=held_read)
-    async with asyncio.timeout(SAFETY_TIMEOUT), asyncio.TaskGroup() as group:
-        callers = [group.create_task(snapshots.get()) for _ in range(5)]
-        await reading()
-        gate.set()
-    assert [c.result().seq for c in callers] == [1] * 5 and reads == 1  # one build, five callers
-
-    # Older than max_age_s, nothing changed: one caller makes the next, another is handed
-    # the old one meanwhile (nobody waits on a refresh by age).
-    snapshots.max_age_s = 0.001
-    await asyncio.sleep(0.01)
-    gate.clear()
-    async with asyncio.timeout(SAFETY_TIMEOUT), asyncio.TaskGroup() as group:
-        refreshing = group.create_task(snapshots.get())
-        await reading()
-        assert (await snapshots.get()).seq == 1
-        gate.set()
-    assert refreshing.result().seq == 2
-
-    # A live value changed: the next caller gets a new one at once (the rows are young:
-    # not read again).
-    snapshots.max_age_s = 60.0
-    ctx.cache.put("default/park-a", "b1", "p_w", 1.0, ctx.clock.now_ms())
-    async with asyncio.timeout(SAFETY_TIMEOUT):
+    snapshots = SnapshotCache(ctx, 0.01, read=read)
+    async with asyncio.timeout(SAFETY_TIMEOUT), running(snapshots):
+        for _ in range(2):
+            with pytest.raises(RuntimeError, match="database away"):
+                await snapshots.get()
+        fail = False
         assert (await snapshots.get()).seq == 3
-    assert reads == 2
+        assert snapshots.failures == 0
+
+
+def _raw_sql(db_url: str, statement: str) -> None:
+    """``statement`` run by another process, as far as this one can tell: on a driver
+    connection of its own, not through SQLAlchemy (which counts this process's writes)."""
+    if db_url.startswith("sqlite"):
+        with contextlib.closing(sqlite3.connect(db_url.split("///", 1)[1])) as conn:
+            conn.execute(statement)
+            conn.commit()
+        return
+
+    async def run() -> None:
+        conn = await asyncpg.connect(db_url.replace("postgresql+asyncpg", "postgresql", 1))
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())  # in a thread of its own: the test's loop runs the build meanwhile
+
+
+async def test_another_replicas_write_shows_within_max_age_and_callers_never_wait_for_it(
+    client: AsyncTestClient[Litestar], auth: AuthFor, ctx: HubContext, clean_db: str
+) -> None:
+    """An UPDATE of another process (nothing this process counts) shows in the first
+    snapshot made after ``max_age_s``; callers meanwhile get the previous one without
+    waiting, even while the build is held in its read. Nothing written: only the small
+    part is read again on PostgreSQL (the fingerprint), everything on SQLite."""
+    h = auth("operator")
+    a = await make_battery(client, h, name="a", device="b1", kw=100.0)
+    await make_vpp(client, h, [a["id"]])
+    read = HeldRead()
+    max_age = 0.5
+    snapshots = SnapshotCache(ctx, max_age, read=read)  # in this loop, as another replica
+    async with asyncio.timeout(SAFETY_TIMEOUT), running(snapshots):
+        first = await snapshots.get()
+        assert [r["name"] for r in json.loads(first.body)["resources"]] == ["a"]
+        await asyncio.sleep(max_age)
+        await snapshots.get()
+        same = await snapshots.get(stale_ok=False)
+        assert same.seq == first.seq + 1
+        pg = clean_db.startswith("postgresql")
+        assert (snapshots.row_reads, snapshots.recent_reads) == ((1, 1) if pg else (2, 0))
+        assert json.loads(same.body)["resources"] == json.loads(first.body)["resources"]
+
+        written = time.monotonic()
+        await asyncio.to_thread(
+            _raw_sql,
+            clean_db,
+            f"UPDATE vpp_resource_instances SET name = 'renamed' WHERE id = '{a['id']}'",
+        )
+        read.gate.clear()
+        await asyncio.sleep(max(0.0, max_age - (time.monotonic() - written)))
+        assert (await snapshots.get()).seq == same.seq  # old: the next is being made
+        await read.reading()  # held in its read of the rows, which changed
+        async with asyncio.timeout(0.5):  # no caller waits for the held build
+            assert [(await snapshots.get()).seq for _ in range(3)] == [same.seq] * 3
+        read.gate.set()
+        renamed = await snapshots.get(stale_ok=False)
+    assert [r["name"] for r in json.loads(renamed.body)["resources"]] == ["renamed"]
+
+
+def test_the_snapshot_made_from_pieces_is_the_whole_one_and_reencodes_only_what_changed() -> None:
+    cache = LiveCache()
+    now = 1_000_000_000
+    stale_ms = 60_000
+
+    def resource(n: int, edge: str | None) -> ResourceRow:
+        return ResourceRow(
+            f"r{n}",
+            f"res {n}",
+            "ESS",
+            "ONLINE" if n % 3 else "OFFLINE",
+            None,
+            f"d{n}",
+            100.0,
+            {"x": n},
+            edge,
+        )
+
+    edges = ["t/e0", "t/e1", None]
+    resources = [resource(n, edges[n % 3]) for n in range(9)]
+    member_rows = {
+        "v0": [
+            (
+                r.id,
+                r.status,
+                100.0,
+                None,
+                {"rated_kw": 100},
+                "t",
+                r.edge_key.split("/")[1],
+                r.device_id,
+                "ESS",
+                1.0,
+                1,
+            )
+            for r in resources
+            if r.edge_key == "t/e0"
+        ],
+        "v1": [],
+    }
+    Vpp = collections.namedtuple("Vpp", "id name status market_type")
+    EdgeRow = collections.namedtuple("EdgeRow", "tenant id name online last_seen")
+    rows = Rows(
+        tables=(),
+        stamp=(0,),
+        read_at=0.0,
+        resources=resources,
+        vpps=[Vpp("v0", "a", "ACTIVE", "SPOT"), Vpp("v1", "b", "ACTIVE", None)],
+        member_rows=member_rows,
+        members={k: [prepare_row(r) for r in v] for k, v in member_rows.items()},
+        edges=[EdgeRow("t", "e0", "E0", True, None), EdgeRow("t", "e1", "E1", False, None)],
+        dispatch=[],
+    )
+    for n, r in enumerate(resources):
+        if r.edge_key is not None:
+            cache.put(r.edge_key, r.device_id or "", "p_w", 1000.0 * n, now - 1000 * n)
+    cache.set_edge("t/e0", online=True, sid=1, ts_ms=now)
+    pieces = Pieces()
+
+    def made(at: int, seq: int) -> bytes:
+        whole = asyncio.run(assemble(rows, cache, at, at - stale_ms, seq))
+        body = asyncio.run(encode_snapshot(rows, cache, at, at - stale_ms, seq, pieces))
+        assert body == msgspec.json.encode(whole)
+        return body
+
+    made(now, 1)
+    assert pieces.encoded == 9 + 2
+    made(now + 1, 2)
+    assert pieces.encoded == 11  # nothing changed but the time
+    cache.put("t/e1", "d1", "p_w", 5.0, now)
+    made(now + 2, 3)
+    assert pieces.encoded == 11 + 3  # e1's three resources (no VPP has them)
+    cache.put("t/e0", "d0", "soc_pct", 40.0, now)
+    made(now + 3, 4)
+    assert pieces.encoded == 14 + 3 + 1  # e0's and its VPP
+    made(now + stale_ms - 3_500, 5)  # r4's, r6's and r7's values went stale (not r3's)
+    assert pieces.encoded == 18 + 3 + 1
+    assert all(x["p_kw"] is None for x in json.loads(made(now + 10 * stale_ms, 6))["resources"])
 
 
 # --------------------------------------------------------------------------- feed
