@@ -335,6 +335,9 @@ async def _read_recent(
     return edges, dispatch
 
 
+_ALARMING: Final = frozenset({"ERROR", "OFFLINE"})
+
+
 def _resource_alarm(inst: ResourceRow) -> Alarm | None:
     if inst.status == "ERROR":
         return _alarm(inst, "resource_error", "error")
@@ -521,8 +524,10 @@ class _Piece(NamedTuple):
 
     source: Any
     """its row (a resource), or its row and its members (a VPP)"""
+    edges: tuple[str | None, ...]
+    """the live cache's keys of the edges of its devices"""
     version: int
-    """:meth:`LiveCache.changed` of its edges then"""
+    """:meth:`LiveCache.changed` of ``edges`` then"""
     fresh_until: int
     """:func:`_fresh_until` of its devices then"""
     raw: msgspec.Raw
@@ -536,71 +541,102 @@ class Pieces:
     def __init__(self) -> None:
         self._resources: dict[str, _Piece] = {}
         self._vpps: dict[str, _Piece] = {}
-        self._versions: dict[str | None, int] = {}
         self._fresh_after_ms = -_NEVER
         self.encoded = 0
         """Resources and VPPs encoded (the others were reused)."""
 
-    def start(self, fresh_after_ms: int) -> None:
-        """Before a snapshot's pieces: a freshness bound that went back (the clock was set
-        back) makes every piece again."""
+    def _start(self, fresh_after_ms: int) -> None:
+        """A freshness bound that went back (the clock was set back) makes every piece
+        again."""
         if fresh_after_ms < self._fresh_after_ms:
             self._resources.clear()
             self._vpps.clear()
         self._fresh_after_ms = fresh_after_ms
-        self._versions.clear()
 
-    def _version(self, edge: str | None, cache: LiveCache) -> int:
-        version = self._versions.get(edge)
-        if version is None:
-            version = self._versions[edge] = cache.changed((edge,))
-        return version
+    async def resources(
+        self, rows: Sequence[ResourceRow], cache: LiveCache, fresh_after_ms: int
+    ) -> list[msgspec.Raw]:
+        """Each resource's part, in the order of ``rows`` (it yields to the event loop
+        every :data:`YIELD_EVERY` encoded)."""
+        self._start(fresh_after_ms)
+        versions: dict[str | None, int] = {None: 0}
+        kept = self._resources
+        pieces: dict[str, _Piece] = {}
+        encoded = 0
+        for inst in rows:
+            key = inst.edge_key
+            version = versions.get(key)
+            if version is None:
+                version = versions[key] = cache.changed((key,))
+            piece = kept.get(inst.id)
+            if (
+                piece is None
+                or piece.version != version
+                or fresh_after_ms > piece.fresh_until
+                or (piece.source is not inst and piece.source != inst)
+            ):
+                live = cache.device(key, inst.device_id)
+                raw = msgspec.Raw(_ENCODER.encode(_resource(inst, cache, fresh_after_ms)))
+                piece = _Piece(inst, (key,), version, _fresh_until(live, fresh_after_ms), raw)
+                encoded += 1
+                if encoded % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+            pieces[inst.id] = piece
+        self._resources = pieces
+        self.encoded += encoded
+        return [p.raw for p in pieces.values()]
 
-    def resource(self, inst: ResourceRow, cache: LiveCache, fresh_after_ms: int) -> _Piece:
-        version = self._version(inst.edge_key, cache)
-        piece = self._resources.get(inst.id)
-        if (
-            piece is not None
-            and piece.version == version
-            and fresh_after_ms <= piece.fresh_until
-            and (piece.source is inst or piece.source == inst)
-        ):
-            return piece
-        self.encoded += 1
-        live = cache.device(inst.edge_key, inst.device_id)
-        raw = msgspec.Raw(_ENCODER.encode(_resource(inst, cache, fresh_after_ms)))
-        return _Piece(inst, version, _fresh_until(live, fresh_after_ms), raw)
+    async def vpps(
+        self,
+        rows: Sequence[Any],
+        members_of: Mapping[str, list[PreparedMember]],
+        cache: LiveCache,
+        fresh_after_ms: int,
+    ) -> list[msgspec.Raw]:
+        """Each VPP's part with its aggregated parameters, in the order of ``rows`` (it
+        yields to the event loop every :data:`YIELD_EVERY` members aggregated)."""
+        self._start(fresh_after_ms)
+        kept = self._vpps
+        pieces: dict[str, _Piece] = {}
+        aggregated = 0
+        for vpp in rows:
+            members = members_of.get(vpp.id, [])
+            piece = kept.get(vpp.id)
+            same = piece is not None and piece.source[1] is members
+            edges = piece.edges if piece is not None and same else _edges_of(members)
+            version = cache.changed(edges)
+            if (
+                piece is None
+                or piece.version != version
+                or fresh_after_ms > piece.fresh_until
+                or piece.source[0] != vpp
+                or not (same or piece.source[1] == members)
+            ):
+                live = VppLive(
+                    id=vpp.id,
+                    name=vpp.name,
+                    status=vpp.status,
+                    market_type=vpp.market_type,
+                    params=aggregate([live_state(m, cache, fresh_after_ms) for m in members]),
+                )
+                until = min(
+                    (_fresh_until(cache.device(m.edge, m.device), fresh_after_ms) for m in members),
+                    default=_NEVER,
+                )
+                raw = msgspec.Raw(_ENCODER.encode(live))
+                piece = _Piece((vpp, members), edges, version, until, raw)
+                self.encoded += 1
+                aggregated += len(members)
+                if aggregated >= YIELD_EVERY:
+                    aggregated = 0
+                    await asyncio.sleep(0)
+            pieces[vpp.id] = piece
+        self._vpps = pieces
+        return [p.raw for p in pieces.values()]
 
-    def vpp(
-        self, vpp: Any, members: list[PreparedMember], cache: LiveCache, fresh_after_ms: int
-    ) -> _Piece:
-        version = max((self._version(m.edge, cache) for m in members), default=0)
-        piece = self._vpps.get(vpp.id)
-        if (
-            piece is not None
-            and piece.version == version
-            and fresh_after_ms <= piece.fresh_until
-            and (piece.source[1] is members or piece.source[1] == members)
-            and piece.source[0] == vpp
-        ):
-            return piece
-        self.encoded += 1
-        live = VppLive(
-            id=vpp.id,
-            name=vpp.name,
-            status=vpp.status,
-            market_type=vpp.market_type,
-            params=aggregate([live_state(m, cache, fresh_after_ms) for m in members]),
-        )
-        until = min(
-            (_fresh_until(cache.device(m.edge, m.device), fresh_after_ms) for m in members),
-            default=_NEVER,
-        )
-        return _Piece((vpp, members), version, until, msgspec.Raw(_ENCODER.encode(live)))
 
-    def keep(self, resources: dict[str, _Piece], vpps: dict[str, _Piece]) -> None:
-        """Those of the snapshot just made (the others are gone from it)."""
-        self._resources, self._vpps = resources, vpps
+def _edges_of(members: list[PreparedMember]) -> tuple[str | None, ...]:
+    return tuple({m.edge for m in members})
 
 
 async def encode_snapshot(
@@ -608,39 +644,23 @@ async def encode_snapshot(
 ) -> bytes:
     """The encoded :func:`assemble` of the same arguments (the same bytes), made from the
     ``pieces`` of the last one where they still hold (no I/O; it yields to the event loop
-    every :data:`YIELD_EVERY` resources or members encoded)."""
-    pieces.start(fresh_after_ms)
-    encoded = pieces.encoded
+    while it encodes)."""
+    resources = await pieces.resources(rows.resources, cache, fresh_after_ms)
+    vpps = await pieces.vpps(rows.vpps, rows.members, cache, fresh_after_ms)
     alarms: list[Alarm] = []
     names: dict[str, str] = {}
-    resources: dict[str, _Piece] = {}
     for inst in rows.resources:
-        if pieces.encoded - encoded >= YIELD_EVERY:
-            encoded = pieces.encoded
-            await asyncio.sleep(0)
         names[inst.id] = inst.name
-        resources[inst.id] = pieces.resource(inst, cache, fresh_after_ms)
-        alarm = _resource_alarm(inst)
-        if alarm is not None:
-            alarms.append(alarm)
-    vpps: dict[str, _Piece] = {}
-    members_encoded = 0
-    for vpp in rows.vpps:
-        members = rows.members.get(vpp.id, [])
-        before = pieces.encoded
-        vpps[vpp.id] = pieces.vpp(vpp, members, cache, fresh_after_ms)
-        if pieces.encoded > before:
-            members_encoded += len(members)
-            if members_encoded >= YIELD_EVERY:
-                members_encoded = 0
-                await asyncio.sleep(0)
-    pieces.keep(resources, vpps)
+        if inst.status in _ALARMING:
+            alarm = _resource_alarm(inst)
+            if alarm is not None:
+                alarms.append(alarm)
     return _ENCODER.encode(
         _Body(
             seq=seq,
             ts=_ts(now_ms),
-            resources=[p.raw for p in resources.values()],
-            vpps=[p.raw for p in vpps.values()],
+            resources=resources,
+            vpps=vpps,
             edges=_edges(rows, cache, alarms),
             dispatch=_dispatch(rows, names, alarms),
             alarms=alarms,

@@ -434,7 +434,7 @@ def test_the_snapshot_made_from_pieces_is_the_whole_one_and_reencodes_only_what_
         return ResourceRow(
             f"r{n}",
             f"res {n}",
-            "ESS",
+            "STORAGE",
             "ONLINE" if n % 3 else "OFFLINE",
             None,
             f"d{n}",
@@ -449,14 +449,14 @@ def test_the_snapshot_made_from_pieces_is_the_whole_one_and_reencodes_only_what_
         "v0": [
             (
                 r.id,
-                r.status,
+                "ONLINE",
                 100.0,
                 None,
                 {"rated_kw": 100},
                 "t",
                 r.edge_key.split("/")[1],
                 r.device_id,
-                "ESS",
+                "STORAGE",
                 1.0,
                 1,
             )
