@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, NamedTuple
 
 import msgspec
-from sqlalchemy import Text, cast, func, select, tuple_
+from sqlalchemy import BigInteger, Text, cast, func, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub._context import HubContext
@@ -180,12 +180,18 @@ nothing a snapshot shows."""
 
 
 def _digest(table: Any) -> Any:
-    """``count:sum of row hashes`` over ``table``'s columns but the heartbeat's
-    (PostgreSQL)."""
-    columns = [c for c in table.__table__.columns if c.name not in _HEARTBEAT_COLUMNS]
-    hashed = func.hashtextextended(cast(tuple_(*columns), Text), 0)
+    """``count:sum`` over ``table`` (PostgreSQL) of the row versions' transaction ids
+    (``xmin``: every insert and update makes a new one; a count and a sum no change
+    leaves as they were), or for the instances, which the heartbeat updates, of a hash of
+    each row's columns but the heartbeat's."""
+    each: Any
+    if table is ResourceInstance:
+        columns = [c for c in table.__table__.columns if c.name not in _HEARTBEAT_COLUMNS]
+        each = func.hashtextextended(cast(tuple_(*columns), Text), 0)
+    else:
+        each = cast(cast(literal_column("xmin"), Text), BigInteger)
     return (
-        select(func.concat(func.count(), ":", func.coalesce(func.sum(hashed), 0)))
+        select(func.concat(func.count(), ":", func.coalesce(func.sum(each), 0)))
         .select_from(table)
         .scalar_subquery()
     )
@@ -200,10 +206,10 @@ _FINGERPRINT: Final = select(
 
 async def fingerprint(session: AsyncSession) -> str | None:
     """What changes whenever a row of a table that the large part of :class:`Rows` is
-    read from changes, whoever wrote it (another replica, ``psql``): per table, the row
-    count and the sum of a hash of each row's columns (the heartbeat's left out),
-    computed by PostgreSQL (one statement, one short row back). None on a database
-    without it (SQLite: the rows are read again instead)."""
+    read from changes, whoever wrote it (another replica, ``psql``), and not with the
+    heartbeat: per table a row count and a sum (:func:`_digest`), computed by PostgreSQL
+    (one statement, one short row back; ~20 ms of its CPU for 10,000 instances). None on
+    a database without it (SQLite: the rows are read again instead)."""
     if session.get_bind().dialect.name != "postgresql":
         return None
     value: str = (await session.execute(_FINGERPRINT)).scalar_one()
