@@ -722,6 +722,8 @@ class SnapshotCache:
         self._stopped = False
         self._current: asyncio.Future[Built] | None = None
         """What the build being made now resolves (None: none is)."""
+        self._started_at: dict[str, int] = {}
+        """The table generations when the build being made (or the last one) started."""
         self._next: asyncio.Future[Built] | None = None
         """What the next build to start resolves (None: nobody waits for one)."""
         self._failed = False
@@ -749,7 +751,11 @@ class SnapshotCache:
         if kept is None or self._failed or self.max_age_s <= 0:
             return await self._wait(new=False)
         if not kept.rows.unwritten():
-            return await self._wait(new=True)  # started after this process's write
+            # one that started after this process's write (the one being made, unless a
+            # table of it was written again since it started)
+            tables = kept.rows.tables
+            started = GENERATIONS.of(tables, self._started_at)
+            return await self._wait(new=started != GENERATIONS.of(tables))
         age = time.monotonic() - kept.built_at
         if kept.live_version == self._ctx.cache.version and age < self.max_age_s:
             return kept
@@ -783,6 +789,7 @@ class SnapshotCache:
                     done = asyncio.get_running_loop().create_future()
                     done.add_done_callback(_retrieve)
                 self._current, self._next = done, None
+                self._started_at = GENERATIONS.now()
                 try:
                     built = await self._build()
                 except Exception as exc:

@@ -30,11 +30,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub import Settings, serve
 from hub._context import HubContext
 from hub.errors import NotFoundError
-from hub.store import LiveCache
+from hub.store import Edge, LiveCache
 from hub.vpps import prepare_row
 from hub.web import RESYNC, STATIC_DIR, LiveFeed, SnapshotCache, Subscription, console_response
 from hub.web._snapshot import (
     STALE_LIMIT,
+    Built,
     Pieces,
     ResourceRow,
     Rows,
@@ -345,6 +346,54 @@ async def test_concurrent_callers_share_one_build_and_an_old_one_is_served_while
         assert (await snapshots.get()).seq == 4
 
 
+async def test_after_a_write_of_this_replica_callers_wait_for_a_build_started_after_it(
+    ctx: HubContext,
+) -> None:
+    read = HeldRead()
+    snapshots = SnapshotCache(ctx, 60.0, read=read)
+
+    async def add_edge(edge_id: str) -> None:
+        async with ctx.sessions() as session, session.begin():
+            session.add(
+                Edge(
+                    tenant="default",
+                    id=edge_id,
+                    mqtt_username=edge_id,
+                    mqtt_password_hash="-",
+                )
+            )
+
+    def shown(built: Built) -> list[str]:
+        return [e["id"] for e in json.loads(built.body)["edges"]]
+
+    async with asyncio.timeout(SAFETY_TIMEOUT), running(snapshots):
+        assert shown(await snapshots.get()) == []
+        await add_edge("park-a")
+        read.gate.clear()
+        read.entered.clear()
+        async with asyncio.TaskGroup() as group:
+            first = group.create_task(snapshots.get())
+            await read.reading()
+            second = group.create_task(snapshots.get())  # no write since it started: it
+            await asyncio.sleep(0.01)  # waits for the same build
+            read.gate.set()
+        assert first.result().seq == second.result().seq == 2
+        assert shown(first.result()) == ["park-a"] and read.reads == 2
+
+        read.gate.clear()
+        await add_edge("park-b")
+        async with asyncio.TaskGroup() as group:
+            before = group.create_task(snapshots.get())
+            await read.reading()
+            await add_edge("park-c")  # during the build: a caller now needs the next one
+            after = group.create_task(snapshots.get())
+            await asyncio.sleep(0.01)
+            read.gate.set()
+        assert shown(before.result())[:2] == ["park-a", "park-b"]
+        assert after.result().seq > before.result().seq
+        assert shown(after.result()) == ["park-a", "park-b", "park-c"]
+
+
 async def test_a_failed_build_reaches_its_callers_and_the_next_caller_tries_again(
     ctx: HubContext,
 ) -> None:
@@ -415,6 +464,7 @@ async def test_another_replicas_write_shows_within_max_age_and_callers_never_wai
             f"UPDATE vpp_resource_instances SET name = 'renamed' WHERE id = '{a['id']}'",
         )
         read.gate.clear()
+        read.entered.clear()
         await asyncio.sleep(max(0.0, max_age - (time.monotonic() - written)))
         assert (await snapshots.get()).seq == same.seq  # old: the next is being made
         await read.reading()  # held in its read of the rows, which changed
