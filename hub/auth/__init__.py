@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         agent_config_toml,
         audit,
         audit_row,
+        audit_values,
         create_edge,
         create_user,
     )
@@ -65,6 +66,7 @@ _LAZY = {
     "agent_config_toml": "._service",
     "audit": "._service",
     "audit_row": "._service",
+    "audit_values": "._service",
     "create_edge": "._service",
     "create_user": "._service",
     "AuthController": "._controller",
@@ -92,6 +94,7 @@ __all__ = [
     "agent_config_toml",
     "audit",
     "audit_row",
+    "audit_values",
     "create_edge",
     "create_user",
     "current",

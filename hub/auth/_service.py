@@ -35,13 +35,26 @@ def audit(
 ) -> AuditEntry:
     """One audit entry in the caller's transaction (returned, for a use case that
     completes it later in another transaction)."""
-    entry = AuditEntry(
-        **_entry_columns(who, action, entity, entity_id),
-        before=_jsonable(before),
-        after=_jsonable(after),
-    )
+    entry = AuditEntry(**audit_values(who, action, entity, entity_id, before, after))
     session.add(entry)
     return entry
+
+
+def audit_values(
+    who: Principal,
+    action: str,
+    entity: str,
+    entity_id: str | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The columns of the entry :func:`audit` adds, for a Core ``insert(AuditEntry)`` in
+    the caller's transaction (the same content without an ORM object to flush)."""
+    return {
+        **_entry_columns(who, action, entity, entity_id),
+        "before": _jsonable(before),
+        "after": _jsonable(after),
+    }
 
 
 def audit_row(

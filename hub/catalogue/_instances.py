@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any, Final, NamedTuple
 
+import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from hub._context import HubContext
 from hub._deps import Caller, Ctx, Page, Session, Size, on_reader
-from hub.auth import WRITERS, audit, requires
+from hub.auth import WRITERS, audit, audit_values, requires
 from hub.auth import current as caller_of
-from hub.errors import ConflictError, InvalidInputError, NotFoundError
+from hub.errors import ConflictError, HubError, InvalidInputError, NotFoundError
 from hub.store import (
+    AuditEntry,
+    Base,
     Edge,
     ResourceInstance,
     ResourceTemplate,
@@ -25,6 +28,8 @@ from hub.store import (
     new_id,
     remembered,
     row_dict,
+    utcnow,
+    values_dict,
 )
 
 from ._params import ParameterError, instance_parameters, resolve_parameters
@@ -39,7 +44,7 @@ from ._schemas import (
     TemplateMigration,
 )
 from ._service import template_schema, template_versions
-from ._types import InstanceStatus
+from ._types import InstanceStatus, ParamSpec
 
 ENERGY_NAMES = (
     "e_wh",
@@ -74,7 +79,9 @@ def instance_out(row: ResourceInstance) -> Instance:
     )
 
 
-async def edge_tenant(session: Session, edge_id: str, given: str | None, default: str) -> str:
+async def edge_tenant(
+    session: AsyncSession | AsyncConnection, edge_id: str, given: str | None, default: str
+) -> str:
     """The tenant of the edge an instance is bound to: ``given``, else the one tenant
     ``edge_id`` is registered in, else ``default`` (the hub's tenant)."""
     if given is not None:
@@ -120,6 +127,76 @@ async def _binding(session: AsyncSession, ctx: HubContext, instance_id: str) -> 
         return _Binding(found[0], found[1], found[2])
 
     return await remembered(ctx.reads, ("instance-binding", instance_id), read, volatile=False)
+
+
+class _Template(NamedTuple):
+    """What a create needs of an ACTIVE template (kept in ``ctx.reads``)."""
+
+    id: str
+    schema: dict[str, ParamSpec]
+
+
+_INSERT_INSTANCE: Final = insert(Base.metadata.tables[ResourceInstance.__tablename__])
+_INSERT_AUDIT: Final = insert(Base.metadata.tables[AuditEntry.__tablename__])
+
+
+def _template_key(template_id: str) -> tuple[str, str]:
+    return ("active-template", template_id)
+
+
+async def _active_template(conn: AsyncConnection, ctx: HubContext, template_id: str) -> _Template:
+    """The template an instance is created from: 422 for none, 409 unless ACTIVE. Kept in
+    ``ctx.reads`` while ACTIVE until ``vpp_resource_templates`` is written in this process;
+    a template another replica deactivates (or deletes) is trusted for up to
+    ``response_cache_s`` (issue 17's bound), one that turns ACTIVE is seen at once."""
+
+    async def read() -> _Template:
+        found = (
+            await conn.execute(
+                select(ResourceTemplate.status, ResourceTemplate.parameters).where(
+                    ResourceTemplate.id == template_id
+                )
+            )
+        ).first()
+        if found is None:
+            raise InvalidInputError(f"template {template_id} does not exist", field="template_id")
+        if found[0] != "ACTIVE":
+            raise await _not_active(conn, template_id)
+        return _Template(template_id, msgspec.convert(found[1] or {}, dict[str, ParamSpec]))
+
+    return await remembered(ctx.reads, _template_key(template_id), read, volatile=False)
+
+
+async def _not_active(conn: AsyncConnection, template_id: str) -> HubError:
+    """The 409 for a template that is not ACTIVE, naming its current version."""
+    async with AsyncSession(bind=conn, expire_on_commit=False) as session:
+        template = await session.get(ResourceTemplate, template_id)
+        if template is None:
+            return InvalidInputError(f"template {template_id} does not exist", field="template_id")
+        current = (await template_versions(session, template))[-1]
+        where = (
+            f"its current version is {current.id} (version {current.version})"
+            if current is not template and current.status == "ACTIVE"
+            else "no version of it is ACTIVE"
+        )
+        return ConflictError(f"template {template.id} is {template.status}: {where}")
+
+
+async def _create_conflict(
+    conn: AsyncConnection, ctx: HubContext, data: InstanceCreate, tenant: str | None
+) -> HubError:
+    """Why a create's insert broke a constraint: its template is gone (the foreign key:
+    deleted by another replica while this one kept it), else its device is bound."""
+    still = await conn.scalar(
+        select(ResourceTemplate.id).where(ResourceTemplate.id == data.template_id)
+    )
+    if still is None:
+        ctx.reads.drop(_template_key(data.template_id))
+        return InvalidInputError(f"template {data.template_id} does not exist", field="template_id")
+    return ConflictError(
+        f"device {data.device_id} of edge {data.edge_id} (tenant {tenant}) is already "
+        "bound to an instance"
+    )
 
 
 def _ts(ms: int) -> dt.datetime:
@@ -183,66 +260,66 @@ class ResourceInstanceController(Controller):
         the template's schema (defaults filled in). Without ``parameters`` (the seed's six
         fields) every preset works: ``rated_kw`` comes from ``capacity``, a battery's
         ``rated_kwh`` from ``capacity`` x 2 h (see :func:`hub.catalogue.instance_parameters`)."""
-        # The session and the caller are not dependencies: with three (session, ctx,
+        # The connection and the caller are not dependencies: with three (session, ctx,
         # caller) Litestar resolves them in an anyio task group per request, a tenth of
-        # this route's CPU under load (bench/api.py, py-spy). The same session, though.
+        # this route's CPU under load (bench/api.py, py-spy). No ORM either: the template
+        # is a kept read and the two rows are Core inserts (its unit of work, identity map
+        # and commit were two fifths of the route's CPU).
         principal = caller_of(request)
-        async with ctx.sessions() as session:
-            template = await session.get(ResourceTemplate, data.template_id)
-            if template is None:
-                raise InvalidInputError(
-                    f"template {data.template_id} does not exist", field="template_id"
-                )
-            if template.status != "ACTIVE":
-                current = (await template_versions(session, template))[-1]
-                where = (
-                    f"its current version is {current.id} (version {current.version})"
-                    if current is not template and current.status == "ACTIVE"
-                    else "no version of it is ACTIVE"
-                )
-                raise ConflictError(f"template {template.id} is {template.status}: {where}")
-            if (data.edge_id is None) != (data.device_id is None):
-                raise InvalidInputError("edge_id and device_id go together", field="device_id")
-            if data.edge_id is None and data.edge_tenant is not None:
-                raise InvalidInputError("edge_tenant needs edge_id", field="edge_tenant")
-            tenant = (
-                None
-                if data.edge_id is None
-                else await edge_tenant(session, data.edge_id, data.edge_tenant, ctx.settings.tenant)
-            )
+        tenant: str | None = None
+        async with ctx.engine.connect() as conn:
             try:
-                params = instance_parameters(
-                    template_schema(template), data.parameters, data.capacity, data.efficiency
-                )
-            except ParameterError as exc:
-                raise InvalidInputError(str(exc), field=exc.field) from exc
-            row = ResourceInstance(
-                id=new_id(),
-                template_id=template.id,
-                name=data.name,
-                device_ip=data.device_ip,
-                device_port=data.device_port,
-                location_info=data.location_info,
-                capacity=data.capacity,
-                efficiency=data.efficiency,
-                status="OFFLINE",
-                parameters=params,
-                edge_tenant=tenant,
-                edge_id=data.edge_id,
-                device_id=data.device_id,
-            )
-            session.add(row)
-            try:
-                await session.flush()
+                async with conn.begin():
+                    template = await _active_template(conn, ctx, data.template_id)
+                    if (data.edge_id is None) != (data.device_id is None):
+                        raise InvalidInputError(
+                            "edge_id and device_id go together", field="device_id"
+                        )
+                    if data.edge_id is None and data.edge_tenant is not None:
+                        raise InvalidInputError("edge_tenant needs edge_id", field="edge_tenant")
+                    if data.edge_id is not None:
+                        tenant = await edge_tenant(
+                            conn, data.edge_id, data.edge_tenant, ctx.settings.tenant
+                        )
+                    try:
+                        params = instance_parameters(
+                            template.schema, data.parameters, data.capacity, data.efficiency
+                        )
+                    except ParameterError as exc:
+                        raise InvalidInputError(str(exc), field=exc.field) from exc
+                    now = utcnow()
+                    values: dict[str, Any] = {
+                        "id": new_id(),
+                        "template_id": template.id,
+                        "name": data.name,
+                        "device_ip": data.device_ip,
+                        "device_port": data.device_port,
+                        "location_info": data.location_info,
+                        "capacity": data.capacity,
+                        "efficiency": data.efficiency,
+                        "status": "OFFLINE",
+                        "last_heartbeat": None,
+                        "created_at": now,
+                        "updated_at": now,
+                        "parameters": params,
+                        "edge_tenant": tenant,
+                        "edge_id": data.edge_id,
+                        "device_id": data.device_id,
+                        "status_reason": None,
+                    }
+                    await conn.execute(_INSERT_INSTANCE, values)
+                    after = values_dict(ResourceInstance, values)
+                    await conn.execute(
+                        _INSERT_AUDIT,
+                        audit_values(
+                            principal, "create", "resource_instance", values["id"], None, after
+                        ),
+                    )
             except IntegrityError as exc:
-                await session.rollback()
-                raise ConflictError(
-                    f"device {data.device_id} of edge {data.edge_id} (tenant {tenant}) is already "
-                    "bound to an instance"
-                ) from exc
-            audit(session, principal, "create", "resource_instance", row.id, None, row_dict(row))
-            await session.commit()
-            return instance_out(row)
+                # rolled back; a template another replica deleted since it was kept fails
+                # its foreign key here, and is told apart from a device bound twice
+                raise await _create_conflict(conn, ctx, data, tenant) from exc
+        return Instance(**values)
 
     @put("/{instance_id:str}/status", guards=[requires(*WRITERS)])
     async def change_status(

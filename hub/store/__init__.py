@@ -59,6 +59,7 @@ from ._models import (
     new_id,
     row_dict,
     utcnow,
+    values_dict,
 )
 from ._versions import (
     GENERATIONS,
@@ -138,5 +139,6 @@ __all__ = [
     "schema_is_current",
     "sessionmaker",
     "utcnow",
+    "values_dict",
     "written_tables",
 ]

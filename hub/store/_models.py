@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -56,6 +57,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import FromClause
 
 CATEGORIES = ("GENERATION", "STORAGE", "LOAD", "FLEXIBLE")
 TEMPLATE_STATUSES = ("ACTIVE", "INACTIVE")
@@ -841,9 +843,18 @@ class AuditEntry(Base):
 
 def row_dict(row: Base) -> dict[str, Any]:
     """Column values of a row as JSON-friendly values (for the audit log)."""
+    return _jsonable_columns(row.__table__, lambda key: getattr(row, key))
+
+
+def values_dict(model: type[Base], values: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`row_dict` of the row a Core insert of ``values`` (every column) makes."""
+    return _jsonable_columns(model.__table__, values.__getitem__)
+
+
+def _jsonable_columns(table: FromClause, value_of: Callable[[str], Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for column in row.__table__.columns:
-        value = getattr(row, column.key)
+    for column in table.columns:
+        value = value_of(column.key)
         if isinstance(value, dt.datetime | dt.date):
             value = value.isoformat()
         out[column.key] = value

@@ -235,22 +235,25 @@ async def test_a_create_asks_the_same_of_the_database_however_many_instances_exi
     client: AsyncTestClient[Litestar], auth: AuthFor
 ) -> None:
     """Statements and connections per create (the hub's own counters): no work that
-    grows with the fleet (issue 15: the write's p99 grew with the number of instances)."""
+    grows with the fleet (issue 15: the write's p99 grew with the number of instances),
+    and the template read only when its kept copy is missing or due (``ctx.reads``)."""
     h = auth("operator")
     template = (await presets(client, h))["battery_storage"]
     registry = client.app.state.hub.metrics.registry
     labels = {"route": URL}
 
     state = client.app.state
+    kept = state.hub.reads
 
     def user_reads() -> int:
         cache = getattr(state, "auth_cache", None)
         return 0 if cache is None else int(cache.reads)
 
-    async def create(n: int) -> tuple[float, float]:
+    async def create(n: int) -> tuple[float, float, int]:
         statements = registry.get_sample_value("hub_db_statements_total", labels) or 0.0
         checkouts = registry.get_sample_value("hub_db_checkouts_total", labels) or 0.0
         reads = user_reads()
+        misses = kept.misses
         body = {"template_id": template, "name": f"b{n}", "capacity": 10}
         r = await client.post(URL, json=body, headers=h)
         assert r.status_code == 201, r.text
@@ -261,14 +264,18 @@ async def test_a_create_asks_the_same_of_the_database_however_many_instances_exi
         return (
             registry.get_sample_value("hub_db_statements_total", labels) - statements - again,
             registry.get_sample_value("hub_db_checkouts_total", labels) - checkouts - again,
+            kept.misses - misses,  # the template read again (kept reads miss only there)
         )
 
     first = [await create(n) for n in range(3)]
     for n in range(3, 28):
         await create(n)
     last = [await create(n) for n in range(28, 31)]
-    # the template read, the instance and its audit entry, on one connection
-    assert first == last == [(3.0, 1.0)] * 3
+    # the instance and its audit entry (two inserts), the template when it was read again,
+    # on one connection
+    for statements, checkouts, template_reads in first + last:
+        assert (statements, checkouts) == (2.0 + template_reads, 1.0)
+    assert first[0][2] == 1  # nothing kept it before (served kept after: the next test)
     # each audited as its caller (who is no longer a dependency of the route)
     r = await client.get(
         "/api/v1/audit-log",
@@ -279,3 +286,92 @@ async def test_a_create_asks_the_same_of_the_database_however_many_instances_exi
     entries = [e for e in r.json()["items"] if e["action"] == "create"]
     assert len(entries) == 31
     assert {(e["actor"], e["role"]) for e in entries} == {("operator-user", "operator")}
+
+
+async def test_a_create_is_audited_with_the_row_it_stored(
+    client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    """The instance and its audit entry are two Core inserts: the entry still holds every
+    column of the stored row, as the ORM's ``row_dict`` wrote it."""
+    h = auth("operator")
+    created = await make_battery(client, h, device="bess-9")
+    stored = (await client.get(f"{URL}/{created['id']}", headers=h)).json()
+    assert stored == created
+    r = await client.get(
+        "/api/v1/audit-log", params={"entity_id": created["id"]}, headers=auth("admin")
+    )
+    (entry,) = r.json()["items"]
+    assert (entry["action"], entry["entity"], entry["actor"], entry["role"]) == (
+        "create",
+        "resource_instance",
+        "operator-user",
+        "operator",
+    )
+    assert entry["before"] is None
+    after = entry["after"]
+    assert set(after) == set(created)
+    for key in ("created_at", "updated_at"):
+        assert dt.datetime.fromisoformat(after.pop(key)) == dt.datetime.fromisoformat(
+            created.pop(key)
+        )
+    assert after == created
+
+
+async def _write_as_another_replica(url: str, sql: str) -> None:
+    """``sql`` committed on a connection this process's engines do not see (no table
+    generation moves: what another hub replica's write looks like to this one)."""
+    if url.startswith("postgresql"):
+        import asyncpg
+
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+        return
+    import sqlite3
+
+    db = sqlite3.connect(url.split("///", 1)[1])
+    try:
+        db.execute(sql)
+        db.commit()
+    finally:
+        db.close()
+
+
+async def test_a_kept_template_another_replica_deleted_is_refused_as_missing(
+    client: AsyncTestClient[Litestar], auth: AuthFor, clean_db: str
+) -> None:
+    """The template is a kept read (trusted for up to response_cache_s while another
+    replica writes it): one deleted meanwhile fails the insert's foreign key, and the
+    caller is told it is missing (422), not that a device is bound twice (409)."""
+    h = auth("operator")
+    kept = client.app.state.hub.reads
+    kept.ttl_s = 60.0  # no refresh ahead on a slow machine: the kept copy is served
+    r = await client.post(
+        "/api/v1/vpp/resource-templates",
+        json={
+            "name": "Flywheel",
+            "type": "flywheel",
+            "category": "STORAGE",
+            "parameters": {"rated_kw": {"type": "number", "required": True}},
+        },
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    template = r.json()["id"]
+    body = {"template_id": template, "name": "fw", "capacity": 5}
+    wrong = body | {"parameters": {"spin": 1}}
+    r = await client.post(URL, json=wrong, headers=h)  # refused, the template kept
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "parameters.spin"
+    await _write_as_another_replica(
+        clean_db, f"DELETE FROM vpp_resource_templates WHERE id = '{template}'"
+    )
+    for served_kept in (1, 0):  # the kept copy (the foreign key), then a read finding none
+        hits = kept.hits
+        r = await client.post(URL, json=body, headers=h)
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == "template_id"
+        assert kept.hits - hits == served_kept
+    listed = await client.get(URL, params={"template_id": template}, headers=h)
+    assert listed.json()["total"] == 0
