@@ -335,18 +335,16 @@ async def _write_plan(
     schedules; the changed edges."""
     vpp_id = plan_columns["vpp_id"]
     postgresql = _postgresql(session)
+    stored: dict[EdgeRef, _Locked] | None = None
     if postgresql:
         # One statement: the rows of the three tables, and the edges locked
-        locked = await _store_and_lock(
+        stored = await _store_and_lock(
             session,
             plan_columns,
             instructions,
-            executions,
             audit_row(who, "execute_dispatch", "vpp", vpp_id, audit_after),
             edges,
         )
-        if missing := [key for key in edges if key not in locked]:
-            locked |= await _create_and_lock(session, missing)
     else:
         # Core inserts, one statement a table (instructions before the executions that
         # reference them): a VPP of 50 members is 100 rows, too many ORM objects to track.
@@ -356,7 +354,7 @@ async def _write_plan(
                 insert(DispatchExecution),
                 [{"instruction_id": i, "status": "pending"} for i in executions],
             )
-        locked = await _lock_edges(session, edges, create_missing=True) if edges else {}
+    locked = await _lock_edges(session, edges, create_missing=True, locked=stored)
     changed = await _stage_locked(
         session, locked, now_ms, ctx.settings.schedule_expiry_s, bands=bands, for_vpp=vpp_id
     )
@@ -380,7 +378,6 @@ async def _store_and_lock(
     session: AsyncSession,
     plan_columns: dict[str, Any],
     instructions: list[dict[str, Any]],
-    executions: list[str],
     audit_values: dict[str, Any],
     edges: list[EdgeRef],
 ) -> dict[EdgeRef, _Locked]:
@@ -388,7 +385,7 @@ async def _store_and_lock(
     of ``edges`` (sorted) locked, in one statement (:data:`hub.dispatch._pg.STORE_AND_LOCK`);
     edges without a row are left out."""
     params = _pg.store_and_lock_params(
-        plan_columns, instructions, executions, audit_values, edges, dt.datetime.now(dt.UTC)
+        plan_columns, instructions, audit_values, edges, dt.datetime.now(dt.UTC)
     )
     rows = await (await session.connection()).execute(_pg.STORE_AND_LOCK, params)
     return {(t, e): _Locked(digest, int(version or 0)) for t, e, digest, version in rows}
@@ -445,6 +442,19 @@ _CONTENT = (
 """An edge's schedule content (see :func:`_content`): built once, so neither the
 statement nor its cache key is made again on every dispatch."""
 
+_CONTENT_PG = _CONTENT.add_columns(
+    select(func.set_config("plan_cache_mode", "force_custom_plan", True)).scalar_subquery()
+)
+""":data:`_CONTENT` on PostgreSQL, which also sets ``plan_cache_mode`` to
+``force_custom_plan`` for the rest of the transaction (``SET LOCAL``, undone at its end;
+no round trip of its own), so the statements after it (:data:`hub.dispatch._pg.FINISH`)
+are planned for the table as it is now. Measured: a connection's cached generic plan of
+the ``superseded`` marks (``id = ANY(...)``), made while ``dispatch_instructions`` was
+small (a new database, or before autovacuum's next ``ANALYZE``), scans the whole table,
+which grows by a plan's rows with every plan: 2.5 -> 64 ms a plan over 600 plans. Only
+from here on: forced from the start of the plan, the custom plans of the 50 foreign key
+checks of the store cost ~3 ms of PostgreSQL CPU a plan."""
+
 
 async def _content(
     session: AsyncSession, edge: EdgeRef, now_ms: int
@@ -459,7 +469,9 @@ async def _content(
     uncorrelated subquery, computed once."""
     now = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)
     conn = await session.connection()
-    rows = (await conn.execute(_CONTENT, {"tenant": edge[0], "edge": edge[1], "now": now})).all()
+    statement = _CONTENT_PG if conn.dialect.name == "postgresql" else _CONTENT
+    params = {"tenant": edge[0], "edge": edge[1], "now": now}
+    rows = (await conn.execute(statement, params)).all()
     targets = [
         PendingTarget(
             instruction_id=iid,
@@ -471,7 +483,7 @@ async def _content(
             group=vpp_id,
             priority=priority,
         )
-        for order, (iid, device, power, start, end, vpp_id, priority, _) in enumerate(rows)
+        for order, (iid, device, power, start, end, vpp_id, priority, *_) in enumerate(rows)
         if device
     ]
     max_offline_s = rows[0][7] if rows else None
@@ -520,13 +532,19 @@ async def _create_and_lock(session: AsyncSession, missing: list[EdgeRef]) -> dic
 
 
 async def _lock_edges(
-    session: AsyncSession, edges: list[EdgeRef], *, create_missing: bool
+    session: AsyncSession,
+    edges: list[EdgeRef],
+    *,
+    create_missing: bool,
+    locked: dict[EdgeRef, _Locked] | None = None,
 ) -> dict[EdgeRef, _Locked]:
     """Lock the rows of ``edges`` (sorted) in key order and return each one's schedule
-    digest and version, in one ``SELECT ... FOR UPDATE``; with ``create_missing``, the
-    edges never seen are created and locked too (:func:`_create_and_lock`). Edges without
-    a row are left out."""
-    locked = await _lock(session, edges)
+    digest and version, in one ``SELECT ... FOR UPDATE`` (``locked``: the rows a statement
+    of this transaction already locked, :func:`_store_and_lock`, so not again); with
+    ``create_missing``, the edges never seen are created and locked too
+    (:func:`_create_and_lock`). Edges without a row are left out."""
+    if locked is None:
+        locked = await _lock(session, edges) if edges else {}
     missing = [key for key in edges if key not in locked]
     if missing and create_missing:
         # Locked after the edges that existed (every caller locks those first, so no

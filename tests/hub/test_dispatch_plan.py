@@ -15,7 +15,7 @@ import aiomqtt
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import Settings
@@ -636,3 +636,30 @@ async def test_a_report_on_a_summed_target_counts_for_every_vpp_in_the_sum(
     assert [s["status"] for s in statuses] == ["executing", "executing"]
     assert [s["actual_power"] for s in statuses] == [58.0, 29.0]  # 87 kW split 60:30
     assert [s["applied_power"] for s in statuses] == [60.0, 30.0]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_the_superseded_marks_are_planned_for_the_table_as_it_is_on_every_plan(
+    client: AsyncTestClient[Litestar], auth: AuthFor, service: HubContext
+) -> None:
+    # PostgreSQL switches a prepared statement to one generic plan after five executions,
+    # planned for the table as it was then; the marks' generic plan, made while
+    # dispatch_instructions was small, scanned the whole table on every later plan.
+    h = auth("operator")
+    vpp = await make_vpp(client, h, [(await online_battery(client, h))["id"]])
+    for kw in range(1, 10):  # each plan supersedes the one before
+        await submit_plan(service, one_target(vpp, float(kw)))
+    async with service.sessions() as session:
+        plans = (
+            await session.execute(
+                text(
+                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                    "WHERE statement LIKE 'WITH marked AS%'"
+                )
+            )
+        ).all()
+        # and the setting ends with the plan's transaction
+        assert await session.scalar(text("SELECT current_setting('plan_cache_mode')")) == "auto"
+    assert plans, "the plans ran on another connection"
+    assert sum(g for g, _ in plans) == 0
+    assert sum(c for _, c in plans) >= 8
