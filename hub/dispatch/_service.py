@@ -5,6 +5,7 @@ from the edges' reports."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import uuid
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, cast
@@ -689,6 +690,14 @@ async def _next_version(session: AsyncSession, edge: EdgeRef, digest: str | None
     return int(version or 1)
 
 
+@functools.lru_cache(maxsize=4096)
+def _schedule_id(edge_id: str) -> str:
+    """The id of an edge's schedules (an edge only sees its own; kept from before edges
+    were tenant-qualified, so an upgrade does not look like a new schedule). Kept: a
+    SHA-1 and a UUID made on every plan."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"lingtan:{edge_id}"))
+
+
 def _schedule(
     edge: EdgeRef,
     version: int,
@@ -700,9 +709,7 @@ def _schedule(
     edge_id = edge[1]
     last_end = max((i.end_ts_ms for i in intervals), default=now_ms)
     return DispatchSchedule(
-        # The id of an edge's schedules (an edge only sees its own; kept from before
-        # edges were tenant-qualified, so an upgrade does not look like a new schedule).
-        id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"lingtan:{edge_id}")),
+        id=_schedule_id(edge_id),
         version=version,
         edge=edge_id,
         issued_ts_ms=now_ms,
