@@ -8,6 +8,7 @@ instruction belongs to the day its start falls on. Every read is bounded by the 
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
@@ -117,49 +118,50 @@ async def carbon_by_day(
 ) -> dict[dt.date, CarbonFigures]:
     """Per day: the members' metered energy (telemetry ``p_w``, hourly) and the DR lines,
     by the hub's configured factors and province (``Settings.emission_factors``,
-    ``carbon_province``)."""
+    ``carbon_province``). Two statements however many members: the members' categories,
+    and their points in one query (by member, then time)."""
     a, b = _bounds(start, end)
     factors = ctx.settings.emission_factors
     province = ctx.settings.carbon_province
     members = await session.execute(
-        select(ResourceInstance, ResourceTemplate.category)
+        select(ResourceInstance.id, ResourceTemplate.category)
         .join(ResourceMapping, ResourceMapping.resource_id == ResourceInstance.id)
         .join(ResourceTemplate, ResourceTemplate.id == ResourceInstance.template_id)
         .where(ResourceMapping.vpp_id == vpp.id)
     )
-    out: dict[dt.date, CarbonFigures] = defaultdict(CarbonFigures)
+    category_of: dict[str, str | None] = dict(members.all())
     a_ms, b_ms = int(a.timestamp() * 1000), int(b.timestamp() * 1000)
-    for resource, category in members:
-        if not resource.edge_id or not resource.device_id:
-            continue
-        rows = await session.execute(
-            select(Telemetry.ts_ms, Telemetry.value)
-            .where(
-                Telemetry.tenant == resource.edge_tenant,
-                Telemetry.edge_id == resource.edge_id,
-                Telemetry.device_id == resource.device_id,
-                Telemetry.name == "p_w",
-                Telemetry.ts_ms >= a_ms - 120_000,
-                Telemetry.ts_ms < b_ms,
-                Telemetry.value.is_not(None),
-            )
-            .order_by(Telemetry.ts_ms)
+    rows = await session.execute(
+        select(ResourceInstance.id, Telemetry.ts_ms, Telemetry.value)
+        .select_from(ResourceMapping)
+        .join(ResourceInstance, ResourceInstance.id == ResourceMapping.resource_id)
+        .join(
+            Telemetry,
+            (Telemetry.tenant == ResourceInstance.edge_tenant)
+            & (Telemetry.edge_id == ResourceInstance.edge_id)
+            & (Telemetry.device_id == ResourceInstance.device_id),
         )
-        points = [(t, v) for t, v in rows if v is not None]
-        if not points:
-            continue
-        hours: dict[dt.date, list[tuple[int, float | None]]] = defaultdict(list)
-        h = a
-        while h < b:
-            h_ms = int(h.timestamp() * 1000)
-            if points[0][0] <= h_ms + 3_600_000 and points[-1][0] >= h_ms - 120_000:
-                local = h.astimezone(TZ)
-                hours[local.date()].append(
-                    (local.hour, integrate_kwh(points, h_ms, h_ms + 3_600_000))
-                )
-            h += dt.timedelta(hours=1)
-        for day, series in hours.items():
-            out[day] = add(out[day], carbon(series, category, factors, province))
+        .where(
+            ResourceMapping.vpp_id == vpp.id,
+            ResourceInstance.edge_id != "",
+            ResourceInstance.device_id != "",
+            Telemetry.name == "p_w",
+            Telemetry.ts_ms >= a_ms - 120_000,
+            Telemetry.ts_ms < b_ms,
+            Telemetry.value.is_not(None),
+        )
+        .order_by(ResourceInstance.id, Telemetry.ts_ms)
+    )
+    points_of: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for rid, ts, value in rows:
+        if value is not None:
+            points_of[rid].append((ts, value))
+    out: dict[dt.date, CarbonFigures] = defaultdict(CarbonFigures)
+    hours = _hours(a, b)
+    starts = [h for h, _, _ in hours]
+    for rid, points in points_of.items():
+        for day, series in _hourly_kwh(points, hours, starts).items():
+            out[day] = add(out[day], carbon(series, category_of.get(rid), factors, province))
     dr = await session.execute(
         select(SettlementStatement.trading_date, SettlementLine.slot, SettlementLine.delivered_kwh)
         .join(SettlementLine, SettlementLine.statement_id == SettlementStatement.id)
@@ -175,6 +177,40 @@ async def carbon_by_day(
         hour, curtailed_kwh = slot // 4, max(float(kwh or 0.0), 0.0)
         out[day] = add(out[day], curtailed([(hour, curtailed_kwh)], factors, province))
     return dict(out)
+
+
+_HOUR_MS = 3_600_000
+_LEAD_MS = 120_000
+"""A point this long before an hour still counts for it (the meter's reporting lag)."""
+
+
+def _hours(a: dt.datetime, b: dt.datetime) -> list[tuple[int, dt.date, int]]:
+    """Every hour starting in ``[a, b)``: (start ms, local day, local hour)."""
+    out = []
+    h = a
+    while h < b:
+        local = h.astimezone(TZ)
+        out.append((int(h.timestamp() * 1000), local.date(), local.hour))
+        h += dt.timedelta(hours=1)
+    return out
+
+
+def _hourly_kwh(
+    points: list[tuple[int, float]], hours: list[tuple[int, dt.date, int]], starts: list[int]
+) -> dict[dt.date, list[tuple[int, float | None]]]:
+    """Per local day, (local hour, kWh or None) of the hours the points reach (from an hour
+    before the first point to ``_LEAD_MS`` after the last), each integrated over the points
+    that bear on it (the last one at or before its start and those inside): what
+    :func:`integrate_kwh` gives over all of them, without walking all of them an hour."""
+    ts = [t for t, _ in points]
+    out: dict[dt.date, list[tuple[int, float | None]]] = defaultdict(list)
+    first = bisect_left(starts, ts[0] - _HOUR_MS)
+    last = bisect_right(starts, ts[-1] + _LEAD_MS)
+    for h_ms, day, hour in hours[first:last]:
+        lo = max(bisect_right(ts, h_ms) - 1, 0)
+        hi = bisect_left(ts, h_ms + _HOUR_MS)
+        out[day].append((hour, integrate_kwh(points[lo:hi], h_ms, h_ms + _HOUR_MS)))
+    return out
 
 
 # --------------------------------------------------------------------------- operation
@@ -225,7 +261,17 @@ async def operation_report(
     a, b = _bounds(start, end)
     now = dt.datetime.fromtimestamp(ctx.clock.now_ms() / 1000, dt.UTC)
     rows = await session.execute(
-        select(DispatchInstruction, DispatchExecution)
+        select(
+            DispatchInstruction.id,
+            DispatchInstruction.parent_id,
+            DispatchInstruction.start_time,
+            DispatchInstruction.end_time,
+            DispatchInstruction.target_power,
+            DispatchExecution.instruction_id,
+            DispatchExecution.status,
+            DispatchExecution.energy_wh,
+            DispatchExecution.reason,
+        )  # columns, not ORM objects: a dispatch has a row per member
         .outerjoin(DispatchExecution, DispatchExecution.instruction_id == DispatchInstruction.id)
         .where(
             DispatchInstruction.vpp_id == vpp_id,
@@ -240,31 +286,31 @@ async def operation_report(
     counts = {"failed": 0, "rejected": 0, "clamped": 0, "unreported": 0}
     abs_dev: list[float] = []
     beyond = 0
-    for instruction, execution in rows:
-        day = _local_day(instruction.start_time).isoformat()
-        if instruction.parent_id is None:
+    row: Any  # outer-joined: the execution's columns are None without one
+    for row in rows:
+        iid, parent_id, start_time, end_time, target_power, executed, stored, energy_wh, reason = (
+            row
+        )
+        day = _local_day(start_time).isoformat()
+        if parent_id is None:
             dispatches["summary" if report_type == "summary" else day] += 1
             continue
-        key = {"summary": "summary", "daily": day}.get(report_type, instruction.id)
+        key = {"summary": "summary", "daily": day}.get(report_type, iid)
         g = groups.setdefault(
             key, {"n": 0, "target": 0.0, "delivered": 0.0, "ok": 0, "taken": 0, "done": 0}
         )
-        hours = (instruction.end_time - instruction.start_time).total_seconds() / 3600
-        target = instruction.target_power * hours
-        status = execution.status if execution is not None else "unreported"
-        energy = (
-            execution.energy_wh / 1000
-            if execution is not None and execution.energy_wh is not None
-            else None
-        )
+        hours = (end_time - start_time).total_seconds() / 3600
+        target = target_power * hours
+        status = stored if executed is not None else "unreported"
+        energy = energy_wh / 1000 if executed is not None and energy_wh is not None else None
         g["n"] += 1
         g["target"] += target
         g["delivered"] += energy or 0.0
-        ended = instruction.end_time <= now
+        ended = end_time <= now
         if status in counts and (status != "unreported" or ended):
             counts[status] += 1
-        if execution is not None and execution.reason:
-            reasons[execution.reason[:120]] += 1
+        if executed is not None and reason:
+            reasons[reason[:120]] += 1
         if status not in ("rejected", "failed", "unreported"):
             g["taken"] += 1
         if ended:

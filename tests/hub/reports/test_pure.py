@@ -6,6 +6,8 @@ import datetime as dt
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hub import Settings
 from hub.reports import (
@@ -21,6 +23,8 @@ from hub.reports import (
     to_csv,
     within_tolerance,
 )
+from hub.reports._service import _hourly_kwh, _hours
+from hub.settlement import integrate_kwh
 
 
 def test_the_hourly_shape_keeps_the_published_daily_average() -> None:
@@ -79,3 +83,31 @@ def test_risk_metrics_and_tolerance() -> None:
     assert risk_metrics([]).days == 0
     assert within_tolerance(100.0, 95.0) and not within_tolerance(100.0, 94.9)
     assert not within_tolerance(100.0, None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 30 * 3_600_000), st.floats(-1e6, 1e6, allow_nan=False)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_the_hours_of_a_member_integrate_as_over_all_its_points(
+    raw: list[tuple[int, float]],
+) -> None:
+    """The report integrates each hour over the points that bear on it (found by bisection)
+    and only the hours the points reach: the same kWh as every point every hour."""
+    points = sorted(raw, key=lambda p: p[0])
+    a = dt.datetime(2026, 11, 30, 16, tzinfo=dt.UTC)  # local midnight, Asia/Shanghai
+    b = a + dt.timedelta(days=1)
+    base = int(a.timestamp() * 1000) - 3 * 3_600_000
+    points = [(base + t, w) for t, w in points]
+    hours = _hours(a, b)
+    expected: dict[dt.date, list[tuple[int, float | None]]] = {}
+    for h_ms, day, hour in hours:
+        if points[0][0] <= h_ms + 3_600_000 and points[-1][0] >= h_ms - 120_000:
+            kwh = integrate_kwh(points, h_ms, h_ms + 3_600_000)
+            expected.setdefault(day, []).append((hour, kwh))
+    got = _hourly_kwh(points, hours, [h for h, _, _ in hours])
+    assert dict(got) == expected
