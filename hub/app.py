@@ -300,12 +300,15 @@ def create_app(
                 trading=trading,
                 read_sessions=None if reader is None else read_sessionmaker(reader),
                 primary_reads=read_sessionmaker(engine),
-                reads=Memo(settings.response_cache_s),
+                reads=Memo(settings.response_cache_s, sessions=read_sessionmaker(engine)),
             )
             app.state.hub = ctx
             async with contextlib.AsyncExitStack() as stack:
                 stack.enter_context(metrics.gc_pauses.installed())  # hub_gc_pause_seconds
                 stack.push_async_callback(markets.aclose)
+                # the memos' background renewals end before the engines are disposed
+                await stack.enter_async_context(responses.renewing())
+                await stack.enter_async_context(ctx.reads.renewing())
                 ctx.alerts = await stack.enter_async_context(
                     Notifier.from_settings(settings, metrics)
                 )

@@ -112,9 +112,9 @@ async def _binding(session: AsyncSession, ctx: HubContext, instance_id: str) -> 
     """The device ``instance_id`` is bound to (404 for no instance), kept in ``ctx.reads``
     until ``vpp_resource_instances`` is written."""
 
-    async def read() -> _Binding:
+    async def read(on: AsyncSession) -> _Binding:
         found = (
-            await session.execute(
+            await on.execute(
                 select(
                     ResourceInstance.edge_tenant,
                     ResourceInstance.edge_id,
@@ -126,7 +126,8 @@ async def _binding(session: AsyncSession, ctx: HubContext, instance_id: str) -> 
             raise NotFoundError(f"resource instance {instance_id} not found")
         return _Binding(found[0], found[1], found[2])
 
-    return await remembered(ctx.reads, ("instance-binding", instance_id), read, volatile=False)
+    key = ("instance-binding", instance_id)
+    return await remembered(ctx.reads, key, read, session, volatile=False)
 
 
 class _Template(NamedTuple):

@@ -242,13 +242,13 @@ async def _facts(session: AsyncSession, ctx: HubContext, instruction_id: str) ->
     """The instruction's row and its members' executions, grouped (two statements), kept
     in ``ctx.reads`` until one of their tables is written (404 when there is none)."""
 
-    async def read() -> _Facts:
+    async def read(on: AsyncSession) -> _Facts:
         params = {"instruction_id": instruction_id}
-        row = (await session.execute(_HEADER, params)).first()
+        row = (await on.execute(_HEADER, params)).first()
         if row is None:
             raise NotFoundError(f"dispatch instruction {instruction_id} not found")
         rid, parent_id, target, requested, created = row
-        groups = await session.execute(_CHILDREN if parent_id is None else _ITSELF, params)
+        groups = await on.execute(_CHILDREN if parent_id is None else _ITSELF, params)
         return _Facts(
             id=rid,
             target_power=target,
@@ -257,7 +257,8 @@ async def _facts(session: AsyncSession, ctx: HubContext, instruction_id: str) ->
             groups=tuple(_Group._make(g) for g in groups),
         )
 
-    return await remembered(ctx.reads, ("execution-facts", instruction_id), read, volatile=False)
+    key = ("execution-facts", instruction_id)
+    return await remembered(ctx.reads, key, read, session, volatile=False)
 
 
 async def execution_status(

@@ -24,16 +24,20 @@ heartbeats; readers that show it name both.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import Context, ContextVar
 from typing import Any, Final, Generic, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import Pool
+
+_log = logging.getLogger(__name__)
 
 ALL: Final = "*"
 VOLATILE_COLUMNS: Final = frozenset(
@@ -292,8 +296,11 @@ V = TypeVar("V")
 
 
 REFRESH_AFTER: Final = 0.5
-"""Share of ``ttl_s`` after which one caller is asked to read a kept value again while
-the others are still served it (:meth:`Memo.get`)."""
+"""Share of ``ttl_s`` after which a kept value in use is read again while every caller is
+still served it (:meth:`Memo.get`)."""
+MAX_RENEWING: Final = 64
+"""Renewals a memo runs in the background at once; past this a due value is read again by
+the caller that found it due (in line), as without a way to renew it."""
 
 
 class Memo(Generic[K, V]):
@@ -306,29 +313,49 @@ class Memo(Generic[K, V]):
         memo.put(key, tables, at, value)     # or name the tables read
         memo.get(key)                        # the value, or None once stale
 
-    Refresh ahead: once a value is :data:`REFRESH_AFTER` of ``ttl_s`` old, the first
-    :meth:`get` answers None (that caller reads and puts it again) and the others are
-    served the value until it expires, so a value in steady use is renewed by one request
-    before it runs out instead of every concurrent request waiting for a read at once
-    (the p99 tail of every kept read, once per ``ttl_s``). Nothing is served past
-    ``ttl_s`` or after a write to its tables.
+    Stale while renewing: once a value is :data:`REFRESH_AFTER` of ``ttl_s`` old, the
+    first :meth:`get` that passes ``renew`` starts one background task that reads it again
+    (one per key, at most :data:`MAX_RENEWING` at once; kept referenced, cancelled when
+    :meth:`renewing` ends) and every caller, that one included, is served the kept value
+    meanwhile: a value in steady use is renewed before it runs out and no request waits
+    for that read (the p99 tail of every kept read, once per ``ttl_s``). A failed renewal
+    is logged and counted (:attr:`renew_failures`) and drops the value, so the next caller
+    reads it again in line (and meets the error itself). Without ``renew`` the first
+    caller past the mark is answered None and reads it again in line while the others are
+    served (refresh ahead). Nothing is served past ``ttl_s`` or after a write to its
+    tables.
     """
 
     def __init__(
-        self, ttl_s: float = 1.0, max_entries: int = 10_000, max_bytes: int = 64 << 20
+        self,
+        ttl_s: float = 1.0,
+        max_entries: int = 10_000,
+        max_bytes: int = 64 << 20,
+        *,
+        sessions: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         """Past this many bytes put (``size=``) since it was last emptied, the memo is
         emptied: it never holds more, however many distinct keys are asked for."""
+        self.sessions = sessions
+        """Sessions of its own for :func:`remembered` to renew a value in the background
+        with (None: renewed in line by a caller)."""
         self._bytes = 0
         self._entries: dict[K, list[Any]] = {}
         """key -> [tables, their generations, expiry, refresh due (0: claimed), value]"""
         self.building: dict[Hashable, asyncio.Event] = {}
         """Keys being read now (:func:`remembered`: the others wait for that read)."""
+        self._renewing: dict[Hashable, asyncio.Task[None]] = {}
+        self._closed = True  # until renewing() is entered
+        self._failing = False
         self.hits = 0
         self.misses = 0
+        self.renewals = 0
+        """Background renewals started."""
+        self.renew_failures = 0
+        """Background renewals that raised or did not keep a new value."""
 
     @property
     def enabled(self) -> bool:
@@ -338,21 +365,95 @@ class Memo(Generic[K, V]):
     def now() -> dict[str, int]:
         return GENERATIONS.now()
 
-    def get(self, key: K) -> V | None:
+    def get(self, key: K, renew: Callable[[], Awaitable[object]] | None = None) -> V | None:
+        """The kept value of ``key`` (None when missing or stale). Once it is due for
+        renewal, ``renew()`` (which puts the new value) runs in the background for the
+        first caller that passes it; without ``renew`` that caller gets None."""
         entry = self._entries.get(key)
         if entry is not None:
             tables, stamp, until, refresh, value = entry
             now = time.monotonic()
             if stamp == GENERATIONS.of(tables) and now < until:
                 if refresh and now >= refresh:
-                    entry[3] = 0.0  # claimed: this caller reads it again, the rest hit
-                    self.misses += 1
-                    return None
+                    entry[3] = 0.0  # claimed: renewed once, by one caller
+                    if renew is None or not self._renew(key, entry, renew):
+                        self.misses += 1
+                        return None  # this caller reads it again, the rest hit
                 self.hits += 1
                 return value  # type: ignore[no-any-return]
             del self._entries[key]
         self.misses += 1
         return None
+
+    def _renew(self, key: K, entry: list[Any], renew: Callable[[], Awaitable[object]]) -> bool:
+        """Start renewing ``key`` in the background; False when it cannot (closed, too
+        many renewals running): the caller reads it in line then."""
+        if key in self.building or key in self._renewing:
+            return True  # a read of it is under way already
+        if self._closed or len(self._renewing) >= MAX_RENEWING:
+            return False
+        self.renewals += 1
+        done = self.building[key] = asyncio.Event()  # callers that miss wait for it
+        # a context of its own: the caller's recording()/counting() do not see its reads
+        task = asyncio.get_running_loop().create_task(
+            self._renewal(key, entry, renew, done),
+            name=f"memo-renew {key!r}"[:200],
+            context=Context(),
+        )
+        self._renewing[key] = task
+        return True
+
+    async def _renewal(
+        self,
+        key: K,
+        entry: list[Any],
+        renew: Callable[[], Awaitable[object]],
+        done: asyncio.Event,
+    ) -> None:
+        try:
+            await renew()
+        except Exception as exc:  # a renewal must not end anything else
+            self._renew_failed(key, exc)
+        else:
+            if self._entries.get(key) is entry:  # it kept no new value (an error response)
+                self._renew_failed(key, None)
+            elif self._failing:
+                self._failing = False
+                _log.info("renewing kept reads works again (%r)", key)
+        finally:
+            if self._entries.get(key) is entry:
+                del self._entries[key]  # not renewed: the next caller reads it again
+            if self.building.get(key) is done:
+                del self.building[key]
+            self._renewing.pop(key, None)
+            done.set()
+
+    def _renew_failed(self, key: K, exc: BaseException | None) -> None:
+        self.renew_failures += 1
+        if self._failing:  # logged once until one works again
+            _log.debug("renewing %r failed again: %r", key, exc)
+            return
+        self._failing = True
+        if exc is None:
+            _log.warning("renewing %r kept no value (an error response); read again in line", key)
+        else:
+            _log.warning("renewing %r failed; read again in line", key, exc_info=exc)
+
+    @asynccontextmanager
+    async def renewing(self) -> AsyncIterator[None]:
+        """Renew due values in the background while open (its owner's lifespan); at the
+        end the renewals under way are cancelled and waited for. Closed, a due value is
+        read again in line by the caller that found it due."""
+        self._closed = False
+        try:
+            yield
+        finally:
+            self._closed = True
+            tasks = list(self._renewing.values())
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     def put(
         self,
@@ -363,9 +464,11 @@ class Memo(Generic[K, V]):
         *,
         volatile: bool = True,
         size: int = 0,
+        since: float | None = None,
     ) -> None:
         """Keep ``value``, read from ``tables`` after ``at`` (:meth:`now`). ``volatile``
-        False: the value shows none of :data:`VOLATILE_COLUMNS`."""
+        False: the value shows none of :data:`VOLATILE_COLUMNS`. ``since``: when its read
+        began (``time.monotonic()``; default now): it expires ``ttl_s`` after."""
         if self.ttl_s <= 0:
             return
         self._bytes += size
@@ -373,7 +476,7 @@ class Memo(Generic[K, V]):
             self.clear()
             self._bytes = size
         names = _with_volatile(tables) if volatile else tuple(sorted(set(tables)))
-        now = time.monotonic()
+        now = time.monotonic() if since is None else since
         self._entries[key] = [
             names,
             GENERATIONS.of(names, at),
@@ -391,33 +494,51 @@ class Memo(Generic[K, V]):
 
 
 async def remembered(
-    memo: Memo[Any, V], key: Hashable, read: Callable[[], Awaitable[V]], *, volatile: bool = True
+    memo: Memo[Any, V],
+    key: Hashable,
+    read: Callable[[AsyncSession], Awaitable[V]],
+    session: AsyncSession,
+    *,
+    volatile: bool = True,
 ) -> V:
-    """``memo``'s value for ``key``, else ``await read()`` kept with the tables it read.
-    ``volatile`` False: the value shows none of :data:`VOLATILE_COLUMNS`."""
+    """``memo``'s value for ``key``, else ``await read(session)`` kept with the tables it
+    read. A value due for renewal is read again in the background by ``read`` on a
+    session of ``memo.sessions`` (when it has some; else by this caller, in line), so
+    ``read`` must use only the session it is given. ``volatile`` False: the value shows
+    none of :data:`VOLATILE_COLUMNS`."""
     if not memo.enabled:
-        return await read()
-    hit = memo.get(key)
+        return await read(session)
+
+    async def read_and_keep(on: AsyncSession) -> V:
+        at = memo.now()
+        since = time.monotonic()
+        with recording() as tables:
+            value = await read(on)
+        memo.put(key, tables, at, value, volatile=volatile, since=since)
+        return value
+
+    renew = None
+    if memo.sessions is not None:
+        sessions = memo.sessions
+
+        async def renew() -> None:
+            async with sessions() as own:
+                await read_and_keep(own)
+
+    hit = memo.get(key, renew)
     if hit is None and key in memo.building:
         # one reads, the others wait for it and check it again (a write since it started
         # makes it stale for them too)
         await memo.building[key].wait()
-        hit = memo.get(key)
+        hit = memo.get(key, renew)
     if hit is not None:
         return hit
-
-    async def read_and_keep() -> V:
-        at = memo.now()
-        with recording() as tables:
-            value = await read()
-        memo.put(key, tables, at, value, volatile=volatile)
-        return value
-
     if key in memo.building:  # another read started after this one's: no need to wait
-        return await read_and_keep()
+        return await read_and_keep(session)
     done = memo.building[key] = asyncio.Event()
     try:
-        return await read_and_keep()
+        return await read_and_keep(session)
     finally:
-        del memo.building[key]
+        if memo.building.get(key) is done:
+            del memo.building[key]
         done.set()

@@ -278,7 +278,8 @@ class VppController(Controller):
             totals, commitments = await remembered(
                 ctx.reads,
                 ("vpp-conflicts", vpp_id, ids),
-                lambda: _commitments(session, vpp_id, ids),
+                lambda on: _commitments(on, vpp_id, ids),
+                session,
             )
         # The report of these very rows while no live value of their edges changed,
         # kept for at most response_cache_s (live values turn stale with time too).

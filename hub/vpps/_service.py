@@ -165,12 +165,12 @@ async def member_rows(
     """The columns aggregation needs of every member of ``vpp_id`` (priority, then id),
     in one query; kept in ``memo`` until a table they come from is written."""
 
-    async def read() -> list[MemberRow]:
-        return [tuple(r) for r in await session.execute(_MEMBER_ROWS, {"vpp_id": vpp_id})]
+    async def read(on: AsyncSession) -> list[MemberRow]:
+        return [tuple(r) for r in await on.execute(_MEMBER_ROWS, {"vpp_id": vpp_id})]
 
     if memo is None:
-        return await read()
-    return await remembered(memo, ("vpp-members", vpp_id), read, volatile=False)
+        return await read(session)
+    return await remembered(memo, ("vpp-members", vpp_id), read, session, volatile=False)
 
 
 async def member_rows_of(
@@ -287,19 +287,17 @@ async def vpp_header(
     """Id, market type and status of ``vpp_id`` (404 when there is none), kept in ``memo``
     until ``vpps`` is written."""
 
-    async def read() -> VppHeader:
+    async def read(on: AsyncSession) -> VppHeader:
         row = (
-            await session.execute(
-                select(Vpp.id, Vpp.market_type, Vpp.status).where(Vpp.id == vpp_id)
-            )
+            await on.execute(select(Vpp.id, Vpp.market_type, Vpp.status).where(Vpp.id == vpp_id))
         ).first()
         if row is None:
             raise NotFoundError(f"VPP {vpp_id} not found")
         return VppHeader(row[0], row[1] or "", row[2])
 
     if memo is None:
-        return await read()
-    return await remembered(memo, ("vpp", vpp_id), read)
+        return await read(session)
+    return await remembered(memo, ("vpp", vpp_id), read, session)
 
 
 async def get_vpp(session: AsyncSession, vpp_id: str) -> Vpp:

@@ -5,7 +5,10 @@ committed later); a response made for one role is never served to another."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text, update
@@ -107,35 +110,171 @@ def test_a_memo_entry_is_dropped_when_one_of_its_tables_is_written() -> None:
     assert small.get("b") == 2
 
 
-async def test_a_value_in_use_is_renewed_by_one_caller_while_the_others_are_served() -> None:
-    """Past half its ttl one caller reads the value again; concurrent callers are served
-    the kept value meanwhile (no one waits for that read); a write still wins at once."""
+async def test_without_renewals_a_due_value_is_read_again_by_one_caller_in_line(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """A memo that renews nothing in the background (no sessions of its own, or outside
+    :meth:`Memo.renewing`): past half its ttl one caller reads the value again; concurrent
+    callers are served the kept value meanwhile; a write still wins at once."""
     memo: Memo[str, int] = Memo(ttl_s=2.0)
     memo.put("k", ["vpps"], memo.now(), 1, volatile=False)
     memo.put("w", ["vpps"], memo.now(), 1, volatile=False)
     release = asyncio.Event()
     reads = 0
 
-    async def read() -> int:
+    async def read(_session: AsyncSession) -> int:
         nonlocal reads
         reads += 1
         await release.wait()
         return 2
 
-    assert await remembered(memo, "k", read) == 1  # fresh: no read
-    await asyncio.sleep(2.0 * REFRESH_AFTER + 0.05)
-    async with asyncio.timeout(SAFETY_TIMEOUT):
-        renewing = asyncio.create_task(remembered(memo, "k", read))
-        await asyncio.sleep(0)
-        served = [await remembered(memo, "k", read) for _ in range(5)]
-        assert served == [1] * 5 and reads == 1  # the others did not wait for the read
-        release.set()
-        assert await renewing == 2
-    assert memo.get("k") == 2 and reads == 1
+    async with db() as session:
+        assert await remembered(memo, "k", read, session) == 1  # fresh: no read
+        await asyncio.sleep(2.0 * REFRESH_AFTER + 0.05)
+        async with asyncio.timeout(SAFETY_TIMEOUT):
+            renewing = asyncio.create_task(remembered(memo, "k", read, session))
+            await asyncio.sleep(0)
+            served = [await remembered(memo, "k", read, session) for _ in range(5)]
+            assert served == [1] * 5 and reads == 1  # the others did not wait for the read
+            release.set()
+            assert await renewing == 2
+    assert memo.get("k") == 2 and reads == 1 and memo.renewals == 0
     assert memo.get("w") is None  # claimed for renewal ...
     assert memo.get("w") == 1
     GENERATIONS.bump(["vpps"])
     assert memo.get("w") is None  # ... and a write still makes it stale for everyone
+
+
+class _Reads:
+    """A read for :func:`remembered` that counts its calls, remembers the sessions it was
+    given, returns 1, 2, 3 ... and waits for ``release`` (set: no wait) or raises
+    ``fail`` when told to."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.sessions: list[AsyncSession] = []
+        self.release = asyncio.Event()
+        self.release.set()
+        self.fail: Exception | None = None
+
+    async def __call__(self, session: AsyncSession) -> int:
+        self.calls += 1
+        self.sessions.append(session)
+        await self.release.wait()
+        if self.fail is not None:
+            raise self.fail
+        await session.execute(text("SELECT 1 FROM vpps LIMIT 1"))
+        return self.calls
+
+
+async def _past_refresh(memo: Memo[str, int]) -> None:
+    await asyncio.sleep(memo.ttl_s * REFRESH_AFTER + 0.05)
+
+
+async def test_a_caller_during_a_due_renewal_gets_the_kept_value_without_waiting(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    memo: Memo[str, int] = Memo(ttl_s=1.0, sessions=db)
+    read = _Reads()
+    async with db() as session, memo.renewing(), asyncio.timeout(SAFETY_TIMEOUT):
+        assert await remembered(memo, "k", read, session) == 1  # a miss: read in line
+        assert read.sessions == [session]
+        await _past_refresh(memo)
+        read.release.clear()  # the renewal's read hangs until released
+        served = [await remembered(memo, "k", read, session) for _ in range(5)]
+        assert served == [1] * 5  # no caller waited, the one that found it due included
+        await asyncio.sleep(0.01)
+        assert read.calls == 2 and memo.renewals == 1  # one renewal for all of them
+        assert read.sessions[1] is not session  # on a session of the memo's own
+        read.release.set()
+        await _renewed(memo, "k")
+        assert await remembered(memo, "k", read, session) == 2
+        assert read.calls == 2 and memo.renew_failures == 0
+
+
+async def _renewed(memo: Memo[str, int], key: str) -> None:
+    while key in memo.building:  # noqa: ASYNC110 - the renewal task sets no event of ours
+        await asyncio.sleep(0.005)
+
+
+async def test_a_write_makes_a_value_being_renewed_stale_at_once(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    memo: Memo[str, int] = Memo(ttl_s=1.0, sessions=db)
+    read = _Reads()
+    async with db() as session, memo.renewing(), asyncio.timeout(SAFETY_TIMEOUT):
+        assert await remembered(memo, "k", read, session) == 1
+        await _past_refresh(memo)
+        read.release.clear()
+        assert await remembered(memo, "k", read, session) == 1  # renewal started
+        await asyncio.sleep(0.01)
+        assert read.calls == 2
+        GENERATIONS.bump(["vpps"])  # a write while the renewal reads
+        assert memo.get("k") is None  # never served past a write
+        waiting = asyncio.create_task(remembered(memo, "k", read, session))
+        await asyncio.sleep(0.01)
+        assert not waiting.done()  # it waits for the read under way, then checks again
+        read.release.set()
+        # the renewal read before the write: stale; the waiter reads again itself
+        assert await waiting == 3
+        assert read.calls == 3
+        assert await remembered(memo, "k", read, session) == 3
+
+
+async def test_a_failing_renewal_ends_nothing_and_the_next_caller_reads_again(
+    db: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture
+) -> None:
+    memo: Memo[str, int] = Memo(ttl_s=1.0, sessions=db)
+    read = _Reads()
+    async with db() as session, memo.renewing(), asyncio.timeout(SAFETY_TIMEOUT):
+        assert await remembered(memo, "k", read, session) == 1
+        await _past_refresh(memo)
+        read.fail = RuntimeError("database went away")
+        with caplog.at_level(logging.WARNING, logger="hub.store._versions"):
+            assert await remembered(memo, "k", read, session) == 1  # served, renewal starts
+            await _renewed(memo, "k")
+        assert memo.renew_failures == 1
+        assert "renewing 'k' failed" in caplog.text and "database went away" in caplog.text
+        assert memo.get("k") is None  # dropped: not served on as if renewed
+        read.fail = None
+        assert await remembered(memo, "k", read, session) == 3  # read again, in line
+        assert read.sessions[-1] is session
+        assert memo.get("k") == 3
+
+
+async def test_a_value_expires_ttl_after_its_read_began_not_after_it_was_kept() -> None:
+    """What another replica wrote is seen within ``ttl_s`` however long a read took (a
+    renewal keeps its value from when its read began)."""
+    memo: Memo[str, int] = Memo(ttl_s=0.4)
+    memo.put("k", ["vpps"], memo.now(), 1, since=time.monotonic() - 0.15)
+    memo.put("j", ["vpps"], memo.now(), 1)
+    assert memo.get("k") == 1
+    await asyncio.sleep(0.3)  # past k's expiry, not past j's; both due for renewal
+    assert memo.get("j") is None and memo.get("j") == 1  # claimed, then still served
+    assert memo.get("k") is None and memo.get("k") is None  # expired
+
+
+async def test_renewals_under_way_are_cancelled_when_the_memo_stops_renewing(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    memo: Memo[str, int] = Memo(ttl_s=1.0, sessions=db)
+    read = _Reads()
+    async with db() as session, asyncio.timeout(SAFETY_TIMEOUT):
+        async with memo.renewing():
+            assert await remembered(memo, "k", read, session) == 1
+            await _past_refresh(memo)
+            read.release.clear()  # never released
+            assert await remembered(memo, "k", read, session) == 1
+            await asyncio.sleep(0.01)
+            (task,) = memo._renewing.values()
+        assert task.cancelled() and not memo._renewing and not memo.building
+        assert memo.get("k") is None  # not renewed
+        # stopped: a due value is read again in line by the caller that finds it due
+        read.release.set()
+        assert await remembered(memo, "k", read, session) == 3
+        await _past_refresh(memo)
+        assert await remembered(memo, "k", read, session) == 4
+        assert memo.renewals == 1
 
 
 async def test_recording_names_the_tables_a_query_read(
@@ -220,6 +359,32 @@ async def test_a_disabled_user_is_refused_even_for_a_kept_response(
     )
     assert r.status_code == 200
     assert (await client.get(URL, headers=h)).status_code == 401
+
+
+async def test_a_kept_response_due_for_renewal_is_served_and_made_again_in_the_background(
+    client: AsyncTestClient[Litestar], auth: AuthFor
+) -> None:
+    h = auth("operator")
+    a = await make_battery(client, h, device="b1")
+    vpp = await make_vpp(client, h, [a["id"]])
+    memo = _response_memo(client.app)
+    first = await client.get(URL, headers=h)
+    await asyncio.sleep(memo.ttl_s * REFRESH_AFTER + 0.05)
+    renewals = memo.renewals
+    due = await client.get(URL, headers=h)
+    assert due.content == first.content  # the kept response, not made by this request
+    assert memo.renewals == renewals + 1
+    async with asyncio.timeout(SAFETY_TIMEOUT):
+        while memo.building:  # noqa: ASYNC110 - the renewal task sets no event of ours
+            await asyncio.sleep(0.005)
+    assert memo.renew_failures == 0
+    hits = memo.hits
+    again = await client.get(URL, headers=h)
+    assert again.content == first.content and memo.hits == hits + 1  # the renewed one
+    # a write is seen by the next read, renewed or not
+    other = await make_vpp(client, h, [])
+    listed = {v["id"] for v in (await client.get(URL, headers=h)).json()["items"]}
+    assert listed == {vpp["id"], other["id"]}
 
 
 def _response_memo(app: Litestar) -> Memo[object, object]:
