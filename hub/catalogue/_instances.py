@@ -151,9 +151,9 @@ async def _active_template(conn: AsyncConnection, ctx: HubContext, template_id: 
     a template another replica deactivates (or deletes) is trusted for up to
     ``response_cache_s`` (issue 17's bound), one that turns ACTIVE is seen at once."""
 
-    async def read() -> _Template:
+    async def read(on: AsyncConnection | AsyncSession) -> _Template:
         found = (
-            await conn.execute(
+            await on.execute(
                 select(ResourceTemplate.status, ResourceTemplate.parameters).where(
                     ResourceTemplate.id == template_id
                 )
@@ -162,10 +162,12 @@ async def _active_template(conn: AsyncConnection, ctx: HubContext, template_id: 
         if found is None:
             raise InvalidInputError(f"template {template_id} does not exist", field="template_id")
         if found[0] != "ACTIVE":
-            raise await _not_active(conn, template_id)
+            if not isinstance(on, AsyncConnection):  # a background renewal: dropped, and
+                raise LookupError(f"template {template_id} is no longer ACTIVE")  # read in line
+            raise await _not_active(on, template_id)
         return _Template(template_id, msgspec.convert(found[1] or {}, dict[str, ParamSpec]))
 
-    return await remembered(ctx.reads, _template_key(template_id), read, volatile=False)
+    return await remembered(ctx.reads, _template_key(template_id), read, conn, volatile=False)
 
 
 async def _not_active(conn: AsyncConnection, template_id: str) -> HubError:

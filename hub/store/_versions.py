@@ -496,20 +496,20 @@ class Memo(Generic[K, V]):
 async def remembered(
     memo: Memo[Any, V],
     key: Hashable,
-    read: Callable[[AsyncSession], Awaitable[V]],
-    session: AsyncSession,
+    read: Callable[[Any], Awaitable[V]],
+    session: Any,
     *,
     volatile: bool = True,
 ) -> V:
     """``memo``'s value for ``key``, else ``await read(session)`` kept with the tables it
     read. A value due for renewal is read again in the background by ``read`` on a
     session of ``memo.sessions`` (when it has some; else by this caller, in line), so
-    ``read`` must use only the session it is given. ``volatile`` False: the value shows
-    none of :data:`VOLATILE_COLUMNS`."""
+    ``read`` must use only the session (or connection) it is given. ``volatile`` False:
+    the value shows none of :data:`VOLATILE_COLUMNS`."""
     if not memo.enabled:
         return await read(session)
 
-    async def read_and_keep(on: AsyncSession) -> V:
+    async def read_and_keep(on: Any) -> V:
         at = memo.now()
         since = time.monotonic()
         with recording() as tables:
