@@ -35,7 +35,7 @@ import aiomqtt
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
 from protocol import Birth, State, TelemetryBatch, encode
-from protocol.aio import keep_cancellation
+from protocol.aio import keep_cancellation, mqtt_logger
 from protocol.clock import Clock
 from protocol.topics import EdgeTopics
 
@@ -224,6 +224,7 @@ class HubLink:
             will=will,
             keepalive=hub.keepalive_s,
             timeout=10.0,
+            logger=mqtt_logger(),
             tls_params=tls,
             queue_type=self._inbox_type(),
             max_inflight_messages=100,

@@ -29,6 +29,26 @@ True
 :func:`wait_holding_cancellation` waits for a clean-up task (a shutdown, a pool's dispose,
 a final commit) to its end within a bound, holding the caller's cancellations back
 meanwhile, so that a Ctrl-C or a test's cancel scope does not cut the clean-up halfway.
+
+:func:`mqtt_logger` is the logger every ``aiomqtt.Client`` of ours is given. When a
+``subscribe()`` or ``unsubscribe()`` is cancelled (a SIGTERM, a reconnect) aiomqtt forgets
+its message id; the broker's SUBACK or UNSUBACK that still arrives is then logged with
+``logger.exception``, a traceback of a ``KeyError`` that reports nothing wrong. The logger
+turns exactly those records into one DEBUG line; every other record passes unchanged.
+
+>>> import io
+>>> stream = io.StringIO()
+>>> handler = logging.StreamHandler(stream)
+>>> log = mqtt_logger()
+>>> log.addHandler(handler)
+>>> try:
+...     {}[2]
+... except KeyError:
+...     log.exception('Unexpected message ID "%d" in on_subscribe callback', 2)
+>>> log.warning("Message queue is full. Discarding message.")
+>>> log.removeHandler(handler)
+>>> print(stream.getvalue().strip())
+Message queue is full. Discarding message.
 """
 
 from __future__ import annotations
@@ -39,10 +59,35 @@ from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-__all__ = ["keep_cancellation", "wait_holding_cancellation"]
+__all__ = ["keep_cancellation", "mqtt_logger", "wait_holding_cancellation"]
 
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
+
+_LATE_ACKS = (
+    'Unexpected message ID "%d" in on_subscribe callback',
+    'Unexpected message ID "%d" in on_unsubscribe callback',
+)
+
+
+class _LateAcks(logging.Filter):
+    """Drops aiomqtt's report of an acknowledgement for a call no longer awaited, and
+    logs it again at DEBUG without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg not in _LATE_ACKS:
+            return True
+        _log.debug("MQTT acknowledgement for a call no longer awaited: %s", record.getMessage())
+        return False
+
+
+def mqtt_logger() -> logging.Logger:
+    """aiomqtt's own logger (``"mqtt"``, so logging configuration keeps its name), with the
+    filter for late acknowledgements installed once."""
+    logger = logging.getLogger("mqtt")
+    if not any(isinstance(f, _LateAcks) for f in logger.filters):
+        logger.addFilter(_LateAcks())
+    return logger
 
 
 class keep_cancellation(Generic[T]):  # noqa: N801 - used like a function, as contextlib's

@@ -40,7 +40,7 @@ import aiomqtt
 
 from hub._settings import mqtt_client_id, mqtt_endpoint
 from protocol import Command, ProtocolError, Reply, decode_as, encode, sniff_encoding
-from protocol.aio import keep_cancellation
+from protocol.aio import keep_cancellation, mqtt_logger
 from protocol.topics import EdgeTopics, parse_replica_reply, replica_reply_filter
 
 from ._types import ArgValue, CommandOutcome, NoReply, Replied, Unavailable
@@ -224,6 +224,7 @@ class CommandRelay:
                     identifier=self._client_id,
                     clean_session=True,
                     keepalive=30,
+                    logger=mqtt_logger(),
                     timeout=10,
                     max_queued_outgoing_messages=self._max_pending,
                 )

@@ -75,7 +75,7 @@ from protocol import (
     encode,
     sniff_encoding,
 )
-from protocol.aio import keep_cancellation
+from protocol.aio import keep_cancellation, mqtt_logger
 from protocol.topics import HUB_STATE, EdgeTopics, TopicError, TopicKind, hub_uplink_filters, parse
 
 from ._tenants import EdgeTenants
@@ -286,6 +286,7 @@ class MqttBus:
                     # the hub has not acked when it comes back); it only spares the replay.
                     clean_session=not settings.mqtt_persistent_session,
                     keepalive=30,
+                    logger=mqtt_logger(),
                     timeout=10,
                     will=aiomqtt.Will(HUB_STATE, self._hub_state(online=False), qos=1, retain=True),
                     # Bounded by the broker's in-flight window (manual PUBACK below): a

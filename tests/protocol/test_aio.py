@@ -1,15 +1,17 @@
-"""A cancelled MQTT loop stops even when aiomqtt's exit times out on the DISCONNECT."""
+"""A cancelled MQTT loop stops even when aiomqtt's exit times out on the DISCONNECT, and a
+SUBACK for a cancelled subscribe is no traceback."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 import aiomqtt
 import pytest
 
-from protocol.aio import keep_cancellation
+from protocol.aio import keep_cancellation, mqtt_logger
 from tests.support import SAFETY_TIMEOUT
 
 CONNACK = b"\x20\x02\x00\x00"
@@ -104,3 +106,77 @@ async def test_an_error_without_a_cancellation_still_propagates() -> None:
     with pytest.raises(OSError, match="broken exit"):
         async with keep_cancellation(Failing()):
             pass
+
+
+@contextlib.asynccontextmanager
+async def broker_with_late_subacks() -> AsyncIterator[tuple[int, asyncio.Event, asyncio.Event]]:
+    """Answers CONNECT at once; holds each SUBACK until ``release`` is set (``subscribed``
+    says a SUBSCRIBE arrived), as a broker does under load."""
+    subscribed, release = asyncio.Event(), asyncio.Event()
+    writers: list[asyncio.StreamWriter] = []
+
+    async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            while True:
+                head = await reader.readexactly(1)
+                length, shift = 0, 0
+                while True:  # MQTT's variable-length remaining length
+                    byte = (await reader.readexactly(1))[0]
+                    length |= (byte & 0x7F) << shift
+                    shift += 7
+                    if not byte & 0x80:
+                        break
+                body = await reader.readexactly(length)
+                if head[0] >> 4 == 1:  # CONNECT
+                    writer.write(CONNACK)
+                elif head[0] >> 4 == 8:  # SUBSCRIBE: packet id, then the filters
+                    subscribed.set()
+                    await release.wait()
+                    writer.write(b"\x90\x03" + body[:2] + b"\x01")
+                elif head[0] >> 4 == 14:  # DISCONNECT
+                    return
+                await writer.drain()
+
+    server = await asyncio.start_server(session, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1], subscribed, release
+    finally:
+        for writer in writers:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def subscribe_cancelled_before_its_suback(logger: logging.Logger | None) -> None:
+    async with (
+        broker_with_late_subacks() as (port, subscribed, release),
+        aiomqtt.Client("127.0.0.1", port, timeout=5, logger=logger) as client,
+    ):
+        call = asyncio.create_task(client.subscribe("t/#", qos=1))
+        async with asyncio.timeout(SAFETY_TIMEOUT):
+            await subscribed.wait()
+        call.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await call
+        release.set()  # the SUBACK now comes for a message id aiomqtt forgot
+        async with asyncio.timeout(SAFETY_TIMEOUT):  # answered in order: after it
+            await client.subscribe("u/#", qos=1)
+
+
+async def test_a_suback_for_a_cancelled_subscribe_is_one_debug_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await subscribe_cancelled_before_its_suback(mqtt_logger())
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("no longer awaited" in r.getMessage() for r in caplog.records)
+
+
+async def test_without_it_aiomqtt_logs_a_traceback_for_that_suback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The noise the filter exists for (if aiomqtt stops logging it, this test says so)."""
+    caplog.set_level(logging.DEBUG)
+    await subscribe_cancelled_before_its_suback(logging.getLogger("tests.plain-mqtt"))
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR and r.exc_info]
