@@ -674,6 +674,10 @@ class MqttBus:
             await self._store_gaps(session, gaps)
             await session.commit()
         # only once committed: a batch that failed leaves its devices due
+        if batch.states or batch.births:  # their edge rows exist now, under these tenants
+            self._tenants.admit(
+                [(t, e) for t, e, _ in batch.states] + [(t, b.edge) for t, b in batch.births]
+            )
         now = self._ctx.clock.monotonic()
         for key in beats:
             self._heartbeats[key] = now

@@ -25,6 +25,18 @@ is let in at most ``refresh_s`` after.
 >>> now[0] = 6.0  # a refusal is read again after refresh_s, an admission never
 >>> tenants.unsettled([("acme", "park-a")]), tenants.unsettled([("globex", "park-a")])
 ([], ['park-a'])
+
+An edge id first read with no row is let through; once the hub has stored its edge row
+under the topic's tenant (its ``state`` or ``birth``), :meth:`admit` says so and that pair
+is never read again:
+
+>>> tenants.unsettled([("acme", "park-new")])
+['park-new']
+>>> tenants.learn({"park-new": set()})
+>>> tenants.admit([("acme", "park-new")])
+>>> now[0] = 60.0
+>>> tenants.unsettled([("acme", "park-new")]), tenants.refused([("globex", "park-new")])
+([], {('globex', 'park-new')})
 """
 
 from __future__ import annotations
@@ -65,6 +77,17 @@ class EdgeTenants:
         now = self._clock()
         for edge, tenants in found.items():
             self._known[edge] = (frozenset(tenants), now)
+
+    def admit(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """``pairs`` have an edge row now (this hub committed it): admitted for good."""
+        for tenant, edge in pairs:
+            held = self._known.get(edge)
+            if held is None:
+                if len(self._known) >= _MAX_IDS:
+                    self._known.clear()
+                self._known[edge] = (frozenset((tenant,)), self._clock())
+            elif tenant not in held[0]:
+                self._known[edge] = (held[0] | {tenant}, held[1])
 
     def refused(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """The ``(tenant, edge)`` of ``pairs`` whose edge id has rows, only in other
