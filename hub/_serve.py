@@ -55,6 +55,11 @@ console's live stream (server-sent events) never ends by itself, so without a bo
 open browser tab would keep the hub from stopping."""
 
 
+KEEP_ALIVE_S = 75
+"""How long the hub keeps an idle HTTP connection open: longer than its clients and any
+load balancer in front of it keep theirs."""
+
+
 def server_options() -> dict[str, Any]:
     """uvicorn's settings for the hub, shared by ``vpp hub run``, :func:`serve` and the
     floor of ``bench/api.py`` (so that the floor is served exactly like the hub)."""
@@ -69,6 +74,11 @@ def server_options() -> dict[str, Any]:
         "log_config": None,
         "access_log": False,
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,  # open console streams end then
+        # An idle keep-alive connection is closed by the client (httpx after 5 s, a load
+        # balancer after its idle timeout, 60 s on most) before the hub closes it: with
+        # uvicorn's 5 s, a request sent on a connection just as the hub closed it failed
+        # with a reset (seen by a test's httpx client under load).
+        "timeout_keep_alive": KEEP_ALIVE_S,
     }
 
 

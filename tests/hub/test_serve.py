@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import httpx
 import pytest
@@ -89,3 +90,28 @@ async def test_a_shutdown_that_never_ends_is_cancelled_and_named(
             if not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]:
                 break
             await asyncio.sleep(0.05)
+
+
+async def test_an_idle_connection_outlives_the_clients_keep_alive(tmp_path: Path) -> None:
+    """httpx drops an idle pooled connection after 5 s; the hub must not close it first
+    (uvicorn's own 5 s raced it: a request sent as the hub closed the socket was reset)."""
+    settings = Settings(db_url=f"sqlite:///{tmp_path}/hub.db", mqtt_url=None, jwt_secret=JWT_SECRET)
+    client_keep_alive_s = 5.0  # httpx's default keepalive_expiry
+    async with serve(settings) as url:
+        host, port = url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        request = f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+        try:
+            for second in (False, True):
+                writer.write(request)
+                await writer.drain()
+                async with asyncio.timeout(10):
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+                    await reader.readexactly(length)
+                assert head.startswith(b"HTTP/1.1 200"), head
+                if not second:
+                    await asyncio.sleep(client_keep_alive_s + 1.0)  # idle past the client's
+                    assert not reader.at_eof()  # the hub kept it open
+        finally:
+            writer.close()
