@@ -673,13 +673,7 @@ def statement_out(
         revision=row.revision,
         complete=row.complete,
         gap_slots=list(row.gap_slots),
-        energy_yuan=from_cents(row.energy_cents),
-        deviation_yuan=from_cents(row.deviation_cents),
-        penalty_yuan=from_cents(row.penalty_cents),
-        availability_yuan=from_cents(row.availability_cents),
-        mileage_yuan=from_cents(row.mileage_cents),
-        dr_yuan=from_cents(row.dr_cents),
-        total_yuan=from_cents(row.total_cents),
+        **_money(row),
         cleared_kwh=row.cleared_kwh,
         delivered_kwh=row.delivered_kwh,
         rounding=row.rounding,
@@ -697,19 +691,22 @@ def statement_out(
                 delivered_kwh=line.delivered_kwh,
                 deviation_kwh=line.deviation_kwh,
                 realtime_price_yuan_mwh=line.realtime_price_yuan_mwh,
-                energy_yuan=from_cents(line.energy_cents),
-                deviation_yuan=from_cents(line.deviation_cents),
-                penalty_yuan=from_cents(line.penalty_cents),
-                availability_yuan=from_cents(line.availability_cents),
-                mileage_yuan=from_cents(line.mileage_cents),
-                dr_yuan=from_cents(line.dr_cents),
-                total_yuan=from_cents(line.total_cents),
+                **_money(line),
                 flags=list(line.flags),
             )
             for line in sorted(lines, key=lambda x: (x.slot, x.product))
         ],
         allocations=by_method,
     )
+
+
+_MONEY = ("energy", "deviation", "penalty", "availability", "mileage", "dr", "total")
+"""The amounts a statement and each of its lines carry, as ``*_cents`` columns."""
+
+
+def _money(row: Any) -> dict[str, Decimal]:
+    """``{energy_yuan: ..., total_yuan: ...}`` of a statement or line row's cents."""
+    return {f"{name}_yuan": from_cents(getattr(row, f"{name}_cents")) for name in _MONEY}
 
 
 def _time_slot(slot: int, rules: TradingRules) -> str:
