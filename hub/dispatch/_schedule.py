@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import msgspec
 
@@ -83,20 +85,35 @@ def _winners_somewhere(live: list[PendingTarget], now_ms: int) -> list[PendingTa
     an edge's schedule from growing with every re-dispatch of the same VPP."""
     by_key: dict[tuple[str, str], list[PendingTarget]] = {}
     for t in live:
-        by_key.setdefault((t.device, t.group), []).append(t)
+        key = (t.device, t.group)
+        if (same := by_key.get(key)) is None:
+            by_key[key] = [t]
+        else:
+            same.append(t)
     keep: list[PendingTarget] = []
     for same in by_key.values():
         if len(same) == 1:
             keep.append(same[0])
             continue
-        same.sort(key=lambda t: (t.priority, t.created_order), reverse=True)
-        union: list[tuple[int, int]] = []
-        for t in same:
+        same.sort(key=_RANK, reverse=True)
+        # the strongest wins wherever it runs
+        first = same[0]
+        keep.append(first)
+        union = [(max(first.start_ts_ms, now_ms), first.end_ts_ms)]
+        for t in itertools.islice(same, 1, None):
             start = max(t.start_ts_ms, now_ms)
             if not _covered(union, start, t.end_ts_ms):
                 keep.append(t)
                 _add(union, start, t.end_ts_ms)
     return keep
+
+
+_RANK = operator.attrgetter("priority", "created_order")
+"""Which of two targets of one device and group wins: the higher priority, then the newer."""
+
+
+def _live(targets: Sequence[PendingTarget], now_ms: int) -> list[PendingTarget]:
+    return [t for t in targets if t.end_ts_ms > now_ms and t.start_ts_ms < t.end_ts_ms]
 
 
 def superseded(targets: Sequence[PendingTarget], now_ms: int) -> list[str]:
@@ -112,7 +129,7 @@ def superseded(targets: Sequence[PendingTarget], now_ms: int) -> list[str]:
     >>> superseded([old, new], now_ms=10), superseded([old, new], now_ms=50)
     ([], ['old'])
     """
-    live = [t for t in targets if t.end_ts_ms > now_ms and t.start_ts_ms < t.end_ts_ms]
+    live = _live(targets, now_ms)
     kept = {t.instruction_id for t in _winners_somewhere(live, now_ms)}
     return [t.instruction_id for t in live if t.instruction_id not in kept]
 
@@ -121,8 +138,40 @@ def device_sums(targets: Sequence[PendingTarget], now_ms: int) -> list[DeviceSum
     """Cut the time line at every start and end; each piece holds, per device, the sum over
     groups of each group's winning instruction. Past pieces are dropped, empty ones
     skipped; targets that win nowhere do not cut. Ordered by time, then device."""
-    live = [t for t in targets if t.end_ts_ms > now_ms and t.start_ts_ms < t.end_ts_ms]
-    live = _winners_somewhere(live, now_ms)
+    return _sums(_winners_somewhere(_live(targets, now_ms), now_ms), now_ms)
+
+
+class Sweep(NamedTuple):
+    """:func:`superseded` and :func:`device_sums` of the same targets, from one pass."""
+
+    superseded: list[str]
+    sums: list[DeviceSum]
+
+
+def sweep(targets: Sequence[PendingTarget], now_ms: int) -> Sweep:
+    """:func:`superseded` and :func:`device_sums` of ``targets`` at ``now_ms``, finding the
+    targets that win somewhere once (what both need; a dispatch needs both for every edge
+    it touches). The sums of ``targets`` are those of ``targets`` without the superseded
+    ones: these win nowhere, so they neither cut nor hold any piece.
+
+    >>> a = PendingTarget(instruction_id="a", device="b1", p_target_w=1e3,
+    ...                   start_ts_ms=0, end_ts_ms=100, created_order=0)
+    >>> b = msgspec.structs.replace(a, instruction_id="b", p_target_w=2e3, created_order=1)
+    >>> swept = sweep([a, b], now_ms=10)
+    >>> swept.superseded, [(s.start_ts_ms, s.end_ts_ms, s.p_target_w) for s in swept.sums]
+    (['a'], [(10, 100, 2000.0)])
+    """
+    live = _live(targets, now_ms)
+    winners = _winners_somewhere(live, now_ms)
+    kept = {t.instruction_id for t in winners}
+    return Sweep(
+        superseded=[t.instruction_id for t in live if t.instruction_id not in kept],
+        sums=_sums(winners, now_ms),
+    )
+
+
+def _sums(live: list[PendingTarget], now_ms: int) -> list[DeviceSum]:
+    """:func:`device_sums` of ``live``: targets that have not ended and win somewhere."""
     cuts = sorted({max(t.start_ts_ms, now_ms) for t in live} | {t.end_ts_ms for t in live})
     # A sweep: targets join when the line reaches their start and leave at their end.
     waiting = sorted(live, key=lambda t: max(t.start_ts_ms, now_ms), reverse=True)

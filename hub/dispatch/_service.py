@@ -45,8 +45,7 @@ from ._schedule import (
     PendingTarget,
     band_violations,
     build_intervals,
-    device_sums,
-    superseded,
+    sweep,
 )
 
 if TYPE_CHECKING:
@@ -602,16 +601,17 @@ async def _stage_locked(
     for key in sorted(locked):
         tenant, edge_id = key
         pending, max_offline_s = await _content(session, key, now_ms)
-        if dropped := set(superseded(pending, now_ms)):
+        # one sweep for the marks, the band check and the intervals
+        swept = sweep(pending, now_ms)
+        if swept.superseded:
             # Marked in this transaction (rolled back with it when the plan is refused):
             # the edge's next plans no longer read them.
-            pending = [t for t in pending if t.instruction_id not in dropped]
             if postgresql:
-                marks += sorted(dropped)
+                marks += sorted(swept.superseded)
             else:
                 await session.execute(
                     update(DispatchInstruction)
-                    .where(DispatchInstruction.id.in_(sorted(dropped)))
+                    .where(DispatchInstruction.id.in_(sorted(swept.superseded)))
                     .values(superseded=True)
                     .execution_options(synchronize_session=False)
                 )
@@ -620,7 +620,7 @@ async def _stage_locked(
             for (t, e, device), (lo, hi, _) in (bands or {}).items()
             if (t, e) == key
         }
-        sums = device_sums(pending, now_ms)  # once, for the check and the intervals
+        sums = swept.sums
         violations = band_violations(pending, edge_bands, now_ms, sums=sums)
         if violations and bands is not None:
             v = violations[0]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from hub.catalogue import ParameterError, ParamSpec, resolve_parameters
 from hub.dispatch import PendingTarget, build_intervals, disaggregate
-from hub.dispatch._schedule import device_sums
+from hub.dispatch._schedule import device_sums, superseded, sweep
 from hub.ingest import Gap, advance, session_start
 from hub.vpps import (
     MarketRequirement,
@@ -322,3 +322,16 @@ def test_device_sums_hold_each_groups_winner_at_every_instant(
                     [t.instruction_id for t in winners],
                 )
     assert got == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(targets=grouped_targets(), now=st.integers(min_value=0, max_value=10))
+def test_one_sweep_gives_the_superseded_ids_and_the_sums_of_what_is_left(
+    targets: list[PendingTarget], now: int
+) -> None:
+    """What a dispatch takes from one :func:`sweep` is what :func:`superseded` and
+    :func:`device_sums` of the targets left after the marks give."""
+    swept = sweep(targets, now)
+    assert swept.superseded == superseded(targets, now)
+    left = [t for t in targets if t.instruction_id not in set(swept.superseded)]
+    assert swept.sums == device_sums(left, now) == device_sums(targets, now)
