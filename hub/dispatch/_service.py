@@ -32,7 +32,7 @@ from hub.store import (
     DispatchOutbox,
     Edge,
     dialect_insert,
-    new_id,
+    new_ids,
 )
 from hub.vpps import PowerRange, member_range, row_state, status_and_member_rows
 from protocol import DispatchInterval, DispatchSchedule, encode
@@ -234,9 +234,9 @@ async def _store_plan(
     for index, item in enumerate(plan.targets):
         field = f"targets[{index}]"
         start, end = _period(item, now_ms, field)
-        parent_id = new_id()
         vpp_level = item.resource_id is None or item.resource_id == vpp.id
         shares, infeasible = _shares(item, vpp.id, vpp_level, set(states), ranges, field)
+        parent_id, *child_ids = new_ids(1 + len(shares))  # in one go: one per member
         common = {"start_time": start, "end_time": end, **plan_columns}
         created_at = dt.datetime.now(dt.UTC)
         instructions.append(
@@ -254,9 +254,8 @@ async def _store_plan(
             }
         )
         members: list[MemberShare] = []
-        for rid, kw in shares.items():
+        for (rid, kw), child in zip(shares.items(), child_ids, strict=True):
             inst = instances[rid]
-            child = new_id()
             instructions.append(
                 {
                     "id": child,

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from hub.store import Base, create_engine, downgrade, migrate, schema_is_current
+from hub.store import (
+    Base,
+    create_engine,
+    downgrade,
+    migrate,
+    new_id,
+    new_ids,
+    schema_is_current,
+)
 
 SEED_TABLES = {
     "vpp_resource_templates",
@@ -74,3 +83,14 @@ def test_the_migrations_have_one_head() -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     heads = ScriptDirectory.from_config(config).get_heads()
     assert len(heads) == 1, heads
+
+
+def test_ids_made_in_one_go_are_uuid4_strings_as_new_id_makes_them() -> None:
+    ids = new_ids(500)
+    assert len(set(ids)) == 500
+    for value in [*ids, new_id()]:
+        parsed = uuid.UUID(value)
+        assert str(parsed) == value  # the same text: lower case, 8-4-4-4-12
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+    assert new_ids(0) == []
