@@ -18,6 +18,7 @@ from .markets._service import ConnectorRegistry
 from .ops import Alert
 from .store import LiveCache, LiveMirror, Memo
 from .trading._runtime import TradingRuntime
+from .vpps import PreparedMembers
 
 
 class SchedulePublisher(Protocol):
@@ -92,6 +93,9 @@ class HubContext:
     """The hub's own alerts (``hub.ops.notify``); None until the lifespan starts it."""
     commands: CommandSender | None = None
     """Sends commands to edges and waits for their replies; None without MQTT."""
+    members: PreparedMembers = field(default_factory=PreparedMembers)
+    """The members of the VPPs dispatched to, from their rows, kept while the rows are
+    unchanged (``hub.vpps.PreparedMembers``)."""
 
     def reader_primary(self) -> async_sessionmaker[AsyncSession]:
         """Sessions on the primary for reads (autocommit when the lifespan made them)."""

@@ -34,7 +34,7 @@ from hub.store import (
     dialect_insert,
     new_ids,
 )
-from hub.vpps import PowerRange, member_range, row_state, status_and_member_rows
+from hub.vpps import PowerRange, live_state, member_range, status_and_member_rows
 from protocol import DispatchInterval, DispatchSchedule, encode
 
 from . import _pg
@@ -196,7 +196,10 @@ async def _store_plan(
         raise ConflictError(f"VPP {vpp.id} is {vpp.status}")
     now_ms = ctx.clock.now_ms()
     fresh = now_ms - int(ctx.settings.stale_after_s * 1000)
-    states = {r[0]: row_state(r, ctx.cache, fresh) for r in rows}
+    states = {
+        r[0]: live_state(member, ctx.cache, fresh)
+        for r, member in zip(rows, ctx.members.of(vpp.id, rows), strict=True)
+    }
     instances = {r[0]: _Bound(edge_tenant=r[5], edge_id=r[6], device_id=r[7]) for r in rows}
     ranges: dict[str, PowerRange] = {}
     bands: dict[tuple[str, str, str], tuple[float, float, str]] = {}

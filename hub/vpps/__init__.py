@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     )
     from ._service import (
         PreparedMember,
+        PreparedMembers,
         get_vpp,
         live_state,
         member_rows,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "PreparedMember": "._service",
+    "PreparedMembers": "._service",
     "VppController": "._controller",
     "get_vpp": "._service",
     "live_state": "._service",
@@ -64,6 +66,7 @@ __all__ = [
     "MemberState",
     "PowerRange",
     "PreparedMember",
+    "PreparedMembers",
     "VppController",
     "aggregate",
     "detect_conflicts",

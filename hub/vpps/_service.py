@@ -198,6 +198,43 @@ def prepare_row(row: MemberRow) -> PreparedMember:
     return _prepare(rid, st, cap, eff, params, edge_key(tenant, edge), dev, cat, float(ratio), prio)
 
 
+def _same_row(a: MemberRow, b: MemberRow) -> bool:
+    """Whether :func:`prepare_row` makes the same member of rows ``a`` and ``b``: equal,
+    and the values of their parameters of the same types (``True == 1`` in Python, but a
+    parameter that is ``true`` is not one that is ``1``)."""
+    if a != b:
+        return False
+    pa, pb = a[4], b[4]
+    return pa is None or all(type(v) is type(pb[k]) for k, v in pa.items())
+
+
+class PreparedMembers:
+    """Each VPP's members as :func:`prepare_row` makes them of its :func:`member_rows`,
+    kept from the last read of that VPP: a row read again unchanged is not parsed again
+    (a dispatch reads its VPP's rows every time; parsing the parameters of 50 members was
+    ~3 us a member, comparing a row with the one kept ~0.5 us). Holds the last
+    ``max_vpps`` VPPs read, the one read longest ago dropped first; no I/O, no awaits."""
+
+    def __init__(self, max_vpps: int = 4096) -> None:
+        self._max = max_vpps
+        self._held: dict[str, tuple[list[MemberRow], list[PreparedMember]]] = {}
+
+    def of(self, vpp_id: str, rows: list[MemberRow]) -> list[PreparedMember]:
+        """:func:`prepare_row` of each of ``rows`` (the members of ``vpp_id``, in order)."""
+        held = self._held.pop(vpp_id, None)
+        if held is not None and len(held[0]) == len(rows):
+            prepared = [
+                o if _same_row(r, was) else prepare_row(r)
+                for r, was, o in zip(rows, *held, strict=True)
+            ]
+        else:
+            prepared = [prepare_row(r) for r in rows]
+        self._held[vpp_id] = (rows, prepared)
+        if len(self._held) > self._max:
+            del self._held[next(iter(self._held))]
+        return prepared
+
+
 async def status_and_member_rows(session: AsyncSession, vpp_id: str) -> tuple[str, list[MemberRow]]:
     """The status of VPP ``vpp_id`` and :func:`member_rows`, in one query (what every
     dispatch reads first); 404 for an unknown VPP."""

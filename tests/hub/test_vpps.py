@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.store import TradingRecord
+from hub.vpps import PreparedMembers, prepare_row
 
 from .conftest import AuthFor
 from .helpers import make_battery, make_vpp, presets, set_status
@@ -229,3 +230,33 @@ async def test_a_conflict_report_is_kept_until_its_rows_change(
     )
     assert r.status_code == 200, r.text
     assert await kinds() == {"member_unavailable"}
+
+
+def test_kept_members_are_reused_only_for_rows_that_prepare_the_same() -> None:
+    def row(rid: str, **params: object) -> tuple[object, ...]:
+        return (rid, "ONLINE", 100.0, None, params, "t", "e", rid, "STORAGE", 1.0, 1)
+
+    kept = PreparedMembers(max_vpps=2)
+    rows = [row("a", max_discharge_kw=50.0, dispatchable=True), row("b")]
+    first = kept.of("v1", rows)
+    assert first == [prepare_row(r) for r in rows]
+    # the same rows read again (new objects): the members kept are handed out again
+    again = kept.of("v1", [row("a", max_discharge_kw=50.0, dispatchable=True), row("b")])
+    assert again[0] is first[0] and again[1] is first[1]
+    # a changed row is prepared again, the other kept
+    changed = kept.of("v1", [row("a", max_discharge_kw=60.0, dispatchable=True), row("b")])
+    assert changed[0].base.max_discharge_kw == 60.0 and changed[1] is first[1]
+    # 1 == True in Python, but a parameter of 1 is not one of true
+    numeric = kept.of("v1", [row("a", max_discharge_kw=60.0, dispatchable=1), row("b")])
+    assert numeric[0].base.dispatchable and numeric[0] is not changed[0]
+    off = kept.of("v1", [row("a", max_discharge_kw=60.0, dispatchable=False), row("b")])
+    assert not off[0].base.dispatchable
+    zero = kept.of("v1", [row("a", max_discharge_kw=60.0, dispatchable=0), row("b")])
+    assert zero[0].base.dispatchable  # only ``false`` turns dispatch off
+    # bounded: the VPP read longest ago goes first
+    kept.of("v2", [row("c")])
+    kept.of("v3", [row("d")])
+    assert (
+        kept.of("v1", [row("a", max_discharge_kw=60.0, dispatchable=0), row("b")])[1]
+        is not first[1]
+    )
