@@ -51,7 +51,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 _JSON = msgspec.json.Decoder()
 
 
-def _json_loads(text: str | bytes) -> Any:
+def json_loads(text: str | bytes) -> Any:
     """JSON columns read with msgspec (several times faster than ``json.loads`` on the
     instance and template parameters every list reads); text msgspec refuses (``NaN``
     written by an older hub into SQLite) still goes through ``json.loads``."""
@@ -81,7 +81,7 @@ def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
         engine = create_async_engine(
             make_url(url).set(drivername=_AIOSQLITE),  # see ._aiosqlite
             connect_args={"timeout": 30},
-            json_deserializer=_json_loads,
+            json_deserializer=json_loads,
             **kwargs,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -93,7 +93,7 @@ def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
     # at 32 connections, bench/api.py: a backend start, asyncpg's connect and statement
     # preparation each).
     engine = create_async_engine(
-        url, pool_size=2 * pool_size, max_overflow=0, json_deserializer=_json_loads
+        url, pool_size=2 * pool_size, max_overflow=0, json_deserializer=json_loads
     )
     _check_on_checkout(engine)
     return engine

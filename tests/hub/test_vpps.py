@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.store import TradingRecord
-from hub.vpps import PreparedMembers, prepare_row
+from hub.vpps import PreparedMembers, member_rows, prepare_row, status_and_member_rows
 
 from .conftest import AuthFor
 from .helpers import make_battery, make_vpp, presets, set_status
@@ -232,31 +232,48 @@ async def test_a_conflict_report_is_kept_until_its_rows_change(
     assert await kinds() == {"member_unavailable"}
 
 
-def test_kept_members_are_reused_only_for_rows_that_prepare_the_same() -> None:
-    def row(rid: str, **params: object) -> tuple[object, ...]:
+def test_kept_members_are_reused_only_for_rows_read_the_same() -> None:
+    def row(rid: str, params: str | None = "{}") -> tuple[object, ...]:
         return (rid, "ONLINE", 100.0, None, params, "t", "e", rid, "STORAGE", 1.0, 1)
 
     kept = PreparedMembers(max_vpps=2)
-    rows = [row("a", max_discharge_kw=50.0, dispatchable=True), row("b")]
+    rows = [row("a", '{"max_discharge_kw": 50.0, "dispatchable": true}'), row("b", None)]
     first = kept.of("v1", rows)
-    assert first == [prepare_row(r) for r in rows]
+    assert first[0].base.max_discharge_kw == 50.0 and first[0].base.dispatchable
+    assert first[1] == prepare_row(row("b", None))
     # the same rows read again (new objects): the members kept are handed out again
-    again = kept.of("v1", [row("a", max_discharge_kw=50.0, dispatchable=True), row("b")])
+    again = kept.of("v1", [row("a", '{"max_discharge_kw": 50.0, "dispatchable": true}'), rows[1]])
     assert again[0] is first[0] and again[1] is first[1]
     # a changed row is prepared again, the other kept
-    changed = kept.of("v1", [row("a", max_discharge_kw=60.0, dispatchable=True), row("b")])
+    changed = kept.of("v1", [row("a", '{"max_discharge_kw": 60.0, "dispatchable": 0}'), rows[1]])
     assert changed[0].base.max_discharge_kw == 60.0 and changed[1] is first[1]
-    # 1 == True in Python, but a parameter of 1 is not one of true
-    numeric = kept.of("v1", [row("a", max_discharge_kw=60.0, dispatchable=1), row("b")])
-    assert numeric[0].base.dispatchable and numeric[0] is not changed[0]
-    off = kept.of("v1", [row("a", max_discharge_kw=60.0, dispatchable=False), row("b")])
+    assert changed[0].base.dispatchable  # only ``false`` turns dispatch off
+    off = kept.of("v1", [row("a", '{"max_discharge_kw": 60.0, "dispatchable": false}'), rows[1]])
     assert not off[0].base.dispatchable
-    zero = kept.of("v1", [row("a", max_discharge_kw=60.0, dispatchable=0), row("b")])
-    assert zero[0].base.dispatchable  # only ``false`` turns dispatch off
     # bounded: the VPP read longest ago goes first
     kept.of("v2", [row("c")])
     kept.of("v3", [row("d")])
-    assert (
-        kept.of("v1", [row("a", max_discharge_kw=60.0, dispatchable=0), row("b")])[1]
-        is not first[1]
+    assert kept.of("v1", rows)[1] is not first[1]
+
+
+async def test_a_dispatch_reads_its_members_as_aggregation_does(
+    client: AsyncTestClient[Litestar], auth: AuthFor, db: async_sessionmaker[AsyncSession]
+) -> None:
+    """:func:`status_and_member_rows` (parameters as text) through :class:`PreparedMembers`
+    gives the members :func:`member_rows` and :func:`prepare_row` give."""
+    h = auth("operator")
+    a = await make_battery(client, h, device="b1", max_discharge_kw=40, soc_min_pct=12.5)
+    b = await make_battery(client, h, device="b2", kw=50)
+    vpp = await make_vpp(client, h, [a["id"], b["id"]])
+    kept = PreparedMembers()
+    async with db() as session:
+        status, rows = await status_and_member_rows(session, vpp["id"])
+        want = [prepare_row(r) for r in await member_rows(session, vpp["id"])]
+    assert status == "ACTIVE"
+    assert kept.of(vpp["id"], rows) == want
+    first = {m.base.resource_id: m.base for m in want}[a["id"]]
+    assert first.max_discharge_kw == 40.0 and first.soc_min_pct == 12.5
+    again = kept.of(vpp["id"], [tuple(r) for r in rows])
+    assert again == want and all(
+        x is y for x, y in zip(again, kept.of(vpp["id"], rows), strict=True)
     )
