@@ -187,3 +187,18 @@ class Metrics:
             "hub_alert_retries_total", "delivery attempts that failed and were retried",
             ["target"], registry=r,
         )  # fmt: skip
+        self.snapshot_waits = Counter(
+            "hub_snapshot_waits_total",
+            "console snapshot callers that waited for a build instead of being handed the "
+            "newest one, by reason (first, own_write, failed, too_old, current, uncached)",
+            ["reason"],
+            registry=r,
+        )
+        self.snapshot_build_seconds = Histogram(
+            "hub_snapshot_build_seconds",
+            "console snapshot builds, start to end (requests served meanwhile included), by "
+            "what was read from the database (none, recent, all)",
+            ["read"],
+            registry=r,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )

@@ -59,6 +59,7 @@ from hub.store import (
     IngestGap,
     ResourceInstance,
     Telemetry,
+    background_writes,
     dialect_insert,
     edge_key,
     utcnow,
@@ -233,7 +234,8 @@ class MqttBus:
     async def __aenter__(self) -> MqttBus:
         self._group = asyncio.TaskGroup()
         await self._group.__aenter__()
-        self._task = self._group.create_task(self._supervise(), name="hub-mqtt")
+        with background_writes():  # the ingest's writes are no caller's (hub.store)
+            self._task = self._group.create_task(self._supervise(), name="hub-mqtt")
         return self
 
     async def __aexit__(

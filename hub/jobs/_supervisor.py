@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from hub.store import background_writes
+
 from ._election import CHECK_S, RETRY_S, Lease, LeaseLostError, elect
 
 if TYPE_CHECKING:
@@ -87,9 +89,11 @@ class JobSupervisor:
         names = [job.name for job in self._jobs]
         if len(set(names)) != len(names):
             raise ValueError(f"singleton job names must be unique: {names}")
-        self._tasks = [
-            asyncio.create_task(self._campaign(job), name=f"job:{job.name}") for job in self._jobs
-        ]
+        with background_writes():  # a job's writes are no caller's (hub.store)
+            self._tasks = [
+                asyncio.create_task(self._campaign(job), name=f"job:{job.name}")
+                for job in self._jobs
+            ]
         return self
 
     async def __aexit__(self, *_: object) -> None:

@@ -19,6 +19,11 @@ throttled ``last_heartbeat``, with ``updated_at``) bumps ``"table.column"`` for 
 of the table, so readers
 that never show that column (aggregation, the realtime binding) are not invalidated by
 heartbeats; readers that show it name both.
+
+Writes made inside :func:`background_writes` (the ingest, the singleton jobs: work no
+caller of this process asked for) count like any other, and are also told apart
+(:meth:`Generations.callers_of`): a reader that promises callers their own writes (the
+console snapshot) waits only for the others, and treats these as another replica's.
 """
 
 from __future__ import annotations
@@ -66,15 +71,31 @@ _READS = ("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT", "SHOW
 
 
 class Generations:
-    """Per-table write counters of this process (one instance: :data:`GENERATIONS`)."""
+    """Per-table write counters of this process (one instance: :data:`GENERATIONS`), of
+    every write and of the writes made outside :func:`background_writes` (``callers``)."""
 
     def __init__(self) -> None:
         self._by_table: dict[str, int] = {}
+        self._by_callers: dict[str, int] = {}
 
-    def bump(self, tables: Iterable[str]) -> None:
-        by_table = self._by_table
+    def bump(self, tables: Iterable[str], *, callers: bool = True) -> None:
+        by_table, by_callers = self._by_table, self._by_callers
         for table in tables:
             by_table[table] = by_table.get(table, 0) + 1
+            if callers:
+                by_callers[table] = by_callers.get(table, 0) + 1
+
+    def callers_now(self) -> dict[str, int]:
+        """:meth:`now` of the writes made outside :func:`background_writes`."""
+        return dict(self._by_callers)
+
+    def callers_of(
+        self, tables: tuple[str, ...], at: dict[str, int] | None = None
+    ) -> tuple[int, ...]:
+        """:meth:`of` the writes made outside :func:`background_writes` (``at``: from
+        :meth:`callers_now`)."""
+        get = (self._by_callers if at is None else at).get
+        return (get(ALL, 0), *(get(t, 0) for t in tables))
 
     def now(self) -> dict[str, int]:
         """Every table's generation (to stamp a read with, once its tables are known)."""
@@ -172,6 +193,21 @@ def _set_columns(statement: str, start: int) -> set[str]:
     return columns
 
 
+_background: ContextVar[bool] = ContextVar("hub_background_writes", default=False)
+
+
+@contextmanager
+def background_writes() -> Iterator[None]:
+    """The writes of this context (this task and the tasks and greenlets it starts) are
+    made for no caller of this process (the ingest, a singleton job): still counted, and
+    told apart (:meth:`Generations.callers_of` leaves them out)."""
+    token = _background.set(True)
+    try:
+        yield
+    finally:
+        _background.reset(token)
+
+
 _TABLE_REF = re.compile(r"\b(?:FROM|JOIN)\s+\"?(\w+)\"?", re.IGNORECASE)
 _reading: ContextVar[set[str] | None] = ContextVar("hub_tables_read", default=None)
 
@@ -253,8 +289,10 @@ def _after_execute(
     if tables and _wrote_nothing(cursor, statement, tables):
         tables = ()
     if tables:
-        GENERATIONS.bump(tables)
-        conn.info.setdefault("hub_written", set()).update(tables)
+        callers = not _background.get()
+        GENERATIONS.bump(tables, callers=callers)
+        key = "hub_written" if callers else "hub_written_background"
+        conn.info.setdefault(key, set()).update(tables)
     reading = _reading.get()
     if reading is not None:
         reading.update(read_tables(statement))
@@ -281,6 +319,9 @@ def _after_transaction(_dbapi_connection: Any, record: Any) -> None:
     written = record.info.pop("hub_written", None)
     if written:
         GENERATIONS.bump(written)
+    written = record.info.pop("hub_written_background", None)
+    if written:
+        GENERATIONS.bump(written, callers=False)
 
 
 def _with_volatile(tables: Iterable[str]) -> tuple[str, ...]:

@@ -60,7 +60,9 @@ class ConsoleController(Controller):
         Made again once a table it read is written or a live value changed, and at least
         every ``response_cache_s`` (its clock-dependent parts: staleness, recent
         dispatch; what another replica wrote); the one before is answered while the next
-        is made, except after a write of this replica's (that caller waits for it).
+        is made, except after a write of this replica's made for a caller (callers wait
+        for one that shows it; the ingest's and the singleton jobs' writes count as
+        another replica's).
         Gzipped for a caller that accepts it."""
         snapshots = snapshots_of(request)
         built = await snapshots.get()

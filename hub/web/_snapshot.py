@@ -134,10 +134,18 @@ class Rows:
     dispatch: Sequence[tuple[Any, Executed]]
     fingerprint: str | None = None
     """:func:`fingerprint` of the large part, taken before it was read (None: unknown)"""
+    callers_stamp: tuple[int, ...] = ()
+    """``stamp`` of the writes made for callers (:meth:`Generations.callers_of`)"""
 
     def unwritten(self) -> bool:
         """No table these rows came from was written by this process since."""
         return GENERATIONS.of(self.tables) == self.stamp
+
+    def unwritten_by_callers(self) -> bool:
+        """No table these rows came from was written since by this process for a caller
+        (outside :func:`hub.store.background_writes`: the ingest's and the singleton
+        jobs' writes do not count)."""
+        return GENERATIONS.callers_of(self.tables) == self.callers_stamp
 
 
 _RESOURCE_COLUMNS = (
@@ -219,7 +227,7 @@ async def fingerprint(session: AsyncSession) -> str | None:
 async def read_rows(session: AsyncSession, ctx: HubContext, previous: Rows | None = None) -> Rows:
     """Every row a snapshot shows, as plain columns (a handful of queries, no writes);
     members whose rows equal ``previous``'s keep their prepared state."""
-    at = GENERATIONS.now()
+    at, callers_at = GENERATIONS.now(), GENERATIONS.callers_now()
     read_at = time.monotonic()
     with recording() as tables:
         digest = await fingerprint(session)
@@ -263,6 +271,7 @@ async def read_rows(session: AsyncSession, ctx: HubContext, previous: Rows | Non
     return Rows(
         tables=names,
         stamp=GENERATIONS.of(names, at),
+        callers_stamp=GENERATIONS.callers_of(names, callers_at),
         read_at=read_at,
         resources=resources,
         vpps=vpps,
@@ -277,12 +286,14 @@ async def read_rows(session: AsyncSession, ctx: HubContext, previous: Rows | Non
 async def read_recent(session: AsyncSession, ctx: HubContext, rows: Rows) -> Rows | None:
     """``rows`` with their small part read again (edges, recent dispatch and its execution
     status: what depends on the clock), when the :func:`fingerprint` of their large part
-    is still the one they were read at; None when it changed or is unknown (read them all
-    again: :func:`read_rows`)."""
-    at = GENERATIONS.now()
+    is still the one they were read at; None when it changed or is unknown, or this
+    process wrote one of their tables for a caller since (read them all again:
+    :func:`read_rows`). Its background writes (:func:`hub.store.background_writes`)
+    count as another process's: the fingerprint tells."""
+    at, callers_at = GENERATIONS.now(), GENERATIONS.callers_now()
     read_at = time.monotonic()
-    if GENERATIONS.of(rows.tables, at) != rows.stamp:
-        return None  # this process wrote one of their tables
+    if GENERATIONS.callers_of(rows.tables, callers_at) != rows.callers_stamp:
+        return None  # this process wrote one of their tables for a caller
     with recording() as tables:
         digest = await fingerprint(session)
         if digest is None or digest != rows.fingerprint:
@@ -293,6 +304,7 @@ async def read_recent(session: AsyncSession, ctx: HubContext, rows: Rows) -> Row
         rows,
         tables=names,
         stamp=GENERATIONS.of(names, at),
+        callers_stamp=GENERATIONS.callers_of(names, callers_at),
         read_at=read_at,
         edges=edges,
         dispatch=dispatch,
@@ -704,6 +716,12 @@ STALE_LIMIT: Final = 3.0
 """A snapshot older than this many ``max_age_s`` is not handed out while the next one is
 made (nobody asked for it for that long): the caller waits for the next."""
 
+WaitReason = Literal["first", "own_write", "failed", "too_old", "current", "uncached"]
+"""Why a caller of :meth:`SnapshotCache.get` waited for a build: there was none yet, this
+process wrote a table it shows since, the last build failed, it was older than
+:data:`STALE_LIMIT` ``max_age_s``, the caller asked for a current one (the live stream),
+``max_age_s`` is 0."""
+
 Read = Callable[[AsyncSession, HubContext, Rows | None], Awaitable[Rows]]
 
 
@@ -723,7 +741,8 @@ class SnapshotCache:
         self._current: asyncio.Future[Built] | None = None
         """What the build being made now resolves (None: none is)."""
         self._started_at: dict[str, int] = {}
-        """The table generations when the build being made (or the last one) started."""
+        """The table generations of callers' writes (:meth:`Generations.callers_now`) when
+        the build being made (or the last one) started."""
         self._next: asyncio.Future[Built] | None = None
         """What the next build to start resolves (None: nobody waits for one)."""
         self._failed = False
@@ -738,6 +757,8 @@ class SnapshotCache:
         self._gzip_wanted = False
         self._gzipped: tuple[int, bytes] | None = None
         self._gzipping = asyncio.Lock()
+        self._waits = ctx.metrics.snapshot_waits
+        self._build_seconds = ctx.metrics.snapshot_build_seconds
 
     async def get(self, *, stale_ok: bool = True) -> Built:
         """The newest snapshot. It may be one that is being made again (the rows or the
@@ -749,24 +770,33 @@ class SnapshotCache:
             raise RuntimeError("SnapshotCache.run() has ended")
         kept = self._kept
         if kept is None or self._failed or self.max_age_s <= 0:
-            return await self._wait(new=False)
-        if not kept.rows.unwritten():
+            reason: WaitReason = (
+                "first" if kept is None else "failed" if self._failed else "uncached"
+            )
+            return await self._wait(reason, new=False)
+        if not kept.rows.unwritten_by_callers():
             # one that started after this process's write (the one being made, unless a
             # table of it was written again since it started)
             tables = kept.rows.tables
-            started = GENERATIONS.of(tables, self._started_at)
-            return await self._wait(new=started != GENERATIONS.of(tables))
+            started = GENERATIONS.callers_of(tables, self._started_at)
+            return await self._wait("own_write", new=started != GENERATIONS.callers_of(tables))
         age = time.monotonic() - kept.built_at
-        if kept.live_version == self._ctx.cache.version and age < self.max_age_s:
+        if (
+            kept.live_version == self._ctx.cache.version
+            and age < self.max_age_s
+            and kept.rows.unwritten()  # else a background write: as another replica's
+        ):
             return kept
         if not stale_ok or age >= STALE_LIMIT * self.max_age_s:
-            return await self._wait(new=False)
+            return await self._wait("current" if not stale_ok else "too_old", new=False)
         if self._current is None:
             self._wanted.set()
         return kept
 
-    async def _wait(self, *, new: bool) -> Built:
-        """The build being made now (``new`` False) or the next one to start."""
+    async def _wait(self, reason: WaitReason, *, new: bool) -> Built:
+        """The build being made now (``new`` False) or the next one to start (counted in
+        ``hub_snapshot_waits_total`` by ``reason``)."""
+        self._waits.labels(reason).inc()
         building = self._current if not new else None
         if building is None:
             if self._next is None:
@@ -789,7 +819,7 @@ class SnapshotCache:
                     done = asyncio.get_running_loop().create_future()
                     done.add_done_callback(_retrieve)
                 self._current, self._next = done, None
-                self._started_at = GENERATIONS.now()
+                self._started_at = GENERATIONS.callers_now()
                 try:
                     built = await self._build()
                 except Exception as exc:
@@ -837,32 +867,39 @@ class SnapshotCache:
                 self._gzipped = (seq, zipped)
             return zipped
 
-    async def _rows(self) -> Rows:
-        """The rows of the next snapshot: the last ones; their small part read again
-        once they are ``max_age_s`` old (:func:`read_recent`); all of them when they
+    async def _rows(self) -> tuple[Rows, Literal["none", "recent", "all"]]:
+        """The rows of the next snapshot, with what was read: the last ones; their small
+        part read again once they are ``max_age_s`` old or a background write of this
+        process touched one of their tables (:func:`read_recent`); all of them when they
         changed."""
         ctx = self._ctx
         kept = self._kept
         rows = kept.rows if kept is not None else None
-        keep = rows is not None and self.max_age_s > 0 and rows.unwritten()
-        if keep and rows is not None and time.monotonic() - rows.read_at < self.max_age_s:
-            return rows
+        keep = rows is not None and self.max_age_s > 0 and rows.unwritten_by_callers()
+        if (
+            keep
+            and rows is not None
+            and rows.unwritten()
+            and time.monotonic() - rows.read_at < self.max_age_s
+        ):
+            return rows, "none"
         async with ctx.reader_primary()() as session:
             if keep and rows is not None:
                 recent = await read_recent(session, ctx, rows)
                 if recent is not None:
                     self.recent_reads += 1
-                    return recent
+                    return recent, "recent"
             rows = await self._read(session, ctx, rows)
         self.row_reads += 1
-        return rows
+        return rows, "all"
 
     async def _build(self) -> Built:
         ctx = self._ctx
+        started = time.perf_counter()
         self.builds += 1
         seq = self.builds
         live_version = ctx.cache.version  # before reading: a change since shows
-        rows = await self._rows()
+        rows, read = await self._rows()
         now_ms = ctx.clock.now_ms()
         fresh = now_ms - int(ctx.settings.stale_after_s * 1000)
         body = await encode_snapshot(rows, ctx.cache, now_ms, fresh, seq, self.pieces)
@@ -878,6 +915,7 @@ class SnapshotCache:
         )
         if self._kept is None or built.seq > self._kept.seq:
             self._kept = built
+        self._build_seconds.labels(read).observe(time.perf_counter() - started)
         return built
 
 

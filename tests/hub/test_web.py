@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub import Settings, serve
 from hub._context import HubContext
 from hub.errors import NotFoundError
-from hub.store import Edge, LiveCache
+from hub.store import Edge, LiveCache, background_writes
 from hub.vpps import prepare_row
 from hub.web import RESYNC, STATIC_DIR, LiveFeed, SnapshotCache, Subscription, console_response
 from hub.web._snapshot import (
@@ -392,6 +392,43 @@ async def test_after_a_write_of_this_replica_callers_wait_for_a_build_started_af
         assert shown(before.result())[:2] == ["park-a", "park-b"]
         assert after.result().seq > before.result().seq
         assert shown(after.result()) == ["park-a", "park-b", "park-c"]
+
+
+async def test_a_background_write_of_this_replica_makes_no_caller_wait_but_a_callers_write_does(
+    ctx: HubContext,
+) -> None:
+    """The ingest's and the singleton jobs' writes (``background_writes``: schedule repair
+    writes ``edges`` every minute) count as another replica's: callers are handed the old
+    snapshot while the next is made; a write made for a caller still makes them wait for
+    one that shows it. ``hub_snapshot_waits_total`` says which."""
+    snapshots = SnapshotCache(ctx, 60.0)
+
+    async def add_edge(edge_id: str) -> None:
+        async with ctx.sessions() as session, session.begin():
+            session.add(
+                Edge(tenant="default", id=edge_id, mqtt_username=edge_id, mqtt_password_hash="-")
+            )
+
+    def shown(built: Built) -> list[str]:
+        return [e["id"] for e in json.loads(built.body)["edges"]]
+
+    def waits(reason: str) -> float | None:
+        labels = {"reason": reason}
+        return ctx.metrics.registry.get_sample_value("hub_snapshot_waits_total", labels)
+
+    async with asyncio.timeout(SAFETY_TIMEOUT), running(snapshots):
+        first = await snapshots.get()
+        assert shown(first) == [] and waits("first") == 1
+        with background_writes():
+            await add_edge("park-a")
+        assert (await snapshots.get()).seq == first.seq  # not waited for: the old one
+        current = await snapshots.get(stale_ok=False)  # the one being made shows it
+        assert shown(current) == ["park-a"] and current.seq > first.seq
+        assert waits("own_write") in (None, 0.0) and waits("current") == 1
+
+        await add_edge("park-b")  # a caller's write: the next caller waits for it
+        after = await snapshots.get()
+        assert shown(after) == ["park-a", "park-b"] and waits("own_write") == 1
 
 
 async def test_a_failed_build_reaches_its_callers_and_the_next_caller_tries_again(
