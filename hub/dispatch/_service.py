@@ -493,8 +493,17 @@ async def _content(
 
 
 def _digest(intervals: list[DispatchInterval], max_offline_s: float | None) -> str:
+    """What an edge's schedule says, for "has it changed". The first interval's start is
+    left out: it is the earliest live instruction's start, or now once that has passed
+    (the time line is cut from now on), so it moves with the clock alone; the targets,
+    the instruction ids they carry and every other bound say the rest. With it, the
+    schedule repair staged a new version of every edge with an instruction under way
+    each time it ran."""
+    content = intervals[:1] and [msgspec.structs.replace(intervals[0], start_ts_ms=0)]
     return hashlib.sha256(
-        msgspec.json.encode({"intervals": intervals, "max_offline_s": max_offline_s})
+        msgspec.json.encode(
+            {"intervals": [*content, *intervals[1:]], "max_offline_s": max_offline_s}
+        )
     ).hexdigest()
 
 

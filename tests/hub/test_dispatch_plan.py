@@ -663,3 +663,42 @@ async def test_the_superseded_marks_are_planned_for_the_table_as_it_is_on_every_
     assert plans, "the plans ran on another connection"
     assert sum(g for g, _ in plans) == 0
     assert sum(c for _, c in plans) >= 8
+
+
+async def test_a_schedule_under_way_is_staged_again_only_when_its_content_changes(
+    client: AsyncTestClient[Litestar],
+    auth: AuthFor,
+    service: HubContext,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """What schedule repair does every minute: while an instruction runs, the time line
+    is cut from now on (the first interval starts now), which is no change for the edge;
+    an instruction that ended is one."""
+    h = auth("operator")
+    vpp = await make_vpp(client, h, [(await online_battery(client, h, edge="park-a"))["id"]])
+    start = slot_start()
+    await submit_plan(
+        service,
+        DispatchPlan(
+            vpp_id=vpp["id"],
+            targets=[
+                PlanTarget(target_kw=kw, duration_s=900, start=start + dt.timedelta(seconds=s))
+                for kw, s in ((40.0, 0), (-30.0, 900))
+            ],
+            source="strategy",
+            created_by="test",
+        ),
+    )
+    start_ms = int(start.timestamp() * 1000)
+    edge = {("default", "park-a")}
+    staged: list[bool] = []
+    for at_s in (0, 60, 120, 899, 960, 1020):  # the first ends at 900
+        async with db() as session:
+            staged.append(
+                bool(await stage_schedules(session, edge, start_ms + at_s * 1000, 3600.0))
+            )
+            await session.commit()
+    assert staged == [False, False, False, False, True, False]
+    schedules = [decode_as(r.payload, DispatchSchedule) for r in await outbox(db, "park-a")]
+    assert [len(s.intervals) for s in schedules] == [2, 1]
+    assert schedules[1].intervals[0].targets[0].p_target_w == -30_000.0
