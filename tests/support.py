@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+from collections.abc import Iterator
 from typing import Final, NoReturn
 
 import pytest
@@ -20,3 +23,13 @@ def service_missing(reason: str) -> NoReturn:
     if IN_CI:
         pytest.fail(f"required service missing in CI: {reason}", pytrace=False)
     pytest.skip(reason)  # only outside CI: with CI=true the line above fails the run
+
+
+@contextlib.contextmanager
+def refused_port() -> Iterator[int]:
+    """A loopback TCP port where a connection is refused for as long as the block runs:
+    bound but never listening, so no other test (another xdist worker's server) can take
+    it meanwhile, as it can a port a ``free_port()`` found free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])

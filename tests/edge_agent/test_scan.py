@@ -17,7 +17,7 @@ from edge_agent._scan import parse_targets, parse_units, render_scan_config
 from edge_agent.cli import app
 from edge_agent.devices._scan import ModbusTarget, scan, scan_modbus
 from firmware_sims import run_modbus_device
-from tests.support import SAFETY_TIMEOUT
+from tests.support import SAFETY_TIMEOUT, refused_port
 
 runner = CliRunner()
 
@@ -142,15 +142,13 @@ async def test_a_device_that_lies_about_its_models_ends_with_what_was_found() ->
 
 
 async def test_a_dead_port_and_a_silent_unit_are_skipped_with_their_reason() -> None:
-    from firmware_sims._opcua import free_port
-
-    port = free_port()
-    async with run_modbus_device(_Plain(), unit_id=1) as srv:
-        result = await scan(
-            [ModbusTarget("127.0.0.1", port, (1,)), ModbusTarget("127.0.0.1", srv.port, (9,))],
-            [f"opc.tcp://127.0.0.1:{port}/x"],
-            timeout_s=0.5,
-        )
+    with refused_port() as port:  # nothing may listen there during the scan
+        async with run_modbus_device(_Plain(), unit_id=1) as srv:
+            result = await scan(
+                [ModbusTarget("127.0.0.1", port, (1,)), ModbusTarget("127.0.0.1", srv.port, (9,))],
+                [f"opc.tcp://127.0.0.1:{port}/x"],
+                timeout_s=0.5,
+            )
     reasons = {s.target: s.reason for s in result.skipped}
     assert reasons[f"127.0.0.1:{port}"].startswith("cannot connect")
     assert reasons[f"127.0.0.1:{srv.port}/9"] == "no answer"

@@ -44,10 +44,10 @@ from hub.store import (
     sessionmaker,
 )
 from hub.store._versions import GENERATIONS
-from lingtan.broker import Mosquitto, free_port
+from lingtan.broker import Mosquitto
 from protocol import DispatchSchedule, decode_as
 from protocol.topics import EdgeTopics
-from tests.support import SAFETY_TIMEOUT
+from tests.support import SAFETY_TIMEOUT, refused_port
 
 from .conftest import JWT_SECRET, AuthFor, add_role_users, auth_for, wait_until
 from .helpers import hub_context, make_battery, make_vpp, set_status
@@ -248,21 +248,22 @@ async def test_a_schedule_committed_while_the_broker_is_down_reaches_the_edge_fr
         )
 
     # A hub whose broker is unreachable: the plan commits, its schedule stays in the outbox.
-    down = create_app(hub_settings(f"mqtt://127.0.0.1:{free_port()}"))
-    async with AsyncTestClient(app=down) as client:
-        await add_role_users(clean_db)
-        h = auth_for(down)("operator")
-        vpp = await make_vpp(client, h, [(await online_battery(client, h))["id"]])
-        r = await client.post(
-            DISPATCH,
-            json={
-                "vpp_id": vpp["id"],
-                "dispatch_instructions": [{"target_power": 42.0, "duration": 900}],
-            },
-            headers=h,
-        )
-        assert r.status_code == 201, r.text
-        assert (await client.get("/readyz")).json()["mqtt"] is False
+    with refused_port() as dead:  # nothing may listen there while this hub runs
+        down = create_app(hub_settings(f"mqtt://127.0.0.1:{dead}"))
+        async with AsyncTestClient(app=down) as client:
+            await add_role_users(clean_db)
+            h = auth_for(down)("operator")
+            vpp = await make_vpp(client, h, [(await online_battery(client, h))["id"]])
+            r = await client.post(
+                DISPATCH,
+                json={
+                    "vpp_id": vpp["id"],
+                    "dispatch_instructions": [{"target_power": 42.0, "duration": 900}],
+                },
+                headers=h,
+            )
+            assert r.status_code == 201, r.text
+            assert (await client.get("/readyz")).json()["mqtt"] is False
     [pending] = await outbox(db, "park-a")
     assert pending.published_at is None
 

@@ -43,7 +43,7 @@ from hub.store import (
 from lingtan.broker import Mosquitto, free_port
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.hub.conftest import JWT_SECRET, add_role_users, auth_for
-from tests.support import SAFETY_TIMEOUT
+from tests.support import SAFETY_TIMEOUT, refused_port
 
 pytestmark = [pytest.mark.postgres]
 
@@ -298,20 +298,21 @@ async def test_an_unreachable_replica_leaves_the_reads_to_the_primary(
     dbs: tuple[str, str],
 ) -> None:
     primary, _ = dbs
-    gone = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nothing"
-    settings = Settings(
-        db_url=primary, db_replica_url=gone, mqtt_url=None, jwt_secret=JWT_SECRET,
-        rate_limit_per_minute=0, migrate_on_start=False, run_jobs=False,
-    )  # fmt: skip
-    app = create_app(settings)
-    async with AsyncTestClient(app=app) as client:
-        headers = auth_for(app)("viewer")
-        for _ in range(2):
-            r = await client.get(f"{API}/settlement/statements/st-r", headers=headers)
-            assert r.status_code == 200, r.text
-            assert float(r.json()["total_yuan"]) == PRIMARY.total_cents / 100
-        r = await client.get(f"{API}/market-data/mkt-r/history", params=WINDOW, headers=headers)
-        assert [p["price_yuan_mwh"] for p in r.json()["points"]] == [PRIMARY.price]
+    with refused_port() as dead:  # nothing may listen there meanwhile
+        gone = f"postgresql+asyncpg://postgres@127.0.0.1:{dead}/nothing"
+        settings = Settings(
+            db_url=primary, db_replica_url=gone, mqtt_url=None, jwt_secret=JWT_SECRET,
+            rate_limit_per_minute=0, migrate_on_start=False, run_jobs=False,
+        )  # fmt: skip
+        app = create_app(settings)
+        async with AsyncTestClient(app=app) as client:
+            headers = auth_for(app)("viewer")
+            for _ in range(2):
+                r = await client.get(f"{API}/settlement/statements/st-r", headers=headers)
+                assert r.status_code == 200, r.text
+                assert float(r.json()["total_yuan"]) == PRIMARY.total_cents / 100
+            r = await client.get(f"{API}/market-data/mkt-r/history", params=WINDOW, headers=headers)
+            assert [p["price_yuan_mwh"] for p in r.json()["points"]] == [PRIMARY.price]
 
 
 @pytest.mark.mosquitto
