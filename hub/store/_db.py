@@ -6,6 +6,7 @@ Alembic runs inside ``AsyncConnection.run_sync`` so the same code migrates both.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -61,6 +62,32 @@ def json_loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
+class _CancelledReset(logging.Filter):
+    """A connection handed back by a task that is being cancelled (Ctrl-C, SIGTERM, a
+    client gone) has its reset (the ``ROLLBACK``) cancelled too: SQLAlchemy then drops
+    that connection (its transaction ends with it) and logs "Exception during reset or
+    similar" with the ``CancelledError``'s traceback, though nothing went wrong. Such
+    records become one DEBUG line; any other error of the pool passes as it is."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, asyncio.CancelledError) and str(record.msg).startswith(
+            "Exception during reset"
+        ):
+            _log.debug("a pooled connection's reset was cancelled with its task; dropped")
+            return False
+        return True
+
+
+def _quiet_cancelled_resets(engine: AsyncEngine) -> None:
+    logger = engine.sync_engine.pool.logger
+    target = getattr(logger, "logger", logger)  # an echoing pool wraps its Logger
+    if isinstance(target, logging.Logger) and not any(
+        isinstance(f, _CancelledReset) for f in target.filters
+    ):
+        target.addFilter(_CancelledReset())
+
+
 def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
     """An async engine for ``url`` (SQLite files get WAL and foreign keys on) holding at
     most ``2 * pool_size`` connections, each kept once opened."""
@@ -85,6 +112,7 @@ def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
             **kwargs,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        _quiet_cancelled_resets(engine)
         return engine
     # At most 2 x pool_size connections, all of them kept once opened (no overflow): an
     # overflow connection is closed at its check-in whenever pool_size others are idle,
@@ -96,6 +124,7 @@ def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
         url, pool_size=2 * pool_size, max_overflow=0, json_deserializer=json_loads
     )
     _check_on_checkout(engine)
+    _quiet_cancelled_resets(engine)
     return engine
 
 
