@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import msgspec
@@ -215,6 +215,19 @@ def prepare_row(row: MemberRow) -> PreparedMember:
     return _prepare(rid, st, cap, eff, params, edge_key(tenant, edge), dev, cat, float(ratio), prio)
 
 
+def prepare_rows(
+    rows: Sequence[MemberRow],
+    previous: tuple[Sequence[MemberRow], Sequence[PreparedMember]] | None,
+    prepare: Callable[[MemberRow], PreparedMember] = prepare_row,
+) -> list[PreparedMember]:
+    """``prepare`` of each of ``rows`` (one VPP's members, in order), reusing the prepared
+    member of ``previous`` (the rows read last time, and what they gave) for a row equal
+    to the one read then: comparing rows is much cheaper than parsing their parameters."""
+    if previous is None or len(previous[0]) != len(rows):
+        return [prepare(r) for r in rows]
+    return [o if r == was else prepare(r) for r, was, o in zip(rows, *previous, strict=True)]
+
+
 class PreparedMembers:
     """Each VPP's members as :func:`prepare_row` makes them of the rows of
     :func:`status_and_member_rows` (their parameters as JSON text), kept from the last
@@ -231,13 +244,7 @@ class PreparedMembers:
         """:func:`prepare_row` of each of ``rows`` (the members of ``vpp_id`` in order, as
         :func:`status_and_member_rows` reads them)."""
         held = self._held.pop(vpp_id, None)
-        if held is not None and len(held[0]) == len(rows):
-            prepared = [
-                o if r == was else _prepare_text_row(r)
-                for r, was, o in zip(rows, *held, strict=True)
-            ]
-        else:
-            prepared = [_prepare_text_row(r) for r in rows]
+        prepared = prepare_rows(rows, held, _prepare_text_row)
         self._held[vpp_id] = (rows, prepared)
         if len(self._held) > self._max:
             del self._held[next(iter(self._held))]

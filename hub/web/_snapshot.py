@@ -64,7 +64,7 @@ from hub.vpps import (
     aggregate,
     live_state,
     member_rows_of,
-    prepare_row,
+    prepare_rows,
 )
 
 from ._schemas import Alarm, AlarmCode, DispatchLive, EdgeLive, LiveSnapshot, ResourceLive, VppLive
@@ -168,17 +168,11 @@ def _prepared(
     """Each member's :class:`PreparedMember`, reusing ``previous``'s for a row that did not
     change (comparing rows is much cheaper than parsing their parameters again)."""
     out: dict[str, list[PreparedMember]] = {}
-    before = previous.member_rows if previous is not None else {}
     for vpp_id, vpp_rows in rows.items():
-        old_rows = before.get(vpp_id)
-        old = previous.members.get(vpp_id) if previous is not None and old_rows else None
-        if old is not None and old_rows is not None and len(old_rows) == len(vpp_rows):
-            out[vpp_id] = [
-                o if r == was else prepare_row(r)
-                for r, was, o in zip(vpp_rows, old_rows, old, strict=True)
-            ]
-        else:
-            out[vpp_id] = [prepare_row(r) for r in vpp_rows]
+        old_rows = previous.member_rows.get(vpp_id) if previous is not None else None
+        old = previous.members.get(vpp_id) if previous is not None else None
+        held = None if old_rows is None or old is None else (old_rows, old)
+        out[vpp_id] = prepare_rows(vpp_rows, held)
     return out
 
 
