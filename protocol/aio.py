@@ -36,6 +36,14 @@ its message id; the broker's SUBACK or UNSUBACK that still arrives is then logge
 ``logger.exception``, a traceback of a ``KeyError`` that reports nothing wrong. The logger
 turns exactly those records into one DEBUG line; every other record passes unchanged.
 
+A connect cancelled while it waits for the broker's CONNACK (a Ctrl-C while devices and
+links come up) is also :func:`keep_cancellation`'s: aiomqtt 2.5.1 then leaves the socket
+open with its reader registered and its ``_connected`` future cancelled; when the socket
+later closes, its ``on_disconnect`` asks that future for its exception, which *raises*
+``CancelledError`` out of the loop's reader callback (an "Exception in callback" traceback,
+and a socket left to the broker to close). The wrapper marks that attempt failed and closes
+its socket itself.
+
 >>> import io
 >>> stream = io.StringIO()
 >>> handler = logging.StreamHandler(stream)
@@ -55,7 +63,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, suppress
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
@@ -98,7 +106,11 @@ class keep_cancellation(Generic[T]):  # noqa: N801 - used like a function, as co
         self._cm = cm
 
     async def __aenter__(self) -> T:
-        return await self._cm.__aenter__()
+        try:
+            return await self._cm.__aenter__()
+        except asyncio.CancelledError:
+            _abandon_connect(self._cm)
+            raise
 
     async def __aexit__(
         self,
@@ -113,6 +125,23 @@ class keep_cancellation(Generic[T]):  # noqa: N801 - used like a function, as co
                 raise
             _log.debug("%r did not exit cleanly while cancelled: %s", self._cm, error)
             return False  # the cancellation propagates
+
+
+def _abandon_connect(cm: object) -> None:
+    """After a cancelled ``aiomqtt.Client.__aenter__`` (told by its shape: this package
+    imports no MQTT library; aiomqtt is pinned in pyproject), what aiomqtt does itself after
+    a connect that failed: a fresh ``_connected`` (a late ``on_disconnect`` then returns
+    early, as before any CONNACK) and the lock released; and the socket closed now (paho's
+    close also removes the loop's reader and stops aiomqtt's housekeeping task)."""
+    connected = getattr(cm, "_connected", None)
+    if not isinstance(connected, asyncio.Future) or not connected.cancelled():
+        return
+    cm._connected = asyncio.get_running_loop().create_future()  # type: ignore[attr-defined]
+    with suppress(Exception):  # a socket half set up: nothing more to do if closing fails
+        cm._client._sock_close()  # type: ignore[attr-defined]
+    lock = getattr(cm, "_lock", None)
+    if isinstance(lock, asyncio.Lock) and lock.locked():
+        lock.release()
 
 
 async def wait_holding_cancellation(

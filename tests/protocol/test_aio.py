@@ -1,4 +1,5 @@
-"""A cancelled MQTT loop stops even when aiomqtt's exit times out on the DISCONNECT, and a
+"""A cancelled MQTT loop stops even when aiomqtt's exit times out on the DISCONNECT, a connect
+cancelled before its CONNACK leaves nothing behind, and a
 SUBACK for a cancelled subscribe is no traceback."""
 
 from __future__ import annotations
@@ -180,3 +181,65 @@ async def test_without_it_aiomqtt_logs_a_traceback_for_that_suback(
     caplog.set_level(logging.DEBUG)
     await subscribe_cancelled_before_its_suback(logging.getLogger("tests.plain-mqtt"))
     assert [r for r in caplog.records if r.levelno >= logging.ERROR and r.exc_info]
+
+
+@contextlib.asynccontextmanager
+async def broker_that_never_answers() -> AsyncIterator[tuple[int, asyncio.Event, asyncio.Event]]:
+    """Reads the CONNECT and sends no CONNACK (``connecting`` says it arrived); hangs up when
+    ``hang_up`` is set, as a broker that goes away does."""
+    connecting, hang_up = asyncio.Event(), asyncio.Event()
+
+    async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(4096)
+        connecting.set()
+        await hang_up.wait()
+        writer.close()
+
+    server = await asyncio.start_server(session, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1], connecting, hang_up
+    finally:
+        hang_up.set()
+        server.close()
+        await server.wait_closed()
+
+
+async def connect_cancelled_before_its_connack(*, wrapped: bool) -> tuple[list[object], bool]:
+    """Cancel a connect waiting for its CONNACK, then let the broker hang up. Returns what
+    reached the loop's exception handler, and whether the client's socket is still open."""
+    loop = asyncio.get_running_loop()
+    reached: list[object] = []
+    loop.set_exception_handler(lambda _loop, context: reached.append(context.get("exception")))
+    try:
+        async with broker_that_never_answers() as (port, connecting, hang_up):
+            client = aiomqtt.Client("127.0.0.1", port, timeout=30)
+
+            async def connect() -> None:
+                async with keep_cancellation(client) if wrapped else client:
+                    pass
+
+            task = asyncio.create_task(connect())
+            async with asyncio.timeout(SAFETY_TIMEOUT):
+                await connecting.wait()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            hang_up.set()
+            for _ in range(50):  # the EOF reaches the reader (if one is left) within a few
+                await asyncio.sleep(0.01)
+            return reached, client._client.socket() is not None
+    finally:
+        loop.set_exception_handler(None)
+
+
+async def test_a_connect_cancelled_before_its_connack_leaves_nothing_behind() -> None:
+    reached, socket_open = await connect_cancelled_before_its_connack(wrapped=True)
+    assert reached == []
+    assert not socket_open
+
+
+async def test_without_it_a_cancelled_connect_raises_out_of_the_loops_reader() -> None:
+    """The traceback `vpp demo` printed on a SIGTERM while links came up (if aiomqtt fixes
+    it, this test says so)."""
+    reached, _ = await connect_cancelled_before_its_connack(wrapped=False)
+    assert any(isinstance(error, asyncio.CancelledError) for error in reached), reached
