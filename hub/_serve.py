@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,13 +119,29 @@ async def serve(
 
     from .app import create_app
 
+    class EmbeddedServer(uvicorn.Server):
+        """uvicorn's server minus its signal handlers: in-process, the program that runs it
+        (``vpp demo``, a test) owns SIGINT and SIGTERM, and stops the hub by leaving
+        ``serve`` in its own order.
+
+        ``Server.serve()`` takes both signals over while it runs (``signal.signal``; the
+        previous handlers are put back at its end, and a signal it caught is raised again
+        then): a Ctrl-C stopped the hub alone, the park and the agent running on without
+        it, and reached the demo only after the hub's whole shutdown; a SIGTERM reached the
+        demo twice, the second time while it was already stopping.
+        """
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
     options = server_options() | {"log_level": log_level}
     options.pop("log_config")
     options["loop"] = "none"  # this event loop, whichever it is
     config = uvicorn.Config(
         create_app(settings, clock=clock, jobs=jobs), host=host, port=port, lifespan="on", **options
     )
-    server = uvicorn.Server(config)
+    server = EmbeddedServer(config)
     async with asyncio.TaskGroup() as group:
         task = group.create_task(server.serve(), name="hub-uvicorn")
         while not server.started:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 from pathlib import Path
 
 import httpx
@@ -12,6 +14,7 @@ import pytest
 from hub import DemoDevice, Settings, demo_seed, serve
 from hub._context import HubContext
 from hub.jobs import Lease, SingletonJob
+from tests.support import SAFETY_TIMEOUT
 
 from .conftest import JWT_SECRET
 
@@ -115,3 +118,26 @@ async def test_an_idle_connection_outlives_the_clients_keep_alive(tmp_path: Path
                     assert not reader.at_eof()  # the hub kept it open
         finally:
             writer.close()
+
+
+async def test_serve_leaves_sigint_and_sigterm_to_the_program_that_runs_it(
+    tmp_path: Path,
+) -> None:
+    """`vpp demo` stops park, agent and hub in its own order on Ctrl-C or SIGTERM. uvicorn's
+    `Server.serve()` took both signals over while the hub ran: a Ctrl-C stopped the hub
+    alone (the agent and the park running on without it) and reached the demo only after the
+    hub's whole shutdown; a SIGTERM reached the demo twice, the second time mid-stop."""
+    settings = Settings(db_url=f"sqlite:///{tmp_path}/hub.db", mqtt_url=None, jwt_secret=JWT_SECRET)
+    loop = asyncio.get_running_loop()
+    terminated = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, terminated.set)  # what `vpp demo` does
+    try:
+        handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        async with serve(settings) as url, httpx.AsyncClient(base_url=url) as http:
+            assert {sig: signal.getsignal(sig) for sig in handlers} == handlers
+            os.kill(os.getpid(), signal.SIGTERM)
+            async with asyncio.timeout(SAFETY_TIMEOUT):
+                await terminated.wait()
+            assert (await http.get("/healthz")).status_code == 200  # the program's to stop
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
