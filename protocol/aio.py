@@ -44,6 +44,9 @@ later closes, its ``on_disconnect`` asks that future for its exception, which *r
 and a socket left to the broker to close). The wrapper marks that attempt failed and closes
 its socket itself.
 
+An unexpected end of the connection that nothing looked at (the broker gone first) is one
+DEBUG line once the wrapper exits, not asyncio's "Future exception was never retrieved".
+
 >>> import io
 >>> stream = io.StringIO()
 >>> handler = logging.StreamHandler(stream)
@@ -125,6 +128,8 @@ class keep_cancellation(Generic[T]):  # noqa: N801 - used like a function, as co
                 raise
             _log.debug("%r did not exit cleanly while cancelled: %s", self._cm, error)
             return False  # the cancellation propagates
+        finally:
+            _look_at_disconnect(self._cm)
 
 
 def _abandon_connect(cm: object) -> None:
@@ -142,6 +147,24 @@ def _abandon_connect(cm: object) -> None:
     lock = getattr(cm, "_lock", None)
     if isinstance(lock, asyncio.Lock) and lock.locked():
         lock.release()
+
+
+def _look_at_disconnect(cm: object) -> None:
+    """After an ``aiomqtt.Client``'s exit: how its connection ended, once known, is one
+    DEBUG line. aiomqtt 2.5.1 keeps an unexpected end (the broker went away: a Ctrl-C that
+    reached mosquitto too, a broker restart) as the exception of its ``_disconnected``
+    future, which nothing looks at when no one was iterating the messages: its exit then
+    returns early, and a connection that ends after an exit cut short by a cancellation
+    sets it with no one left. asyncio logs "Future exception was never retrieved" at ERROR
+    once the client is collected. The session is over either way."""
+    disconnected = getattr(cm, "_disconnected", None)
+    if isinstance(disconnected, asyncio.Future):
+        disconnected.add_done_callback(_log_disconnect)
+
+
+def _log_disconnect(disconnected: asyncio.Future[Any]) -> None:
+    if not disconnected.cancelled() and (error := disconnected.exception()) is not None:
+        _log.debug("MQTT connection ended after its client's exit: %s", error)
 
 
 async def wait_holding_cancellation(

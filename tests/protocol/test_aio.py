@@ -1,17 +1,19 @@
 """A cancelled MQTT loop stops even when aiomqtt's exit times out on the DISCONNECT, a connect
-cancelled before its CONNACK leaves nothing behind, and a
-SUBACK for a cancelled subscribe is no traceback."""
+cancelled before its CONNACK leaves nothing behind, and neither a SUBACK for a cancelled
+subscribe nor a connection the broker ended is a traceback or an ERROR."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
 import aiomqtt
 import pytest
 
+from lingtan.broker import Mosquitto
 from protocol.aio import keep_cancellation, mqtt_logger
 from tests.support import SAFETY_TIMEOUT
 
@@ -243,3 +245,43 @@ async def test_without_it_a_cancelled_connect_raises_out_of_the_loops_reader() -
     it, this test says so)."""
     reached, _ = await connect_cancelled_before_its_connack(wrapped=False)
     assert any(isinstance(error, asyncio.CancelledError) for error in reached), reached
+
+
+async def client_whose_broker_went_away(mosquitto: Mosquitto, *, wrapped: bool) -> list[object]:
+    """Connect, let the broker go away while nothing iterates the messages, exit, collect the
+    client. Returns what reached the loop's exception handler."""
+    loop = asyncio.get_running_loop()
+    reached: list[object] = []
+    loop.set_exception_handler(lambda _loop, context: reached.append(context.get("message")))
+    try:
+        client = aiomqtt.Client("127.0.0.1", mosquitto.port, timeout=SAFETY_TIMEOUT)
+        async with keep_cancellation(client) if wrapped else client:
+            mosquitto.stop()
+            async with asyncio.timeout(SAFETY_TIMEOUT):
+                while not client._disconnected.done():  # noqa: ASYNC110 - aiomqtt's own state
+                    await asyncio.sleep(0.01)
+        del client
+        gc.collect()
+        await asyncio.sleep(0)  # the exit's callbacks run
+        return reached
+    finally:
+        loop.set_exception_handler(None)
+
+
+async def test_a_connection_the_broker_ended_leaves_no_unretrieved_exception(
+    mosquitto: Mosquitto, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Ctrl-C that reached mosquitto too, a broker restart during a stop: asyncio logged
+    "Future exception was never retrieved" (MqttCodeError 'Unexpected disconnection') at
+    ERROR after `vpp demo` stopped."""
+    caplog.set_level(logging.DEBUG, logger="protocol.aio")
+    assert await client_whose_broker_went_away(mosquitto, wrapped=True) == []
+    assert "MQTT connection ended after its client's exit" in caplog.text
+
+
+async def test_without_it_the_ended_connection_is_an_unretrieved_exception(
+    mosquitto: Mosquitto,
+) -> None:
+    """The noise the wrapper exists for (if aiomqtt looks at it itself, this test says so)."""
+    reached = await client_whose_broker_went_away(mosquitto, wrapped=False)
+    assert reached == ["Future exception was never retrieved"], reached
