@@ -118,8 +118,16 @@ class Mosquitto:
         conf = self.workdir / "mosquitto.conf"
         conf.write_text(self.config_text())
         with (self.workdir / "mosquitto.log").open("ab") as log:
+            # A process group of its own: a Ctrl-C in the terminal goes to the whole
+            # foreground group, and mosquitto would die at once under the clients that are
+            # still stopping (vpp demo's hub and agent then logged "MQTT broker unreachable;
+            # retrying" on their way out). Whoever started it stops it (stop(), last).
             self._proc = subprocess.Popen(
-                [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=log
+                [binary, "-c", str(conf)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                process_group=0,
             )
         try:
             wait_for_port(self.host, self.port, timeout)

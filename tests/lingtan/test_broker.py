@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import socket
 import subprocess
@@ -100,6 +101,18 @@ def test_mosquitto_as_context_manager_stops_and_cleans_up() -> None:
     states.append(broker.running)
     assert states == [True, False, False]
     assert not workdir.exists()
+
+
+def test_mosquitto_is_out_of_reach_of_the_terminals_ctrl_c() -> None:
+    """A Ctrl-C goes to the terminal's whole foreground process group: mosquitto, in ours,
+    died at once while the demo's hub and agent were still stopping on it."""
+    if mosquitto_binary() is None:
+        service_missing("mosquitto is not installed")
+    with Mosquitto() as broker:
+        assert broker._proc is not None
+        pgid = os.getpgid(broker._proc.pid)
+        assert pgid != os.getpgrp()
+        assert pgid == broker._proc.pid
 
 
 def test_wait_for_port_gives_up_with_a_clear_error() -> None:
