@@ -213,7 +213,7 @@ class MqttBus:
         """Edges without a floor (``floor_seq=0``, older agents): the lowest seq this
         replica saw of a session that has no cursor yet, stored or not, so a batch that
         failed to store keeps the next one from starting the session past it."""
-        self._tenants = EdgeTenants()
+        self._tenants = EdgeTenants(clock=ctx.clock.monotonic)  # the hub's clock
         self._refused_seen: set[tuple[str, str]] = set()
         self._crashed = False
         self._reassert = asyncio.Event()

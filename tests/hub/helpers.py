@@ -14,7 +14,7 @@ from hub._context import HubContext
 from hub._metrics import Metrics
 from hub.auth import TokenService
 from hub.store import LiveCache, create_engine, sessionmaker
-from protocol.clock import RealClock
+from protocol.clock import Clock, RealClock
 from tests.hub.conftest import wait_until
 
 Client = AsyncTestClient[Litestar]
@@ -33,14 +33,15 @@ async def running_hub(app: Litestar) -> AsyncIterator[Client]:
 
 
 @contextlib.asynccontextmanager
-async def hub_context(db_url: str) -> AsyncIterator[HubContext]:
+async def hub_context(db_url: str, clock: Clock | None = None) -> AsyncIterator[HubContext]:
     """The hub's context without its app, on an engine of its own (what a service, a
-    connector or the ingest bus holds; the test client runs the app in its own loop)."""
+    connector or the ingest bus holds; the test client runs the app in its own loop), on
+    ``clock`` (default: the real one)."""
     engine = create_engine(db_url)
     try:
         yield HubContext(
             settings=Settings(db_url=db_url, mqtt_url=None),
-            clock=RealClock(),
+            clock=clock or RealClock(),
             engine=engine,
             sessions=sessionmaker(engine),
             cache=LiveCache(),
