@@ -42,9 +42,15 @@ async def add_fuzz_admin(url: str) -> None:
 
 @pytest.fixture(scope="module")
 def base_url(db_url: str) -> Iterator[str]:
-    """A real hub on a loopback port, in a thread with its own event loop."""
+    """A real hub on a loopback port, in a thread with its own event loop. Its singleton
+    jobs do not run: they would write to the worker's shared test database on their own
+    timers (see tests/hub/conftest.py), also while the hub stops."""
     hub_settings = Settings(
-        db_url=db_url, mqtt_url=None, jwt_secret=JWT_SECRET, rate_limit_per_minute=0
+        db_url=db_url,
+        mqtt_url=None,
+        jwt_secret=JWT_SECRET,
+        rate_limit_per_minute=0,
+        run_jobs=False,
     )
     ready: queue.Queue[str | BaseException] = queue.Queue()
     stop = threading.Event()
@@ -74,7 +80,11 @@ def base_url(db_url: str) -> Iterator[str]:
         raise got
     yield got
     stop.set()
-    thread.join(SAFETY_TIMEOUT)
+    # serve() ends within its own bounds (15 s, then uvicorn is cancelled; the engine's
+    # dispose within 10 s more). A hub still running past them would go on using the
+    # worker's database under the next test: fail here instead.
+    thread.join(2 * SAFETY_TIMEOUT)
+    assert not thread.is_alive(), "the fuzzed hub did not stop"
 
 
 @SCHEMA.parametrize()
