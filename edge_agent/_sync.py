@@ -258,9 +258,20 @@ class HubLink:
         # From CONNECT on: paho hands over what the broker held for this session as soon
         # as the CONNACK is in, before aiomqtt's connect returns.
         self._in_session = True
+        task = asyncio.current_task()
+        # Counted from here: Python 3.11's TaskGroup leaves one behind on its parent when a
+        # task fails while the group is already exiting (the last session's, at an outage).
+        cancels = task.cancelling() if task is not None else 0
         try:
             async with keep_cancellation(self._client()) as client:
                 await self._connected(client)
+                # Subscribes and publishes wait with Python 3.11's asyncio.wait_for (inside
+                # aiomqtt), which returns the result and drops a cancellation that lands
+                # with the broker's ack. A stop right as the link comes up then went on
+                # into the session's tasks, which nothing cancels again: the agent's stop
+                # waited for good ("agent task still running after 80 cancellations").
+                if task is not None and task.cancelling() > cancels:
+                    raise asyncio.CancelledError
                 try:
                     await self._run_tasks(client)
                 except asyncio.CancelledError:

@@ -8,11 +8,13 @@ import logging
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
+import aiomqtt
 import pytest
 from pymodbus.client.base import ModbusBaseClient
 from pymodbus.pdu import ModbusPDU
 
-from edge_agent import AgentMetrics, DeviceRunner, PointBuffer
+from edge_agent import Agent, AgentMetrics, DeviceRunner, PointBuffer
+from edge_agent._sync import HubLink
 from edge_agent.devices import Reading
 from edge_agent.devices.modbus import ModbusLinks
 from firmware_sims import (
@@ -25,6 +27,7 @@ from firmware_sims import (
     ModbusDeviceServer,
 )
 from firmware_sims._faults import ActiveFault
+from lingtan.broker import Mosquitto
 from protocol.clock import Clock, ManualClock
 from tests.edge_agent.conftest import device_toml, make_config, until
 from tests.edge_agent.fakes import FakeAdapter, FakeSite
@@ -128,3 +131,37 @@ async def test_a_request_cancelled_on_the_wire_leaves_no_answer_for_the_next_one
     assert after.registers == common_header, "the next read got the cancelled one's answer"
     noise = [r.getMessage() for r in caplog.records if r.name.startswith("pymodbus")]
     assert noise == []
+
+
+async def test_an_agent_stops_when_its_link_swallows_the_cancel_while_connecting(
+    tmp_path: Path,
+    mosquitto: Mosquitto,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A stop that lands as the link comes up: aiomqtt's subscribes and publishes wait with
+    Python 3.11's `wait_for`, which drops a cancellation arriving with the broker's ack.
+    The link went on into its session's tasks and the agent's stop waited for good
+    (`vpp demo` on a SIGTERM right after start: "agent task still running")."""
+    connecting = asyncio.Event()
+    connected = HubLink._connected
+
+    async def swallowing(self: HubLink, client: aiomqtt.Client) -> None:
+        await connected(self, client)
+        connecting.set()
+        with contextlib.suppress(asyncio.CancelledError):  # swallowed, as wait_for does
+            await asyncio.sleep(SAFETY_TIMEOUT * 10)
+
+    monkeypatch.setattr(HubLink, "_connected", swallowing)
+    config = make_config(tmp_path, mqtt_port=mosquitto.port)
+    agent = Agent(config)
+    await agent.__aenter__()
+    try:
+        async with asyncio.timeout(SAFETY_TIMEOUT):
+            await connecting.wait()
+    finally:
+        await agent.__aexit__(None, None, None)
+    assert "still running" not in caplog.text
+    assert agent.link is not None
+    assert not agent.link.connected  # its session ended
+    assert agent.link.connects == 1
