@@ -14,6 +14,7 @@ from pymodbus.client.base import ModbusBaseClient
 from pymodbus.pdu import ModbusPDU
 
 from edge_agent import Agent, AgentMetrics, DeviceRunner, PointBuffer
+from edge_agent._errors import DeviceTimeout
 from edge_agent._sync import HubLink
 from edge_agent.devices import Reading
 from edge_agent.devices.modbus import ModbusLinks
@@ -165,3 +166,33 @@ async def test_an_agent_stops_when_its_link_swallows_the_cancel_while_connecting
     assert agent.link is not None
     assert not agent.link.connected  # its session ended
     assert agent.link.connects == 1
+
+
+async def test_a_request_on_a_link_whose_device_went_away_is_a_device_timeout(
+    tmp_path: Path,
+) -> None:
+    """pymodbus raises "not connected" as the request is made, before anything is awaited:
+    it must still be a DeviceTimeout (the runner reconnects), not an error that ends the
+    agent (`vpp agent run` died with a traceback when `vpp sim site` stopped first)."""
+    server = ModbusDeviceServer(
+        BatteryRegisters(Battery(rated_w=50_000, capacity_wh=100_000), {"SN": "b1"}), FaultSet(), 1
+    )
+    async with server.serve("127.0.0.1", 0):
+        where = f'host = "127.0.0.1"\nport = {server.port}'
+        toml = f'\n[[devices]]\nid = "bess-1"\nkind = "meter"\n{where}\nunit_id = 1\n'
+        config = make_config(tmp_path, devices=toml)
+        link = ModbusLinks().for_device(config.devices[0])
+        await link.open("bess-1", SAFETY_TIMEOUT)
+        server.drop_connections()
+
+    def header(c: ModbusBaseClient) -> Awaitable[ModbusPDU]:
+        return c.read_holding_registers(SUNS_BASE + 2, count=2, device_id=1)
+
+    try:
+        client = link._client
+        assert client is not None
+        await until(lambda: not client.connected, "the link saw the device go")
+        with pytest.raises(DeviceTimeout):
+            await link.call("bess-1", SAFETY_TIMEOUT, header)
+    finally:
+        link.close("bess-1")
