@@ -42,7 +42,8 @@ open with its reader registered and its ``_connected`` future cancelled; when th
 later closes, its ``on_disconnect`` asks that future for its exception, which *raises*
 ``CancelledError`` out of the loop's reader callback (an "Exception in callback" traceback,
 and a socket left to the broker to close). The wrapper marks that attempt failed and closes
-its socket itself.
+its socket itself. Cancelled earlier, while aiomqtt's executor thread still opens the socket,
+the attempt is marked failed too: the thread's connection then never counts as connected.
 
 An unexpected end of the connection that nothing looked at (the broker gone first) is one
 DEBUG line once the wrapper exits, not asyncio's "Future exception was never retrieved".
@@ -139,11 +140,28 @@ def _abandon_connect(cm: object) -> None:
     early, as before any CONNACK) and the lock released; and the socket closed now (paho's
     close also removes the loop's reader and stops aiomqtt's housekeeping task)."""
     connected = getattr(cm, "_connected", None)
-    if not isinstance(connected, asyncio.Future) or not connected.cancelled():
+    if not isinstance(connected, asyncio.Future):
+        return
+    if not connected.done():
+        # Cancelled while the socket was still being opened (aiomqtt connects in an executor
+        # thread, which goes on): a failed ``_connected`` makes the CONNACK that may still
+        # come, and the end of that connection, return early instead of making an unowned
+        # client "connected" whose end is then an unretrieved "Unexpected disconnection".
+        failed = asyncio.get_running_loop().create_future()
+        failed.set_exception(ConnectionAbortedError("connect cancelled before the socket was open"))
+        failed.exception()  # looked at: no "never retrieved" for it
+        cm._connected = failed  # type: ignore[attr-defined]
+        _release(cm)
+        return
+    if not connected.cancelled():
         return
     cm._connected = asyncio.get_running_loop().create_future()  # type: ignore[attr-defined]
     with suppress(Exception):  # a socket half set up: nothing more to do if closing fails
         cm._client._sock_close()  # type: ignore[attr-defined]
+    _release(cm)
+
+
+def _release(cm: object) -> None:
     lock = getattr(cm, "_lock", None)
     if isinstance(lock, asyncio.Lock) and lock.locked():
         lock.release()

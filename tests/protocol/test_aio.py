@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import socket
 from collections.abc import AsyncIterator
 
 import aiomqtt
@@ -284,4 +285,79 @@ async def test_without_it_the_ended_connection_is_an_unretrieved_exception(
 ) -> None:
     """The noise the wrapper exists for (if aiomqtt looks at it itself, this test says so)."""
     reached = await client_whose_broker_went_away(mosquitto, wrapped=False)
+    assert reached == ["Future exception was never retrieved"], reached
+
+
+async def connect_cancelled_before_its_socket_is_open(*, wrapped: bool) -> list[object]:
+    """Cancel a connect while aiomqtt's executor thread still opens the socket (held in the
+    kernel: the listener's accept queue is full), then accept it, answer its CONNECT and
+    hang up. Returns what reached the loop's exception handler once the client is gone."""
+    loop = asyncio.get_running_loop()
+    reached: list[object] = []
+    loop.set_exception_handler(lambda _loop, context: reached.append(context.get("message")))
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    queued: list[socket.socket] = []
+    accepted: list[socket.socket] = []
+    try:
+        for _ in range(3):  # fill the accept queue: the next connect waits for room
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", port))
+            queued.append(filler)
+        client = aiomqtt.Client("127.0.0.1", port, timeout=SAFETY_TIMEOUT)
+
+        async def connect(c: aiomqtt.Client) -> None:
+            async with keep_cancellation(c) if wrapped else c:
+                pass
+
+        task = asyncio.create_task(connect(client))
+        for _ in range(3):  # the connect is handed to the executor thread
+            await asyncio.sleep(0)
+        assert not client._connected.done()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        async with asyncio.timeout(SAFETY_TIMEOUT):
+            answered = False
+            while not answered:  # accept everything; answer the client's CONNECT
+                with contextlib.suppress(BlockingIOError):
+                    conn, _ = listener.accept()
+                    conn.setblocking(False)
+                    accepted.append(conn)
+                for conn in accepted:
+                    with contextlib.suppress(BlockingIOError):
+                        if conn.recv(4096)[:1] == b"\x10":
+                            conn.sendall(CONNACK)
+                            answered = True
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)  # the CONNACK reaches paho
+            for conn in accepted:
+                conn.close()
+            while client._client.socket() is not None:  # noqa: ASYNC110 - paho's own state
+                await asyncio.sleep(0.01)
+        del client, task
+        gc.collect()
+        await asyncio.sleep(0)
+        return reached
+    finally:
+        loop.set_exception_handler(None)
+        for sock in (*queued, *accepted, listener):
+            sock.close()
+
+
+async def test_a_connect_cancelled_before_its_socket_is_open_leaves_no_client_behind() -> None:
+    """A SIGTERM as the links start: aiomqtt's thread went on connecting, the CONNACK made the
+    abandoned client "connected", and its end logged "Future exception was never retrieved"
+    (`vpp demo` right after start)."""
+    assert await connect_cancelled_before_its_socket_is_open(wrapped=True) == []
+
+
+async def test_without_it_a_connect_cancelled_in_its_thread_ends_unretrieved() -> None:
+    """What the wrapper guards against (if aiomqtt handles it itself, this test says so)."""
+    reached = await connect_cancelled_before_its_socket_is_open(wrapped=False)
     assert reached == ["Future exception was never retrieved"], reached
