@@ -54,9 +54,10 @@ from typing import Final, Literal, NamedTuple
 
 import aiosqlite
 import msgspec
+from aiosqlite.core import _STOP_RUNNING_SENTINEL
 
 from protocol import DispatchStatus, TelemetryBatch, encode
-from protocol.aio import wait_holding_cancellation
+from protocol.aio import wait_holding_cancellation, with_sqlite_worker
 
 from ._errors import AgentError
 
@@ -225,7 +226,9 @@ class Outbox:
     async def __aenter__(self) -> Outbox:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = await aiosqlite.connect(self._path)
+            # a thread that closes the file itself if the loop ends mid-call (protocol.aio)
+            connection = aiosqlite.connect(self._path)
+            self._db = await with_sqlite_worker(connection, stop=_STOP_RUNNING_SENTINEL)
             # before the first table: a new file hands freed pages back incrementally
             await self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             await self._db.execute("PRAGMA journal_mode=WAL")

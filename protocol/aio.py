@@ -30,6 +30,17 @@ True
 a final commit) to its end within a bound, holding the caller's cancellations back
 meanwhile, so that a Ctrl-C or a test's cancel scope does not cut the clean-up halfway.
 
+:func:`with_sqlite_worker` gives an ``aiosqlite`` connection (the hub's store, the agent's
+outbox) the thread :func:`sqlite_worker`, aiosqlite 0.22's own except for a result that
+can no longer be handed back. aiosqlite hands each result back with
+``loop.call_soon_threadsafe``; when that loop has closed meanwhile (a statement still
+running as a lifespan, a test's client or ``asyncio.run`` ends, a SIGTERM during start-up),
+the call raises, aiosqlite's thread dies on it ("Exception in thread ... Event loop is
+closed"), and what was queued behind (the rollback, the close) never runs: the sqlite3
+connection stays open, and a write transaction it held keeps the file locked until the
+garbage collector finds it ("database is locked" in the next writer). This one then rolls
+back and closes the connection itself, and ends.
+
 :func:`mqtt_logger` is the logger every ``aiomqtt.Client`` of ours is given. When a
 ``subscribe()`` or ``unsubscribe()`` is cancelled (a SIGTERM, a reconnect) aiomqtt forgets
 its message id; the broker's SUBACK or UNSUBACK that still arrives is then logged with
@@ -67,11 +78,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+import threading
+import weakref
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, suppress
+from queue import SimpleQueue
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-__all__ = ["keep_cancellation", "mqtt_logger", "wait_holding_cancellation"]
+__all__ = [
+    "keep_cancellation",
+    "mqtt_logger",
+    "sqlite_worker",
+    "wait_holding_cancellation",
+    "with_sqlite_worker",
+]
 
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
@@ -183,6 +205,74 @@ def _look_at_disconnect(cm: object) -> None:
 def _log_disconnect(disconnected: asyncio.Future[Any]) -> None:
     if not disconnected.cancelled() and (error := disconnected.exception()) is not None:
         _log.debug("MQTT connection ended after its client's exit: %s", error)
+
+
+SQLITE_WORKER = "sqlite-worker"
+"""The name of :func:`with_sqlite_worker`'s threads."""
+
+
+def with_sqlite_worker(connection: T, *, stop: object, daemon: bool | None = None) -> T:
+    """``connection``, an ``aiosqlite.Connection`` not yet awaited (its thread not started),
+    with :func:`sqlite_worker` as its thread; ``stop`` is aiosqlite's
+    ``_STOP_RUNNING_SENTINEL`` (this package imports no database library)."""
+    calls = connection._tx  # type: ignore[attr-defined]
+    connection._thread = threading.Thread(  # type: ignore[attr-defined]
+        target=sqlite_worker,
+        args=(calls, weakref.ref(connection), stop),
+        name=SQLITE_WORKER,
+        daemon=daemon,
+    )
+    return connection
+
+
+def sqlite_worker(
+    calls: SimpleQueue[tuple[asyncio.Future[Any] | None, Callable[[], Any]]],
+    owner: weakref.ref[Any],
+    stop: object,
+) -> None:
+    """The loop of an ``aiosqlite.Connection``'s thread (module doc): runs its ``calls`` (its
+    ``_tx``) and hands each result or error to its future; a call returning ``stop`` (its
+    ``_STOP_RUNNING_SENTINEL``) ends it. ``owner`` is a weak reference to the connection, for
+    the close when a future's loop is gone."""
+    while True:
+        future, function = calls.get()
+        deliver: Callable[[asyncio.Future[Any], Any], None]
+        try:
+            result = function()
+        except BaseException as error:  # handed to the caller, as aiosqlite does
+            result, deliver, value = None, _set_exception, error
+        else:
+            deliver, value = _set_result, result
+        if future is not None:
+            try:
+                future.get_loop().call_soon_threadsafe(deliver, future, value)
+            except RuntimeError:  # its loop is closed: nothing will await this connection
+                _close_abandoned(owner())
+                return
+        if result is stop:
+            return
+
+
+def _set_result(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _set_exception(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
+
+
+def _close_abandoned(connection: Any) -> None:
+    sqlite = getattr(connection, "_connection", None)
+    if not isinstance(sqlite, sqlite3.Connection):
+        return  # collected (its __del__'s close went with this thread) or closed already
+    connection._connection = None
+    connection._running = False
+    try:
+        sqlite.rollback()  # close() alone would too; said, not left to sqlite3
+    finally:
+        sqlite.close()
 
 
 async def wait_holding_cancellation(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from pathlib import Path
 
 import msgspec
@@ -18,6 +20,7 @@ from edge_agent._outbox import (
     stored_payload,
 )
 from protocol import DispatchStatus, Point, TelemetryBatch, decode_uplink, encode
+from protocol.aio import SQLITE_WORKER
 from tests.support import SAFETY_TIMEOUT
 
 T0 = 1_767_225_600_000
@@ -308,3 +311,33 @@ async def test_a_failing_commit_keeps_the_newest_rows_and_dispatch_statuses_long
     assert box.pending == 4 and box.lost_rows == 2 and box.lost_seqs == [(1, 3, 4)]
     assert [c.message.seq for c in box._pending_msgs] == [2, 5, 6, 7]
     assert box.floor(1) == 1  # seq 1 is stored and unacked: the floor waits for it
+
+
+def test_a_loop_that_ends_mid_call_leaves_the_outbox_closed_and_no_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGTERM during start-up ends the agent's loop while a call of the outbox runs:
+    its thread closes the file and ends quietly (aiosqlite's own died with "Exception in
+    thread ... Event loop is closed", leaving the file open; protocol.aio.sqlite_worker)."""
+    died: list[type[BaseException]] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: died.append(args.exc_type))
+    started = threading.Event()
+
+    def slow() -> int:
+        started.set()
+        time.sleep(0.3)
+        return 1
+
+    async def leave() -> threading.Thread:
+        box = await Outbox(tmp_path / "o.db").__aenter__()
+        await box.db.create_function("slow", 0, slow)
+        asyncio.get_running_loop().create_task(box.db.execute("SELECT slow()"))
+        await asyncio.to_thread(started.wait, SAFETY_TIMEOUT)
+        thread: threading.Thread = box.db._thread
+        return thread  # asyncio.run cancels the call's task and closes the loop
+
+    worker = asyncio.run(leave())
+    worker.join(SAFETY_TIMEOUT)
+    assert not worker.is_alive()
+    assert worker.name == SQLITE_WORKER and not worker.daemon  # pending writes finish
+    assert died == []

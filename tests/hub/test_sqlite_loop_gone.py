@@ -21,7 +21,8 @@ import pytest
 from sqlalchemy import text
 
 from hub.store import create_engine
-from hub.store._aiosqlite import Connection, connect
+from hub.store._aiosqlite import connect
+from protocol.aio import SQLITE_WORKER
 from tests.support import SAFETY_TIMEOUT
 
 
@@ -98,7 +99,7 @@ async def test_the_hubs_sqlite_engine_makes_such_connections(tmp_path: Path) -> 
             assert (await conn.execute(text("SELECT 1"))).scalar() == 1
             raw: Any = await conn.get_raw_connection()
             driver = raw.dbapi_connection._connection  # SQLAlchemy's adapter, then aiosqlite's
-            assert isinstance(driver, Connection)
+            assert driver._thread.name == SQLITE_WORKER
             assert driver._thread.daemon and driver._thread.is_alive()
     finally:
         await engine.dispose()
