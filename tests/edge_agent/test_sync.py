@@ -206,6 +206,8 @@ async def test_acks_that_stall_on_a_lost_message_make_the_agent_send_it_again(
         h = Harness(agent, manual_clock)
         await hub.hub_online(True)
         assert await advance_until(h, lambda: agent.outbox.committed_key[1] >= 6, 15)
+        # published by now, maybe not yet arrived (a loaded machine): wait, clock stopped
+        await until(lambda: {4, 5, 6} <= {r.seq for r in hub.received if r.sid == sid}, "4-6")
         assert hub.contiguous(sid) == 2  # the hub waits at the gap
         assert agent.link is not None and agent.link.resends == 0
         # within two resend periods of the agent's clock the lost row goes out again
