@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -64,6 +65,10 @@ def site(
     control_port = port_base + len(spec.devices) if port_base else 0
 
     async def serve() -> None:
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+        assert task is not None
+        for sig in (signal.SIGINT, signal.SIGTERM):  # systemd's, docker's stop: as a Ctrl-C
+            loop.add_signal_handler(sig, task.cancel)
         async with SimSite(
             spec, clock=clock, host=host, port_base=port_base, seed=seed, control_port=control_port
         ) as running:
@@ -83,7 +88,7 @@ def site(
                 await asyncio.sleep(run_for)
 
     try:
-        with contextlib.suppress(KeyboardInterrupt):
+        with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
             asyncio.run(serve())
     except (OSError, SimError) as exc:
         err.print(f"[red]error:[/] cannot start the park: {exc}")

@@ -229,32 +229,48 @@ async def test_an_idle_control_connection_ends_with_the_site() -> None:
     await writer.wait_closed()
 
 
-async def test_vpp_sim_site_as_a_process_serves_devices_and_takes_faults() -> None:
-    import signal
-
-    from pymodbus.client import AsyncModbusTcpClient
-
+async def spawn_site() -> tuple[asyncio.subprocess.Process, list[dict[str, object]]]:
+    """``vpp sim site`` as a user starts it, and the endpoint lines it printed (the last one
+    names its control port)."""
     proc = await asyncio.create_subprocess_exec(
-        VPP,
-        "sim",
-        "site",
-        "--preset",
-        "park-s",
-        "--port-base",
-        "0",
-        "--seed",
-        "4",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+        VPP, "sim", "site", "--preset", "park-s", "--port-base", "0", "--seed", "4",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
     assert proc.stdout is not None
+    lines: list[dict[str, object]] = []
     try:
-        lines: list[dict[str, object]] = []
         async with asyncio.timeout(SAFETY_TIMEOUT * 2):
             while not lines or "control" not in lines[-1]:
                 line = await proc.stdout.readline()
                 assert line, "vpp sim site exited early"
                 lines.append(json.loads(line))
+    except BaseException:
+        if proc.returncode is None:
+            proc.kill()
+        await proc.wait()
+        raise
+    return proc, lines
+
+
+async def test_vpp_sim_site_stops_cleanly_on_sigterm() -> None:
+    """As systemd, docker or a test harness stops it: exit 0, no traceback."""
+    import signal
+
+    proc, _ = await spawn_site()
+    proc.send_signal(signal.SIGTERM)
+    async with asyncio.timeout(SAFETY_TIMEOUT):
+        _, stderr = await proc.communicate()
+    assert proc.returncode == 0, stderr.decode()
+    assert b"Traceback" not in stderr
+
+
+async def test_vpp_sim_site_as_a_process_serves_devices_and_takes_faults() -> None:
+    import signal
+
+    from pymodbus.client import AsyncModbusTcpClient
+
+    proc, lines = await spawn_site()
+    try:
         bess = lines[0]
         assert bess["device"] == "bess-1"
         host, _, port = str(lines[-1]["control"]).rpartition(":")
