@@ -254,9 +254,11 @@ class DeviceRunner:
                     await self._clock.sleep(self.config.backoff_max_s)
                 await self.adapter.close()
         finally:
-            await self.release()
-            await self.adapter.close()
-            self._set_status(DeviceStatus.OFFLINE, "agent stopping")
+            try:
+                await self.release()
+            finally:  # a stop cancelled again during the release still closes the link
+                await self.adapter.close()
+                self._set_status(DeviceStatus.OFFLINE, "agent stopping")
 
     async def _connect_with_backoff(self) -> None:
         cfg = self.config

@@ -16,7 +16,7 @@ from pymodbus.pdu import ModbusPDU
 from edge_agent import Agent, AgentMetrics, DeviceRunner, PointBuffer
 from edge_agent._errors import DeviceTimeout
 from edge_agent._sync import HubLink
-from edge_agent.devices import Reading
+from edge_agent.devices import Reading, Setpoint
 from edge_agent.devices.modbus import ModbusLinks
 from firmware_sims import (
     SUNS_BASE,
@@ -31,7 +31,7 @@ from firmware_sims._faults import ActiveFault
 from lingtan.broker import Mosquitto
 from protocol.clock import Clock, ManualClock
 from tests.edge_agent.conftest import device_toml, make_config, until
-from tests.edge_agent.fakes import FakeAdapter, FakeSite
+from tests.edge_agent.fakes import FakeAdapter, FakeBattery, FakeSite
 from tests.support import SAFETY_TIMEOUT
 
 
@@ -196,3 +196,40 @@ async def test_a_request_on_a_link_whose_device_went_away_is_a_device_timeout(
             await link.call("bess-1", SAFETY_TIMEOUT, header)
     finally:
         link.close("bess-1")
+
+
+class HangingRelease(FakeAdapter):
+    """A battery whose release never ends (a device that stopped answering at the stop)."""
+
+    def __init__(self, name: str, kind: str, site: FakeSite, clock: Clock) -> None:
+        super().__init__(name, kind, site, clock)
+        self.releasing = asyncio.Event()
+
+    async def release(self) -> None:
+        self.releasing.set()
+        await asyncio.sleep(SAFETY_TIMEOUT * 10)
+
+
+async def test_a_stop_cancelled_again_during_the_release_still_closes_the_link(
+    tmp_path: Path, manual_clock: ManualClock
+) -> None:
+    site = FakeSite(batteries={"b1": FakeBattery()})
+    config = make_config(tmp_path, devices=device_toml("b1", "battery"))
+    metrics = AgentMetrics()
+    adapter = HangingRelease("b1", "battery", site, manual_clock)
+    runner = DeviceRunner(
+        config.devices[0], adapter, clock=manual_clock, metrics=metrics,
+        buffer=PointBuffer(100, metrics),
+    )  # fmt: skip
+    task = asyncio.create_task(runner.run())
+    await until(lambda: adapter.connected and runner.reading is not None, "first reading")
+    runner.submit(Setpoint(p_w=1000.0, revert_s=60.0))
+    await until(lambda: runner.applied is not None, "the setpoint written")
+    task.cancel()  # the stop: the runner releases control...
+    async with asyncio.timeout(SAFETY_TIMEOUT):
+        await adapter.releasing.wait()
+    task.cancel()  # ...and is cancelled again meanwhile (a second Ctrl-C, a stop timeout)
+    with pytest.raises(asyncio.CancelledError):
+        async with asyncio.timeout(SAFETY_TIMEOUT):
+            await task
+    assert not adapter.connected  # the link was closed all the same
