@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import signal
 import sqlite3
 import sys
 import urllib.error
@@ -30,6 +29,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from protocol.aio import cancel_on_stop_signals
 
 from ._config import AgentConfig, load_config
 from ._errors import AgentError, ConfigError
@@ -242,11 +243,7 @@ def run(config: ConfigOpt) -> None:
     from ._app import Agent
 
     async def main() -> None:
-        loop = asyncio.get_running_loop()
-        task = asyncio.current_task()
-        assert task is not None
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
+        cancel_on_stop_signals()
         await Agent(cfg).run()
 
     try:

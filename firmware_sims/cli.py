@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +11,8 @@ from typing import Annotated
 import msgspec
 import typer
 from rich.console import Console
+
+from protocol.aio import cancel_on_stop_signals
 
 from ._errors import SimError
 from ._site import DEFAULT_HOST, DEFAULT_PORT_BASE, PRESET_NAMES, SiteSpec
@@ -65,10 +66,7 @@ def site(
     control_port = port_base + len(spec.devices) if port_base else 0
 
     async def serve() -> None:
-        loop, task = asyncio.get_running_loop(), asyncio.current_task()
-        assert task is not None
-        for sig in (signal.SIGINT, signal.SIGTERM):  # systemd's, docker's stop: as a Ctrl-C
-            loop.add_signal_handler(sig, task.cancel)
+        cancel_on_stop_signals()
         async with SimSite(
             spec, clock=clock, host=host, port_base=port_base, seed=seed, control_port=control_port
         ) as running:

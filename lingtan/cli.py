@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     # typer >= 0.2x vendors click as typer._click: its groups take that package's types.
     from typer._click.core import Command, Context
 
+from protocol.aio import cancel_on_stop_signals
+
 from . import __version__
 
 err = Console(stderr=True)
@@ -136,12 +138,13 @@ def broker(
         port = free_port(host)
 
     async def serve() -> None:
+        cancel_on_stop_signals()
         async with run_amqtt(host, port) as url:
             err.print(f"embedded MQTT broker listening on [bold]{url}[/] (Ctrl-C stops it)")
             await asyncio.Event().wait()
 
     try:
-        with contextlib.suppress(KeyboardInterrupt):
+        with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
             asyncio.run(serve())
     except (BrokerError, OSError) as exc:
         err.print(f"[red]error:[/] cannot start the broker on {host}:{port}: {exc}")

@@ -78,6 +78,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sqlite3
 import threading
 import weakref
@@ -88,6 +89,7 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 __all__ = [
+    "cancel_on_stop_signals",
     "keep_cancellation",
     "mqtt_logger",
     "sqlite_worker",
@@ -205,6 +207,16 @@ def _look_at_disconnect(cm: object) -> None:
 def _log_disconnect(disconnected: asyncio.Future[Any]) -> None:
     if not disconnected.cancelled() and (error := disconnected.exception()) is not None:
         _log.debug("MQTT connection ended after its client's exit: %s", error)
+
+
+def cancel_on_stop_signals() -> None:
+    """Called in a program's main task: SIGINT and SIGTERM (a Ctrl-C; systemd's, docker's or
+    a supervisor's stop) cancel that task, so that its clean-up runs the same way for both.
+    The handlers go with the event loop."""
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    assert task is not None
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
 
 
 SQLITE_WORKER = "sqlite-worker"

@@ -142,7 +142,10 @@ async def test_local_broker_carries_messages(prefer: str) -> None:
         assert await roundtrip(url) == b"hello"
 
 
-async def test_vpp_broker_command_serves_and_stops_on_ctrl_c() -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+async def test_vpp_broker_command_serves_and_stops_on_ctrl_c_and_sigterm(
+    stop: signal.Signals,
+) -> None:
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "lingtan", "broker", "--port", str(port),
@@ -152,11 +155,12 @@ async def test_vpp_broker_command_serves_and_stops_on_ctrl_c() -> None:
         await asyncio.to_thread(wait_for_port, "127.0.0.1", port, SAFETY_TIMEOUT)
         assert await roundtrip(f"mqtt://127.0.0.1:{port}") == b"hello"
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         async with asyncio.timeout(SAFETY_TIMEOUT):
             _, stderr = await proc.communicate()
     assert proc.returncode == 0, stderr.decode()
     assert f"mqtt://127.0.0.1:{port}" in stderr.decode()
+    assert "Traceback" not in stderr.decode()
 
 
 def test_vpp_broker_reports_a_port_it_cannot_bind() -> None:
