@@ -231,14 +231,11 @@ class ModbusLink:
                 await asyncio.sleep(wait)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
-            pending: asyncio.Future[_T] | None = None
+            # A task of its own, so that a stop (Ctrl-C, SIGTERM, a runner cancelled) does
+            # not cut the request off the wire: see _answer_in.
+            pending = asyncio.ensure_future(request(client))
             try:
                 with map_modbus_exceptions(user):
-                    # pymodbus raises some errors (not connected) as the request is made,
-                    # before there is anything to await: made here, they are mapped too.
-                    # A task of its own, so that a stop (Ctrl-C, SIGTERM, a runner
-                    # cancelled) does not cut the request off the wire: see _answer_in.
-                    pending = asyncio.ensure_future(request(client))
                     async with asyncio.timeout(timeout_s) as deadline:
                         try:
                             return await asyncio.shield(pending)
@@ -251,8 +248,7 @@ class ModbusLink:
                     self._drop()
                 raise
             finally:
-                if pending is not None:
-                    pending.cancel()  # only if still waiting: no answer within timeout_s
+                pending.cancel()  # only if still waiting: no answer within timeout_s
                 self.in_flight -= 1
                 self._last_end = time.monotonic()
 
