@@ -56,7 +56,6 @@ from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOEx
 from edge_agent._config import DeviceConfig, RegisterMap, RegisterPoint
 from edge_agent._errors import DeviceProtocolError, DeviceTimeout
 from protocol import MetricDef, PointValue
-from protocol.aio import wait_holding_cancellation
 from protocol.clock import Clock, RealClock
 
 from ._base import Reading, Setpoint, WriteResult
@@ -231,43 +230,17 @@ class ModbusLink:
                 await asyncio.sleep(wait)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
-            # A task of its own, so that a stop (Ctrl-C, SIGTERM, a runner cancelled) does
-            # not cut the request off the wire: see _answer_in.
-            pending = asyncio.ensure_future(request(client))
             try:
                 with map_modbus_exceptions(user):
-                    async with asyncio.timeout(timeout_s) as deadline:
-                        try:
-                            return await asyncio.shield(pending)
-                        except asyncio.CancelledError:
-                            if not deadline.expired():  # a stop, not the device's timeout
-                                await _answer_in(pending, deadline)
-                            raise
+                    async with asyncio.timeout(timeout_s):
+                        return await request(client)
             except DeviceTimeout:
                 if not client.connected:  # the transport failed, not only this device
                     self._drop()
                 raise
             finally:
-                pending.cancel()  # only if still waiting: no answer within timeout_s
                 self.in_flight -= 1
                 self._last_end = time.monotonic()
-
-
-async def _answer_in(pending: asyncio.Future[Any], deadline: asyncio.Timeout) -> None:
-    """Let the answer to a request on the wire come in (by the request's own deadline)
-    before its caller's cancellation goes on, the lock held meanwhile.
-
-    Cancelled at once, pymodbus forgets the request but the device still answers it, and
-    that answer meets the link's next request (the runner's release on stop): over TCP
-    pymodbus drops it with an ``ERROR: request ask for transaction_id=`` line and a frame
-    dump (or ``received pdu without a corresponding request``); on an RTU bus, which has
-    no transaction ids, it is taken for the next request's answer (a read gets another
-    read's registers; a write "succeeds" on a read's reply). The device's own timeout
-    still cuts a request off as before: a reply later than that is pymodbus' to drop.
-    """
-    when = deadline.when()
-    if when is not None:
-        await wait_holding_cancellation(pending, when - asyncio.get_running_loop().time())
 
 
 def frame_gap_s(baudrate: int) -> float:
